@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both build the venv first.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+TORCH := torch==2.13.0
+# Point the data home at the local mirror when it exists (the product downloads otherwise).
+SHARED_DATA := $(abspath ../shared/data)
+export HYBRIDBATCH_DATA ?= $(if $(wildcard $(SHARED_DATA)/xquad-r),$(SHARED_DATA),)
+DEMO_OUT ?= runs/demo
+
+.PHONY: venv demo demo-quick test lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first: the local CPU build; anything later that needs torch finds it satisfied.
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: venv
+	$(VENV)/bin/hybridbatch compare --model builtin:multilingual-e5-small --train mlqa-r \
+		--eval xquad-r --eval mlqa-r-dev --strategies base,en-en,xx,xy,hybrid --out $(DEMO_OUT)
+
+demo-quick: venv
+	$(VENV)/bin/hybridbatch compare --model builtin:multilingual-e5-small --train mlqa-r \
+		--eval xquad-r --quick --out runs/demo-quick
+
+test: venv
+	$(PY) -m pytest -q tests
+
+lint: venv
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+bench: venv
+	$(PY) benchmarks/eval_speed.py
+	$(PY) benchmarks/train_throughput.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,51 @@
+"""What a sampler emits: a batch of (parallel id, query language, passage language) pairs.
+
+A batch carries no text: the trainer turns each :class:`Pair` into a query (the question of ``id`` in
+``query_lang``) and a positive passage (the answer sentence of ``id`` in ``passage_lang``) with
+:meth:`hybridbatch.data.ParallelQACollection.question` / ``answer``. Keeping batches as ids makes
+them cheap to plan, log as JSONL (``hybridbatch batches``) and replay on resume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+BatchKind = Literal["xx", "xy", "en-en"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """One training pair: question ``id`` in ``query_lang`` against its answer in ``passage_lang``.
+
+    ``negatives`` optionally lists hard-negative candidate indices in ``passage_lang``'s pool.
+    """
+
+    id: str
+    query_lang: str
+    passage_lang: str
+    negatives: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One training step's pairs. ``kind`` is ``xx`` (one language), ``xy`` (query language ≠
+    passage language for every pair) or ``en-en``; ``source`` names the training collection."""
+
+    step: int
+    kind: BatchKind
+    pairs: list[Pair]
+    source: str = ""
+    alpha: float | None = None
+    language: str | None = None  # the language of an X-X batch
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSONL record of ``hybridbatch batches`` / ``--log-batches``."""
+        record: dict[str, Any] = {"step": self.step, "kind": self.kind, "source": self.source,
+                                  "alpha": self.alpha, "language": self.language}
+        record["pairs"] = [
+            {k: v for k, v in asdict(p).items() if k != "negatives" or v} for p in self.pairs
+        ]
+        record.update(self.extra)
+        return record

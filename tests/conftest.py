@@ -1,0 +1,81 @@
+"""Shared fixtures: the local data mirror, a small synthetic LAReQA directory, the tiny model."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+if "HYBRIDBATCH_DATA" not in os.environ and (SHARED_DATA / "xquad-r").is_dir():
+    os.environ["HYBRIDBATCH_DATA"] = str(SHARED_DATA)
+
+# A few parallel questions in three languages: (id, {lang: (question, [sentences], answer index)}).
+TOY = {
+    "q1": {
+        "en": ("Where is the tower?", ["The tower is in Paris.", "It is tall."], 0),
+        "de": ("Wo ist der Turm?", ["Der Turm ist in Paris.", "Er ist hoch."], 0),
+        "es": ("¿Dónde está la torre?", ["La torre está en París.", "Es alta."], 0),
+    },
+    "q2": {
+        "en": ("How tall is it?", ["The tower is in Paris.", "It is 300 metres tall."], 1),
+        "de": ("Wie hoch ist er?", ["Der Turm ist in Paris.", "Er ist 300 Meter hoch."], 1),
+    },
+    "q3": {
+        "en": ("Who wrote the book?", ["Anna wrote the book.", "It sold well."], 0),
+        "es": ("¿Quién escribió el libro?", ["Anna escribió el libro.", "Se vendió bien."], 0),
+        "de": ("Wer schrieb das Buch?", ["Anna schrieb das Buch.", "Es verkaufte sich gut."], 0),
+    },
+    "q4": {
+        "en": ("When did it sell?", ["Anna wrote the book.", "It sold well in 1990."], 1),
+        "de": ("Wann verkaufte es sich?", ["Anna schrieb das Buch.", "Es verkaufte sich 1990."], 1),
+        "es": ("¿Cuándo se vendió?", ["Anna escribió el libro.", "Se vendió en 1990."], 1),
+    },
+}
+
+
+def write_lareqa(root: Path, items: dict = TOY) -> Path:
+    """Write ``items`` as a LAReQA directory (one ``<lang>.json`` per language) under ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    by_lang: dict[str, list] = {}
+    for qid, langs in items.items():
+        for lang, (question, sentences, answer) in langs.items():
+            context, breaks = "", []
+            for s in sentences:
+                start = len(context) + (1 if context else 0)
+                context = f"{context} {s}" if context else s
+                breaks.append([start, start + len(s) - 1])
+            qa = {"id": qid, "question": question,
+                  "answers": [{"answer_start": breaks[answer][0], "text": sentences[answer]}]}
+            paragraph = {"context": context, "sentences": sentences, "sentence_breaks": breaks,
+                         "qas": [qa]}
+            by_lang.setdefault(lang, []).append({"title": qid, "paragraphs": [paragraph]})
+    for lang, articles in by_lang.items():
+        (root / f"{lang}.json").write_text(json.dumps({"version": "1.1", "data": articles},
+                                                      ensure_ascii=False), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def toy_dir(tmp_path: Path) -> Path:
+    """A tiny LAReQA directory with 4 parallel ids in en/de/es."""
+    return write_lareqa(tmp_path / "toy")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The local data mirror (skip when absent)."""
+    home = Path(os.environ.get("HYBRIDBATCH_DATA", SHARED_DATA))
+    if not (home / "mlqa-r").is_dir():
+        pytest.skip("no local data mirror (HYBRIDBATCH_DATA)")
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """The builtin tiny random encoder (2 layers, real multilingual tokenizer)."""
+    from hybridbatch.models import load_model
+
+    return load_model("builtin:tiny")
