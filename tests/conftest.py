@@ -47,14 +47,17 @@ def write_lareqa(root: Path, items: dict = TOY) -> Path:
                 start = len(context) + (1 if context else 0)
                 context = f"{context} {s}" if context else s
                 breaks.append([start, start + len(s) - 1])
-            qa = {"id": qid, "question": question,
-                  "answers": [{"answer_start": breaks[answer][0], "text": sentences[answer]}]}
-            paragraph = {"context": context, "sentences": sentences, "sentence_breaks": breaks,
-                         "qas": [qa]}
+            qa = {
+                "id": qid,
+                "question": question,
+                "answers": [{"answer_start": breaks[answer][0], "text": sentences[answer]}],
+            }
+            paragraph = {"context": context, "sentences": sentences, "sentence_breaks": breaks, "qas": [qa]}
             by_lang.setdefault(lang, []).append({"title": qid, "paragraphs": [paragraph]})
     for lang, articles in by_lang.items():
-        (root / f"{lang}.json").write_text(json.dumps({"version": "1.1", "data": articles},
-                                                      ensure_ascii=False), encoding="utf-8")
+        (root / f"{lang}.json").write_text(
+            json.dumps({"version": "1.1", "data": articles}, ensure_ascii=False), encoding="utf-8"
+        )
     return root
 
 

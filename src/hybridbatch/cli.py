@@ -60,8 +60,7 @@ def main() -> None:
             sys.exit(2)
         if debug:
             raise
-        typer.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
-                   err=True)
+        typer.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", err=True)
         sys.exit(1)
 
 

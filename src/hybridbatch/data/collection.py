@@ -79,9 +79,7 @@ class ParallelQACollection:
     report: LoadReport = field(default_factory=LoadReport)
 
     def __post_init__(self) -> None:
-        self._ids_by_lang: dict[str, list[str]] = {
-            lang: sorted(qs) for lang, qs in self.questions.items()
-        }
+        self._ids_by_lang: dict[str, list[str]] = {lang: sorted(qs) for lang, qs in self.questions.items()}
         langs_of: dict[str, list[str]] = {}
         for lang in self.languages:
             for qid in self._ids_by_lang.get(lang, []):
@@ -141,8 +139,9 @@ class ParallelQACollection:
         return [i for i in self.paragraph_of(lang, positive) if i != positive]
 
     # --- derived collections ---------------------------------------------------------------
-    def subset(self, ids: Iterable[str], languages: Iterable[str] | None = None,
-               name: str | None = None) -> ParallelQACollection:
+    def subset(
+        self, ids: Iterable[str], languages: Iterable[str] | None = None, name: str | None = None
+    ) -> ParallelQACollection:
         """The collection restricted to ``ids`` (and ``languages``).
 
         Pools keep only the paragraphs that hold a kept question, so a dev split is evaluated against
@@ -171,8 +170,7 @@ class ParallelQACollection:
             }
         return ParallelQACollection(name or self.name, questions, candidates, self.report)
 
-    def split(self, dev_fraction: float, seed: int = 0) -> tuple[ParallelQACollection,
-                                                                   ParallelQACollection]:
+    def split(self, dev_fraction: float, seed: int = 0) -> tuple[ParallelQACollection, ParallelQACollection]:
         """Deterministic train/dev split by parallel id: no id is in both parts.
 
         An id goes to dev when a seeded hash of it falls below ``dev_fraction``; the split is stable
@@ -183,8 +181,7 @@ class ParallelQACollection:
         dev = [qid for qid in self.ids if _unit_hash(qid, seed) < dev_fraction]
         dev_set = set(dev)
         train = [qid for qid in self.ids if qid not in dev_set]
-        return (self.subset(train, name=f"{self.name}:train"),
-                self.subset(dev, name=f"{self.name}:dev"))
+        return (self.subset(train, name=f"{self.name}:train"), self.subset(dev, name=f"{self.name}:dev"))
 
 
 def _unit_hash(text: str, seed: int) -> float:

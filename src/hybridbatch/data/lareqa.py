@@ -21,8 +21,9 @@ LANG_FILE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)?\.json$")
 BOM = "\ufeff"
 
 
-def load_lareqa(path: str | Path, languages: list[str] | None = None,
-                name: str | None = None) -> ParallelQACollection:
+def load_lareqa(
+    path: str | Path, languages: list[str] | None = None, name: str | None = None
+) -> ParallelQACollection:
     """Load a LAReQA-format directory (or a single ``<lang>.json`` file).
 
     Args:
@@ -38,8 +39,10 @@ def load_lareqa(path: str | Path, languages: list[str] | None = None,
     if languages is not None:
         missing = sorted(set(languages) - set(files))
         if missing:
-            raise DataError(f"{root}: no file for language(s) {', '.join(missing)} "
-                            f"(found: {', '.join(sorted(files)) or 'none'})")
+            raise DataError(
+                f"{root}: no file for language(s) {', '.join(missing)} "
+                f"(found: {', '.join(sorted(files)) or 'none'})"
+            )
         files = {lang: f for lang, f in files.items() if lang in languages}
     report = LoadReport()
     questions: dict[str, dict[str, Question]] = {}
@@ -72,8 +75,9 @@ def _read_json(file: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{file}: malformed JSON at line {exc.lineno}, column {exc.colno}: "
-                        f"{exc.msg}") from None
+        raise DataError(
+            f"{file}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
 
 
 def _field(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -95,8 +99,7 @@ def _clean(text: str, where: str, report: LoadReport) -> str:
     return text.strip()
 
 
-def _load_language(file: Path, lang: str, report: LoadReport
-                   ) -> tuple[dict[str, Question], list[Candidate]]:
+def _load_language(file: Path, lang: str, report: LoadReport) -> tuple[dict[str, Question], list[Candidate]]:
     doc = _read_json(file)
     articles = _field(doc, "data", list, str(file))
     questions: dict[str, Question] = {}
@@ -119,8 +122,9 @@ def _load_language(file: Path, lang: str, report: LoadReport
     return questions, pool
 
 
-def _paragraph_candidates(paragraph: Any, lang: str, paragraph_no: int, where: str,
-                          report: LoadReport, pool: list[Candidate]) -> list[tuple[int, int]]:
+def _paragraph_candidates(
+    paragraph: Any, lang: str, paragraph_no: int, where: str, report: LoadReport, pool: list[Candidate]
+) -> list[tuple[int, int]]:
     context = _field(paragraph, "context", str, where)
     sentences = _field(paragraph, "sentences", list, where)
     breaks = _field(paragraph, "sentence_breaks", list, where)
@@ -129,10 +133,12 @@ def _paragraph_candidates(paragraph: Any, lang: str, paragraph_no: int, where: s
     spans: list[tuple[int, int]] = []
     for s, (sentence, span) in enumerate(zip(sentences, breaks, strict=True)):
         if not isinstance(sentence, str):
-            raise DataError(f"{where}: field 'sentences[{s}]' must be str, "
-                            f"got {type(sentence).__name__}")
-        if (not isinstance(span, list) or len(span) != 2
-                or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)):
+            raise DataError(f"{where}: field 'sentences[{s}]' must be str, got {type(sentence).__name__}")
+        if (
+            not isinstance(span, list)
+            or len(span) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)
+        ):
             raise DataError(f"{where}: field 'sentence_breaks[{s}]' must be [start, end] integers")
         text = _clean(sentence, f"{where}.sentences[{s}]", report)
         if not text:
@@ -142,8 +148,9 @@ def _paragraph_candidates(paragraph: Any, lang: str, paragraph_no: int, where: s
     return spans
 
 
-def _question(qa: Any, lang: str, spans: list[tuple[int, int]], first: int, where: str,
-              report: LoadReport) -> Question | None:
+def _question(
+    qa: Any, lang: str, spans: list[tuple[int, int]], first: int, where: str, report: LoadReport
+) -> Question | None:
     qid = _field(qa, "id", str, where)
     where = f"{where}: question id {qid!r}"
     text = _clean(_field(qa, "question", str, where), where, report)

@@ -42,10 +42,13 @@ class Batch:
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL record of ``hybridbatch batches`` / ``--log-batches``."""
-        record: dict[str, Any] = {"step": self.step, "kind": self.kind, "source": self.source,
-                                  "alpha": self.alpha, "language": self.language}
-        record["pairs"] = [
-            {k: v for k, v in asdict(p).items() if k != "negatives" or v} for p in self.pairs
-        ]
+        record: dict[str, Any] = {
+            "step": self.step,
+            "kind": self.kind,
+            "source": self.source,
+            "alpha": self.alpha,
+            "language": self.language,
+        }
+        record["pairs"] = [{k: v for k, v in asdict(p).items() if k != "negatives" or v} for p in self.pairs]
         record.update(self.extra)
         return record
