@@ -1,0 +1,208 @@
+"""The hybrid batch sampler of arXiv 2408.10536 (§3), and its special cases X-X, X-Y and En-En.
+
+One training step, as in the paper::
+
+    source ~ Categorical(size of each training collection)        # "sampled based on dataset size"
+    if strategy == "hybrid": kind = "xx" with probability α(step), else "xy"
+    if kind == "xx": language L ~ Uniform(training languages)
+                     B ids with a question in L; every pair is (id, L, L)
+    if kind == "xy": (ours, optional) K languages ~ Uniform(K-subsets of the training languages)
+                     B ids existing in ≥ 2 of those languages; per pair
+                     query language X ~ Uniform(languages of the id), passage language Y ≠ X likewise
+    en-en:           like xx with L = English
+
+Ids are drawn without replacement and at most one per *answer group* (:mod:`.pools`), so no batch
+holds two pairs with the same parallel id or the same positive passage. Optional hard negatives
+(ours) add other sentences of each positive's paragraph.
+
+Every step's randomness is ``numpy.random.default_rng([seed, step])``: batch ``k`` is a pure function
+of (seed, k, α-schedule state). A stream resumes from any step, and all DDP ranks compute the same
+global batch (see :func:`hybridbatch.sampling.shard`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hybridbatch.data import ParallelQACollection
+from hybridbatch.errors import ConfigError
+from hybridbatch.sampling.batch import Batch, Pair
+from hybridbatch.sampling.pools import Eligible, SourcePool
+from hybridbatch.sampling.schedules import AlphaSchedule
+
+if TYPE_CHECKING:
+    from hybridbatch.sampling.config import SamplerConfig
+
+STATE_VERSION = 1
+
+
+class BatchSampler:
+    """An endless (or ``config.steps``-long), seeded, resumable stream of :class:`Batch` objects.
+
+    Build it with :func:`hybridbatch.sampling.build_sampler`. Iterating yields batches from
+    :attr:`step` on; :meth:`batch_at` computes any step directly.
+
+    Attributes:
+        config: the :class:`SamplerConfig`.
+        schedule: the α schedule (the trainer calls ``schedule.observe`` when it is adaptive).
+        step: the next step :meth:`batches` yields (advanced while iterating, saved in the state).
+    """
+
+    def __init__(
+        self,
+        config: SamplerConfig,
+        pools: list[SourcePool],
+        schedule: AlphaSchedule,
+        language_subsets: list[list[tuple[str, ...]]] | None = None,
+    ) -> None:
+        self.config = config
+        self.pools = pools
+        self.schedule = schedule
+        self.step = 0
+        sizes = np.array([pool.size for pool in pools], dtype=np.float64)
+        self._source_p = sizes / sizes.sum()
+        self._subsets = language_subsets or [[tuple(pool.languages)] for pool in pools]
+
+    # --- the algorithm ---------------------------------------------------------------------
+    def batch_at(self, step: int) -> Batch:
+        """The global batch of training step ``step``."""
+        rng = np.random.default_rng([self.config.seed, step])
+        source = int(rng.choice(len(self.pools), p=self._source_p)) if len(self.pools) > 1 else 0
+        pool = self.pools[source]
+        alpha = self._alpha(step)
+        kind = self._kind(rng, alpha)
+        if kind == "xy":
+            language = None
+            pairs = self._cross_lingual(rng, pool, self._subsets[source])
+        else:
+            language = "en" if kind == "en-en" else pool.languages[int(rng.integers(len(pool.languages)))]
+            pairs = self._monolingual(rng, pool, language)
+        if self.config.hard_negatives:
+            pairs = _with_hard_negatives(rng, pool.collection, pairs, self.config.hard_negatives)
+        return Batch(step, kind, pairs, pool.name, alpha, language)
+
+    def _alpha(self, step: int) -> float:
+        """α(step) of a hybrid sampler; 1 (always X-X) or 0 (always X-Y) for the fixed strategies."""
+        if self.config.strategy == "hybrid":
+            return float(self.schedule.alpha(step))
+        return 0.0 if self.config.strategy == "xy" else 1.0
+
+    def _kind(self, rng: np.random.Generator, alpha: float) -> str:
+        if self.config.strategy == "hybrid":
+            return "xx" if rng.random() < alpha else "xy"
+        return self.config.strategy
+
+    def _monolingual(self, rng: np.random.Generator, pool: SourcePool, lang: str) -> list[Pair]:
+        chosen = _take(rng, pool.monolingual(lang), self.config.batch_size)
+        return [Pair(pool.monolingual(lang).ids[i], lang, lang) for i in chosen]
+
+    def _cross_lingual(
+        self, rng: np.random.Generator, pool: SourcePool, subsets: list[tuple[str, ...]]
+    ) -> list[Pair]:
+        langs = subsets[int(rng.integers(len(subsets)))] if len(subsets) > 1 else subsets[0]
+        eligible = pool.cross_lingual(langs)
+        chosen = _take(rng, eligible, self.config.batch_size)
+        u = rng.random((len(chosen), 2))
+        pairs = []
+        for i, (uq, up) in zip(chosen, u, strict=True):
+            id_langs = eligible.langs[i]
+            q = int(uq * len(id_langs))
+            p = int(up * (len(id_langs) - 1))
+            p += p >= q  # uniform over the languages other than the query's
+            pairs.append(Pair(eligible.ids[i], id_langs[q], id_langs[p]))
+        return pairs
+
+    # --- iteration and state ---------------------------------------------------------------
+    def batches(self, start_step: int | None = None, stop_step: int | None = None) -> Iterator[Batch]:
+        """Yield batches from ``start_step`` (default: :attr:`step`) to ``stop_step`` (default:
+        ``config.steps``, or forever), advancing :attr:`step`."""
+        step = self.step if start_step is None else start_step
+        stop = self.config.steps if stop_step is None else stop_step
+        while stop is None or step < stop:
+            batch = self.batch_at(step)
+            step += 1
+            self.step = step
+            yield batch
+
+    def __iter__(self) -> Iterator[Batch]:
+        return self.batches()
+
+    @property
+    def sources(self) -> dict[str, ParallelQACollection]:
+        """``Batch.source`` name -> collection (to turn pairs into texts)."""
+        return {pool.name: pool.collection for pool in self.pools}
+
+    def state_dict(self, step: int | None = None) -> dict[str, Any]:
+        """Everything needed to resume the stream at ``step`` (default: :attr:`step`)."""
+        return {
+            "version": STATE_VERSION,
+            "step": self.step if step is None else int(step),
+            "config": self.config.stream_fields(),
+            "sources": {pool.name: pool.size for pool in self.pools},
+            "schedule": self.schedule.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the step and schedule; refuses a state saved with different sampler settings."""
+        if state.get("version") != STATE_VERSION:
+            raise ConfigError(f"sampler state version {state.get('version')!r} is not {STATE_VERSION}")
+        saved, current = state["config"], self.config.stream_fields()
+        changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+        if changed:
+            diff = ", ".join(f"{k}: saved {saved.get(k)!r} != now {current.get(k)!r}" for k in changed)
+            raise ConfigError(f"cannot resume: sampler settings changed ({diff})")
+        sources = {pool.name: pool.size for pool in self.pools}
+        if state.get("sources") != sources:
+            raise ConfigError(
+                f"cannot resume: training data changed (saved {state.get('sources')}, now {sources})"
+            )
+        self.schedule.load_state_dict(state["schedule"])
+        self.step = int(state["step"])
+
+    def __repr__(self) -> str:
+        names = ", ".join(pool.name for pool in self.pools)
+        return f"BatchSampler({self.config.strategy}, batch_size={self.config.batch_size}, sources=[{names}])"
+
+
+def _take(rng: np.random.Generator, eligible: Eligible, size: int) -> list[int]:
+    """Draw ``size`` positions of ``eligible`` without replacement, at most one per answer group."""
+    chosen: list[int] = []
+    seen: set[int] = set()
+    groups = eligible.groups
+    for i in rng.permutation(len(eligible.ids)).tolist():
+        group = int(groups[i])
+        if group not in seen:
+            seen.add(group)
+            chosen.append(i)
+            if len(chosen) == size:
+                return chosen
+    raise ConfigError(  # unreachable after build_sampler's capacity checks
+        f"only {len(chosen)} usable ids for a batch of {size}"
+    )
+
+
+def _with_hard_negatives(
+    rng: np.random.Generator, collection: ParallelQACollection, pairs: list[Pair], n: int
+) -> list[Pair]:
+    """Add up to ``n`` other sentences of each positive's paragraph, never another pair's positive."""
+    positives: set[tuple[str, int]] = set()
+    texts: set[tuple[str, str]] = set()
+    for pair in pairs:
+        answer = collection.question(pair.id, pair.passage_lang).answer
+        positives.add((pair.passage_lang, answer))
+        texts.add((pair.passage_lang, collection.candidates[pair.passage_lang][answer].text))
+    out = []
+    for pair in pairs:
+        lang, pool = pair.passage_lang, collection.candidates[pair.passage_lang]
+        options = [
+            i
+            for i in collection.hard_negatives(pair.id, lang)
+            if (lang, i) not in positives and (lang, pool[i].text) not in texts
+        ]
+        if len(options) > n:
+            options = [options[j] for j in sorted(rng.choice(len(options), n, replace=False).tolist())]
+        out.append(Pair(pair.id, pair.query_lang, pair.passage_lang, tuple(options)))
+    return out
