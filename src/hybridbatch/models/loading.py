@@ -1,0 +1,163 @@
+"""Resolve a model spec to a sentence-transformers model.
+
+A spec is ``builtin:<name>`` (built on first use into ``models_home()/<name>``), a local path (a
+sentence-transformers directory or a plain transformers checkpoint) or a Hugging Face id.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hybridbatch.errors import ModelError
+from hybridbatch.io import atomic_directory
+from hybridbatch.models.builders import DEFAULT_PROMPTS, build_multilingual_e5_small, build_tiny
+from hybridbatch.paths import models_home
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+BUILTIN_PREFIX = "builtin:"
+#: Builtin model name -> builder writing a sentence-transformers directory into an empty folder.
+BUILTIN_MODELS: dict[str, Callable[[Path], Path]] = {
+    "multilingual-e5-small": build_multilingual_e5_small,
+    "tiny": build_tiny,
+}
+#: Bump when a builder's output changes, so cached builds are rebuilt.
+BUILD_VERSION = 1
+MARKER = "hybridbatch_builtin.json"
+
+
+def _builtin_name(spec: str) -> str:
+    name = spec.removeprefix(BUILTIN_PREFIX)
+    if name not in BUILTIN_MODELS:
+        known = ", ".join(BUILTIN_PREFIX + n for n in BUILTIN_MODELS)
+        raise ModelError(f"unknown builtin model {spec!r} (known: {known})")
+    return name
+
+
+def builtin_path(spec: str) -> Path:
+    """Cache directory of a builtin model (built or not)."""
+    return models_home() / _builtin_name(spec)
+
+
+def _is_built(path: Path) -> bool:
+    try:
+        meta = json.loads((path / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return meta.get("build_version") == BUILD_VERSION and (path / "modules.json").is_file()
+
+
+@contextmanager
+def _build_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_builtin(spec: str, force: bool = False) -> Path:
+    """Build ``builtin:<name>`` (or bare ``<name>``) into the model cache unless cached; return its path.
+
+    The directory is written atomically (temporary sibling, then renamed); concurrent builders wait on
+    a lock file and reuse the first one's result.
+    """
+    name = _builtin_name(spec)
+    path = models_home() / name
+    if not force and _is_built(path):
+        return path
+    with _build_lock(path):
+        if not force and _is_built(path):
+            return path
+        with atomic_directory(path) as tmp:
+            BUILTIN_MODELS[name](tmp)
+            marker = tmp / MARKER
+            meta = json.loads(marker.read_text(encoding="utf-8"))
+            marker.write_text(json.dumps({**meta, "build_version": BUILD_VERSION}, indent=2) + "\n")
+    return path
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _looks_like_path(spec: str) -> bool:
+    return spec.startswith(("/", ".", "~")) or spec.count("/") > 1 or os.sep + os.sep in spec
+
+
+def _load_local(path: Path, device: str | None) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
+    if (path / "modules.json").is_file():
+        return SentenceTransformer(str(path), device=device, local_files_only=True)
+    if (path / "config.json").is_file():  # plain transformers checkpoint: add mean pooling + normalize
+        transformer = Transformer(str(path), model_kwargs={"local_files_only": True})
+        dim = transformer.get_embedding_dimension()
+        return SentenceTransformer(modules=[transformer, Pooling(dim, "mean"), Normalize()], device=device)
+    raise ModelError(
+        f"model path {path} is neither a sentence-transformers directory (modules.json) "
+        "nor a transformers checkpoint (config.json)"
+    )
+
+
+def _load_hub(spec: str, device: str | None) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    try:  # the local Hugging Face cache first, so that a cached model never touches the network
+        return SentenceTransformer(spec, device=device, local_files_only=True)
+    except (OSError, ValueError) as local_exc:
+        if _offline():
+            raise ModelError(
+                f"model {spec!r} is not a builtin, not a local path and not in the Hugging Face cache "
+                "(HF_HUB_OFFLINE is set)"
+            ) from local_exc
+    try:
+        return SentenceTransformer(spec, device=device)
+    except Exception as exc:  # network errors come in many types (OSError, requests/httpx errors)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(
+            f"model {spec!r} could not be found locally or downloaded from the Hugging Face Hub "
+            f"({reason[:200]})"
+        ) from exc
+
+
+def ensure_prompts(model: SentenceTransformer) -> SentenceTransformer:
+    """Add the ``query``/``passage`` E5 prompts unless the model already defines prompts of those names."""
+    model.prompts = {**DEFAULT_PROMPTS, **(model.prompts or {})}
+    return model
+
+
+def resolve_path(spec: str) -> Path | None:
+    """The local directory a spec loads from (``None`` for a Hugging Face id), building builtins."""
+    if spec.startswith(BUILTIN_PREFIX):
+        return build_builtin(spec)
+    path = Path(spec).expanduser()
+    if path.exists():
+        return path
+    if _looks_like_path(spec):
+        raise ModelError(f"model path {spec} does not exist")
+    return None
+
+
+def load_model(spec: str, device: str | None = None) -> SentenceTransformer:
+    """Load ``spec`` (``builtin:<name>``, a local directory or a Hugging Face id) as a SentenceTransformer.
+
+    Builtins are built into the model cache on first use. The returned model always has the prompts
+    ``query`` (``"query: "``) and ``passage`` (``"passage: "``) unless it defines its own of those names.
+    Raises :class:`ModelError` with one line when the spec cannot be resolved or loaded.
+    """
+    if not spec or not spec.strip():
+        raise ModelError("empty model spec (give builtin:<name>, a path or a Hugging Face id)")
+    path = resolve_path(spec)
+    model = _load_local(path, device) if path is not None else _load_hub(spec, device)
+    return ensure_prompts(model)
