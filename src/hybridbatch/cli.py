@@ -80,6 +80,17 @@ def data_info(
     typer.echo(info.model_dump_json(indent=2) if as_json else render_info(info))
 
 
+@data_app.command("export")
+def data_export(
+    dataset: Annotated[str, typer.Argument(help="Dataset name (xquad-r, mlqa-r) or path.")],
+    out: Annotated[str, typer.Argument(help="Output .jsonl file (one record per id and language).")],
+) -> None:
+    """Write a dataset in the JSONL format (see hybridbatch.data.jsonl) and print the path."""
+    from hybridbatch.data import load_collection, write_jsonl
+
+    typer.echo(str(write_jsonl(load_collection(dataset), out)))
+
+
 # ----------------------------------------------------------------------------------------------
 # models  (owner: models)
 # ----------------------------------------------------------------------------------------------

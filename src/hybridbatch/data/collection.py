@@ -46,9 +46,15 @@ class Question:
 
 @dataclass
 class LoadReport:
-    """What a loader found: counts of dropped records by reason, and human-readable findings."""
+    """What a loader found: counts of dropped records and of text fixes by reason, and findings.
+
+    ``dropped`` counts records left out (e.g. a question without answers); ``fixed`` counts records
+    kept after a cleanup (e.g. a stripped byte-order mark). Only the first few details per reason are
+    kept in ``findings``, so a report stays short on large files.
+    """
 
     dropped: Counter[str] = field(default_factory=Counter)
+    fixed: Counter[str] = field(default_factory=Counter)
     findings: list[str] = field(default_factory=list)
 
     def drop(self, reason: str, detail: str) -> None:
@@ -56,6 +62,12 @@ class LoadReport:
         self.dropped[reason] += 1
         if self.dropped[reason] <= 5:
             self.findings.append(f"dropped ({reason}): {detail}")
+
+    def fix(self, reason: str, detail: str) -> None:
+        """Count one record kept after a cleanup (the first few details are kept)."""
+        self.fixed[reason] += 1
+        if self.fixed[reason] <= 3:
+            self.findings.append(f"fixed ({reason}): {detail}")
 
     def note(self, finding: str) -> None:
         """Record a finding that did not drop data (e.g. a stripped byte-order mark)."""

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from hybridbatch.data.collection import Candidate, LoadReport, ParallelQACollection, Question
+from hybridbatch.data.validation import BOM, clean_question, clean_sentence, read_utf8, require
 from hybridbatch.errors import DataError
 
 LANG_FILE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)?\.json$")
-BOM = "\ufeff"
 
 
 def load_lareqa(
@@ -31,11 +31,16 @@ def load_lareqa(
         languages: keep only these languages; a language with no file is an error.
         name: the collection's name (default: the directory name).
 
+    Returns:
+        The collection; ``collection.report`` counts dropped records (questions without answers)
+        and cleanups (byte-order marks, line breaks in questions).
+
     Raises:
         DataError: a missing/malformed file or field; the message names file, id and field.
     """
     root = Path(path)
-    files = _language_files(root)
+    report = LoadReport()
+    files = language_files(root, report)
     if languages is not None:
         missing = sorted(set(languages) - set(files))
         if missing:
@@ -44,7 +49,6 @@ def load_lareqa(
                 f"(found: {', '.join(sorted(files)) or 'none'})"
             )
         files = {lang: f for lang, f in files.items() if lang in languages}
-    report = LoadReport()
     questions: dict[str, dict[str, Question]] = {}
     candidates: dict[str, list[Candidate]] = {}
     for lang, file in sorted(files.items()):
@@ -52,26 +56,25 @@ def load_lareqa(
     return ParallelQACollection(name or root.name, questions, candidates, report)
 
 
-def _language_files(root: Path) -> dict[str, Path]:
+def language_files(root: Path, report: LoadReport | None = None) -> dict[str, Path]:
+    """``lang -> file`` of a LAReQA directory (or a single file); other ``.json`` files are noted."""
     if root.is_file():
         return {root.stem: root}
     if not root.is_dir():
         raise DataError(f"{root}: no such file or directory")
-    files = {f.stem: f for f in sorted(root.iterdir()) if LANG_FILE.match(f.name)}
+    files: dict[str, Path] = {}
+    for f in sorted(root.iterdir()):
+        if LANG_FILE.match(f.name):
+            files[f.stem] = f
+        elif f.suffix == ".json" and report is not None:
+            report.note(f"{f}: ignored (file name is not <lang>.json)")
     if not files:
         raise DataError(f"{root}: no <lang>.json files found (expected e.g. en.json, de.json)")
     return files
 
 
 def _read_json(file: Path) -> Any:
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{file}: cannot read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{file}: not valid UTF-8 (byte {exc.start})") from None
+    text = read_utf8(file)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -80,88 +83,82 @@ def _read_json(file: Path) -> Any:
         ) from None
 
 
-def _field(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if not isinstance(obj, dict):
-        raise DataError(f"{where}: expected an object, got {type(obj).__name__}")
-    if key not in obj:
-        raise DataError(f"{where}: missing field '{key}'")
-    value = obj[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
-        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise DataError(f"{where}: field '{key}' must be {names}, got {type(value).__name__}")
-    return value
-
-
-def _clean(text: str, where: str, report: LoadReport) -> str:
-    if BOM in text:
-        report.note(f"{where}: stripped a byte-order mark")
-        text = text.replace(BOM, "")
-    return text.strip()
-
-
 def _load_language(file: Path, lang: str, report: LoadReport) -> tuple[dict[str, Question], list[Candidate]]:
     doc = _read_json(file)
-    articles = _field(doc, "data", list, str(file))
+    articles = require(doc, "data", list, str(file))
     questions: dict[str, Question] = {}
     pool: list[Candidate] = []
     paragraph_no = 0
     for a, article in enumerate(articles):
-        paragraphs = _field(article, "paragraphs", list, f"{file}: data[{a}]")
+        paragraphs = require(article, "paragraphs", list, f"{file}: data[{a}]")
         for p, paragraph in enumerate(paragraphs):
             where = f"{file}: data[{a}].paragraphs[{p}]"
             first = len(pool)
-            breaks = _paragraph_candidates(paragraph, lang, paragraph_no, where, report, pool)
-            for qa in _field(paragraph, "qas", list, where):
-                question = _question(qa, lang, breaks, first, where, report)
+            spans = _paragraph_candidates(paragraph, lang, paragraph_no, where, report, pool)
+            for q, qa in enumerate(require(paragraph, "qas", list, where)):
+                question = _question(qa, lang, spans, first, f"{where}.qas[{q}]", report)
                 if question is None:
                     continue
                 if question.id in questions:
-                    raise DataError(f"{where}: duplicate question id {question.id!r} in {file.name}")
+                    raise DataError(f"{where}.qas[{q}]: duplicate question id {question.id!r} (field 'id')")
                 questions[question.id] = question
             paragraph_no += 1
     return questions, pool
 
 
+def _span(span: Any, s: int, length: int, where: str) -> tuple[int, int]:
+    if (
+        not isinstance(span, list)
+        or len(span) != 2
+        or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)
+    ):
+        raise DataError(f"{where}: field 'sentence_breaks[{s}]' must be [start, end] integers, got {span!r}")
+    start, end = span
+    # Upstream's last break often ends at len(context) (one past the last character): accept it.
+    if not 0 <= start <= end <= length:
+        raise DataError(f"{where}: field 'sentence_breaks[{s}]' = {span} is outside the context")
+    return start, end
+
+
 def _paragraph_candidates(
     paragraph: Any, lang: str, paragraph_no: int, where: str, report: LoadReport, pool: list[Candidate]
 ) -> list[tuple[int, int]]:
-    context = _field(paragraph, "context", str, where)
-    sentences = _field(paragraph, "sentences", list, where)
-    breaks = _field(paragraph, "sentence_breaks", list, where)
+    context = require(paragraph, "context", str, where)
+    sentences = require(paragraph, "sentences", list, where)
+    breaks = require(paragraph, "sentence_breaks", list, where)
     if len(sentences) != len(breaks):
-        raise DataError(f"{where}: {len(sentences)} sentences but {len(breaks)} sentence_breaks")
+        raise DataError(
+            f"{where}: field 'sentences' has {len(sentences)} items but 'sentence_breaks' has {len(breaks)}"
+        )
+    clean_context = context.replace(BOM, "")
     spans: list[tuple[int, int]] = []
     for s, (sentence, span) in enumerate(zip(sentences, breaks, strict=True)):
         if not isinstance(sentence, str):
             raise DataError(f"{where}: field 'sentences[{s}]' must be str, got {type(sentence).__name__}")
-        if (
-            not isinstance(span, list)
-            or len(span) != 2
-            or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)
-        ):
-            raise DataError(f"{where}: field 'sentence_breaks[{s}]' must be [start, end] integers")
-        text = _clean(sentence, f"{where}.sentences[{s}]", report)
+        spans.append(_span(span, s, len(context), where))
+        text = clean_sentence(sentence, f"{where}.sentences[{s}]", report)
         if not text:
             raise DataError(f"{where}: field 'sentences[{s}]' is empty")
-        spans.append((span[0], span[1]))
-        pool.append(Candidate(lang, text, paragraph_no, context.replace(BOM, "")))
+        pool.append(Candidate(lang, text, paragraph_no, clean_context))
     return spans
 
 
 def _question(
     qa: Any, lang: str, spans: list[tuple[int, int]], first: int, where: str, report: LoadReport
 ) -> Question | None:
-    qid = _field(qa, "id", str, where)
+    qid = require(qa, "id", str, where)
     where = f"{where}: question id {qid!r}"
-    text = _clean(_field(qa, "question", str, where), where, report)
+    if not qid.strip():
+        raise DataError(f"{where}: field 'id' is empty")
+    text = clean_question(require(qa, "question", str, where), where, report)
     if not text:
         raise DataError(f"{where}: field 'question' is empty")
-    answers = _field(qa, "answers", list, where)
+    answers = require(qa, "answers", list, where)
     if not answers:
-        report.drop("no answer", where)
+        report.drop("question without answers", where)
         return None
-    start = _field(answers[0], "answer_start", int, f"{where}.answers[0]")
+    start = require(answers[0], "answer_start", int, f"{where}: answers[0]")
     for s, (begin, end) in enumerate(spans):
         if begin <= start <= end:
-            return Question(qid, lang, " ".join(text.split()), first + s)
+            return Question(qid, lang, text, first + s)
     raise DataError(f"{where}: field 'answers[0].answer_start' = {start} lies in no sentence break")

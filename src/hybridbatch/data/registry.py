@@ -1,8 +1,8 @@
-"""Named datasets and the data home.
+"""Resolve a dataset spec (a name or a path) to a collection.
 
 ``load_collection(spec)`` accepts a dataset name (``xquad-r``, ``mlqa-r``), a LAReQA directory, a
-single ``<lang>.json`` file or a JSONL file. Named datasets live under the data home
-(``$HYBRIDBATCH_DATA``, default the user cache directory) and are downloaded there when missing.
+single ``<lang>.json`` file or a ``.jsonl`` file. Named datasets live under the data home
+(``$HYBRIDBATCH_DATA``, default ``cache_home()/data``) and are downloaded there when missing.
 """
 
 from __future__ import annotations
@@ -11,28 +11,42 @@ import os
 from pathlib import Path
 
 from hybridbatch.data.collection import ParallelQACollection
+from hybridbatch.data.download import DATASETS, ensure_dataset
+from hybridbatch.data.jsonl import load_jsonl
 from hybridbatch.data.lareqa import load_lareqa
 from hybridbatch.errors import DataError
+from hybridbatch.paths import cache_home
 
 DATA_ENV = "HYBRIDBATCH_DATA"
-NAMED_DATASETS = ("xquad-r", "mlqa-r")
+NAMED_DATASETS = tuple(DATASETS)
 
 
 def data_home() -> Path:
-    """The directory holding named datasets: ``$HYBRIDBATCH_DATA`` or ``~/.cache/hybridbatch/data``."""
+    """The directory holding named datasets: ``$HYBRIDBATCH_DATA`` or ``cache_home()/data``."""
     configured = os.environ.get(DATA_ENV)
     if configured:
         return Path(configured).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "hybridbatch" / "data"
+    return cache_home() / "data"
 
 
-def load_collection(spec: str, languages: list[str] | None = None) -> ParallelQACollection:
-    """Resolve a dataset name or path to a collection (see module docstring)."""
-    if spec in NAMED_DATASETS:
-        return load_lareqa(data_home() / spec, languages, name=spec)
-    path = Path(spec)
+def load_collection(spec: str | Path, languages: list[str] | None = None) -> ParallelQACollection:
+    """A collection from a dataset name or path (see module docstring).
+
+    Args:
+        spec: ``xquad-r``, ``mlqa-r``, a LAReQA directory or ``<lang>.json`` file, or a ``.jsonl`` file.
+        languages: keep only these languages (a requested language without data is an error).
+
+    Raises:
+        DataError: unknown name, missing path, download failure or invalid data.
+    """
+    spec = str(spec)
+    if spec in DATASETS:
+        directory = ensure_dataset(spec, data_home(), languages)
+        return load_lareqa(directory, languages, name=spec)
+    path = Path(spec).expanduser()
     if not path.exists():
         known = ", ".join(NAMED_DATASETS)
         raise DataError(f"unknown dataset {spec!r}: not a known name ({known}) nor an existing path")
+    if path.is_file() and path.suffix == ".jsonl":
+        return load_jsonl(path, languages)
     return load_lareqa(path, languages)
