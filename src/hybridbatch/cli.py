@@ -8,6 +8,7 @@ Every command is a few lines that parse flags and call the library. Errors a use
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -108,6 +109,39 @@ def models_build(
 # ----------------------------------------------------------------------------------------------
 # batches  (owner: sampling)
 # ----------------------------------------------------------------------------------------------
+@app.command("batches")
+def batches(
+    data: Annotated[list[str], typer.Option("--data", help="Training dataset (name or path); repeatable.")],
+    out: Annotated[Path, typer.Option("--out", help="JSONL file: one planned batch per line.")],
+    sampler: Annotated[str, typer.Option("--sampler", help="hybrid, xx, xy or en-en.")] = "hybrid",
+    alpha: Annotated[float, typer.Option(help="P(X-X batch); start value of a schedule.")] = 0.5,
+    schedule: Annotated[str, typer.Option(help="constant, linear, cosine or adaptive.")] = "constant",
+    alpha_end: Annotated[float | None, typer.Option(help="End α of a linear/cosine schedule.")] = None,
+    schedule_steps: Annotated[int | None, typer.Option(help="Schedule length (default --steps).")] = None,
+    steps: Annotated[int, typer.Option(help="Number of batches to plan.")] = 1000,
+    batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 32,
+    seed: Annotated[int, typer.Option(help="Seed of the batch stream.")] = 0,
+    languages: Annotated[list[str] | None, typer.Option(help="Training languages (comma list).")] = None,
+    languages_per_batch: Annotated[int | None, typer.Option(help="K languages per X-Y batch.")] = None,
+    hard_negatives: Annotated[int, typer.Option(help="Hard negatives per pair.")] = 0,
+    top: Annotated[int, typer.Option(help="Language pairs to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Plan the batches a training run would draw (dry run) and summarize the mix."""
+    from hybridbatch.data import load_collection
+    from hybridbatch.sampling import SamplerConfig, build_sampler
+    from hybridbatch.sampling.plan import render_summary, write_plan
+
+    langs = [lang for value in languages or [] for lang in value.split(",") if lang] or None
+    config = SamplerConfig(
+        strategy=sampler, alpha=alpha, schedule=schedule, alpha_end=alpha_end, schedule_steps=schedule_steps,
+        languages=langs, languages_per_batch=languages_per_batch, hard_negatives=hard_negatives,
+        batch_size=batch_size, seed=seed, steps=steps,
+    )  # fmt: skip
+    summary = write_plan(build_sampler(config, [load_collection(d) for d in data]), out, steps, top)
+    typer.echo(summary.model_dump_json(indent=2)) if as_json else render_summary(summary)
+    typer.echo(f"wrote {summary.steps} batches to {out}", err=as_json)
+
 
 # ----------------------------------------------------------------------------------------------
 # train  (owner: training)
