@@ -1,0 +1,29 @@
+"""Evaluation of multilingual retrievers on LAReQA-style data: Mono / Cross / Multi mAP, rank distance.
+
+Public entry points: :func:`evaluate_model` (one collection -> :class:`DatasetReport`) and
+:func:`evaluate` (several datasets -> :class:`EvaluationReport`, optionally written as a report).
+"""
+
+from hybridbatch.evaluation.evaluate import evaluate, evaluate_model, read_train_languages
+from hybridbatch.evaluation.lareqa import CollectionEmbeddings, score_collection
+from hybridbatch.evaluation.metrics import get_metric
+from hybridbatch.evaluation.rank_distance import rank_distance
+from hybridbatch.evaluation.ranking import Ranks, relevant_ranks
+from hybridbatch.evaluation.results import DatasetReport, EvaluationReport, LanguageRow, PairCell, Summary
+
+__all__ = [
+    "CollectionEmbeddings",
+    "DatasetReport",
+    "EvaluationReport",
+    "LanguageRow",
+    "PairCell",
+    "Ranks",
+    "Summary",
+    "evaluate",
+    "evaluate_model",
+    "get_metric",
+    "rank_distance",
+    "read_train_languages",
+    "relevant_ranks",
+    "score_collection",
+]

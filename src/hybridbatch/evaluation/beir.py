@@ -1,0 +1,198 @@
+"""Dense retrieval evaluation on BEIR-layout datasets (MIRACL's layout): nDCG@k, Recall@k, MRR@k.
+
+The paper evaluates zero-shot on MIRACL's dev sets (15 languages) with nDCG@10 and Recall@100
+(arXiv 2408.10536, Table 3). Each query is encoded with the ``query`` prompt and searched exactly
+(faiss ``IndexFlatIP``) over the corpus encoded with the ``passage`` prompt; the run is scored with
+``pytrec_eval`` (trec_eval's ``ndcg_cut``, ``recall`` and ``recip_rank`` on the top-k run).
+
+``dataset_dir`` is one BEIR directory, or a directory of them (e.g. one per MIRACL language): then
+each is a *query set* with its own results, and ``mean`` macro-averages them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytrec_eval
+from pydantic import BaseModel
+
+from hybridbatch.data.beir import BeirDataset, is_beir_dir, load_beir
+from hybridbatch.errors import ConfigError, DataError
+from hybridbatch.io import atomic_write_text
+
+HEADLINE = ("ndcg@10", "recall@100", "mrr@10")
+
+
+class QuerySetResult(BaseModel):
+    """Scores of one BEIR dataset (one query set)."""
+
+    name: str
+    split: str
+    num_queries: int
+    num_documents: int
+    metrics: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    dropped: dict[str, int]
+    seconds: float
+
+
+class BeirReport(BaseModel):
+    """Results of :func:`evaluate_beir`: per query set, and their macro-average."""
+
+    model: str | None
+    data: str
+    split: str
+    k_values: list[int]
+    sets: dict[str, QuerySetResult]
+    mean: dict[str, float]
+    created: str
+
+
+def evaluate_beir(
+    model: Any,
+    dataset_dir: str | Path,
+    split: str = "dev",
+    k_values: Sequence[int] = (10, 100),
+    batch_size: int = 64,
+    show_progress: bool = False,
+) -> BeirReport:
+    """Evaluate ``model`` (a spec or a loaded model) by dense retrieval on ``dataset_dir``.
+
+    Returns nDCG@k, Recall@k and MRR@k for every k in ``k_values`` per query set, and the mean.
+    """
+    from hybridbatch.search.encode import resolve_model
+
+    k_values = sorted({int(k) for k in k_values})
+    if not k_values or k_values[0] < 1:
+        raise ConfigError(f"k values must be positive integers, got {k_values}")
+    model, spec = resolve_model(model)
+    sets: dict[str, QuerySetResult] = {}
+    for path in query_set_dirs(dataset_dir):
+        dataset = load_beir(path, split)
+        sets[dataset.name] = evaluate_dataset(model, dataset, k_values, batch_size, show_progress)
+    names = list(next(iter(sets.values())).metrics)
+    mean = {m: sum(s.metrics[m] for s in sets.values()) / len(sets) for m in names}
+    return BeirReport(
+        model=spec,
+        data=str(dataset_dir),
+        split=split,
+        k_values=k_values,
+        sets=sets,
+        mean=mean,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def query_set_dirs(dataset_dir: str | Path) -> list[Path]:
+    """``[dataset_dir]`` when it is a BEIR directory, else its BEIR subdirectories (sorted)."""
+    root = Path(dataset_dir)
+    if is_beir_dir(root):
+        return [root]
+    subdirs = sorted(p for p in root.iterdir() if is_beir_dir(p)) if root.is_dir() else []
+    if not subdirs:
+        raise DataError(f"{root}: not a BEIR dataset (no corpus.jsonl) nor a directory of them")
+    return subdirs
+
+
+def evaluate_dataset(
+    model: Any,
+    dataset: BeirDataset,
+    k_values: Sequence[int],
+    batch_size: int = 64,
+    show_progress: bool = False,
+) -> QuerySetResult:
+    """Index ``dataset``'s corpus with ``model``, retrieve the top max(k) per query and score the run."""
+    from hybridbatch.search.corpus import documents_from_beir
+    from hybridbatch.search.encode import encode
+    from hybridbatch.search.index import DenseIndex
+
+    start = time.perf_counter()
+    index = DenseIndex.build(
+        model, documents_from_beir(dataset), batch_size=batch_size, show_progress=show_progress
+    )
+    qids = list(dataset.queries)
+    emb = encode(model, [dataset.queries[q] for q in qids], "query", batch_size, show_progress)
+    scores, rows = index.search_rows(emb, max(k_values))
+    ids = dataset.corpus_ids
+    run = {
+        qid: {ids[r]: float(s) for s, r in zip(ss, rr, strict=True) if r >= 0}
+        for qid, ss, rr in zip(qids, scores, rows, strict=True)
+    }
+    per_query = score_run(dataset.qrels, run, k_values)
+    metrics = {
+        m: sum(q[m] for q in per_query.values()) / len(per_query) for m in next(iter(per_query.values()))
+    }
+    return QuerySetResult(
+        name=dataset.name,
+        split=dataset.split,
+        num_queries=len(qids),
+        num_documents=len(dataset),
+        metrics=metrics,
+        per_query=per_query,
+        dropped=dict(dataset.report.dropped),
+        seconds=round(time.perf_counter() - start, 2),
+    )
+
+
+def score_run(
+    qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], k_values: Sequence[int]
+) -> dict[str, dict[str, float]]:
+    """Per-query ``ndcg@k``, ``recall@k`` and ``mrr@k`` of ``run`` against ``qrels`` via pytrec_eval.
+
+    A query missing from ``run`` scores 0. MRR@k is trec_eval's ``recip_rank`` on the top-k of the run.
+    """
+    run = {qid: run.get(qid, {}) for qid in qrels}
+    measures = {f"ndcg_cut.{','.join(map(str, k_values))}", f"recall.{','.join(map(str, k_values))}"}
+    full = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
+    rr_eval = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"})
+    per_query: dict[str, dict[str, float]] = {qid: {} for qid in qrels}
+    for k in k_values:
+        cut = rr_eval.evaluate({qid: _top(docs, k) for qid, docs in run.items()})
+        for qid in qrels:
+            found = full.get(qid, {})
+            per_query[qid][f"ndcg@{k}"] = found.get(f"ndcg_cut_{k}", 0.0)
+            per_query[qid][f"recall@{k}"] = found.get(f"recall_{k}", 0.0)
+            per_query[qid][f"mrr@{k}"] = cut.get(qid, {}).get("recip_rank", 0.0)
+    return per_query
+
+
+def _top(docs: dict[str, float], k: int) -> dict[str, float]:
+    """The k best-scored documents (trec_eval's order: score descending, then doc id descending)."""
+    ranked = sorted(docs.items(), key=lambda item: (item[1], item[0]), reverse=True)
+    return dict(ranked[:k])
+
+
+# --- reports ------------------------------------------------------------------------------
+def render_beir_report(report: BeirReport) -> str:
+    """A Markdown table: one row per query set (+ the mean), one column per metric."""
+    metrics = list(report.mean)
+    lines = [
+        f"# Retrieval evaluation: {report.data} ({report.split})",
+        "",
+        f"Model: `{report.model}` · created {report.created} · dense retrieval, exact inner product "
+        "over normalized embeddings; metrics by pytrec_eval.",
+        "",
+        "| query set | queries | documents | " + " | ".join(metrics) + " |",
+        "|---|---:|---:|" + "---:|" * len(metrics),
+    ]
+    for s in report.sets.values():
+        values = " | ".join(f"{s.metrics[m]:.4f}" for m in metrics)
+        lines.append(f"| {s.name} | {s.num_queries} | {s.num_documents} | {values} |")
+    if len(report.sets) > 1:
+        lines.append("| **mean** | | | " + " | ".join(f"**{report.mean[m]:.4f}**" for m in metrics) + " |")
+    dropped = {f"{s.name}: {reason}": n for s in report.sets.values() for reason, n in s.dropped.items()}
+    if dropped:
+        lines += ["", "Dropped judgements: " + "; ".join(f"{k} ({n})" for k, n in dropped.items())]
+    return "\n".join(lines) + "\n"
+
+
+def write_beir_report(report: BeirReport, out_dir: str | Path) -> Path:
+    """Write ``report.json`` and ``report.md`` into ``out_dir`` (atomically); return the directory."""
+    out = Path(out_dir)
+    atomic_write_text(out / "report.json", report.model_dump_json(indent=2) + "\n")
+    atomic_write_text(out / "report.md", render_beir_report(report))
+    return out

@@ -1,0 +1,175 @@
+"""Entry points: evaluate a model on one collection, or on several datasets with a written report."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hybridbatch.data.collection import ParallelQACollection
+from hybridbatch.errors import ConfigError, ModelError
+from hybridbatch.evaluation.encode import encode_collection
+from hybridbatch.evaluation.lareqa import check_settings, score_collection
+from hybridbatch.evaluation.results import SETTINGS, DatasetReport, EvaluationReport
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+TRAINING_CARD = "hybridbatch_training.json"
+
+
+def evaluate_model(
+    model: str | SentenceTransformer,
+    data: str | ParallelQACollection,
+    settings: Sequence[str] = SETTINGS,
+    batch_size: int = 64,
+    show_progress: bool = True,
+    cache_dir: Path | None = None,
+    train_languages: Iterable[str] | None = None,
+    with_context: bool = False,
+    chunk_size: int | None = None,
+) -> DatasetReport:
+    """Evaluate ``model`` on one LAReQA-style collection: Mono / Cross / Multi, rank distance.
+
+    Args:
+        model: a model spec/path (loaded with :func:`hybridbatch.models.load_model`) or a loaded model.
+        data: a dataset name or path (see :func:`hybridbatch.data.load_collection`) or a collection.
+        settings: any of ``mono``, ``cross``, ``multi`` (all three share one ranking pass).
+        batch_size: encoding batch size.
+        show_progress: show encoding progress bars.
+        cache_dir: embedding cache directory; ``None`` disables the cache.
+        train_languages: languages seen in training; default read from the model directory's
+            ``hybridbatch_training.json`` (key ``train_languages``) when there is one.
+        with_context: encode candidates with their paragraph (off by default).
+        chunk_size: queries per ranking chunk (memory bound).
+
+    Returns:
+        The :class:`DatasetReport`.
+    """
+    settings = check_settings(settings)
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
+    started = time.perf_counter()
+    st_model = load(model)
+    collection = _collection(data)
+    if train_languages is None:
+        train_languages = read_train_languages(model if isinstance(model, str) else st_model)
+    embeddings = encode_collection(st_model, collection, batch_size, show_progress, cache_dir, with_context)
+    encoded = time.perf_counter()
+    report = score_collection(collection, embeddings, settings, train_languages, chunk_size)
+    report.encode_seconds = round(encoded - started, 3)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def evaluate(
+    model: str | SentenceTransformer,
+    datasets: list[str | ParallelQACollection],
+    out: Path | None = None,
+    settings: Sequence[str] = SETTINGS,
+    batch_size: int = 64,
+    show_progress: bool = True,
+    cache_dir: Path | None = None,
+    train_languages: Iterable[str] | None = None,
+    with_context: bool = False,
+) -> EvaluationReport:
+    """Evaluate ``model`` on each dataset; write ``report.json``, ``report.md`` and plots to ``out``."""
+    if not datasets:
+        raise ConfigError("no dataset given (use --data NAME|PATH)")
+    collections = [_collection(d) for d in datasets]  # fail on a bad dataset before loading the model
+    st_model = load(model)
+    if train_languages is None:
+        train_languages = read_train_languages(model if isinstance(model, str) else st_model)
+    reports: dict[str, DatasetReport] = {}
+    for collection in collections:
+        report = evaluate_model(
+            st_model,
+            collection,
+            settings,
+            batch_size,
+            show_progress,
+            cache_dir,
+            train_languages,
+            with_context,
+        )
+        reports[_unique_name(report.dataset, reports)] = report
+    result = EvaluationReport(model=_model_name(model), datasets=reports, versions=_versions())
+    if out is not None:
+        from hybridbatch.evaluation.report import write_report
+
+        write_report(result, out)
+    return result
+
+
+def load(model: str | SentenceTransformer) -> SentenceTransformer:
+    """The model itself, or the model a spec names."""
+    if not isinstance(model, str):
+        return model
+    from hybridbatch.models import load_model
+
+    return load_model(model)
+
+
+def read_train_languages(model: str | SentenceTransformer) -> list[str] | None:
+    """``train_languages`` from the model directory's ``hybridbatch_training.json``, if there is one."""
+    directory = _model_dir(model)
+    if directory is None or not (directory / TRAINING_CARD).is_file():
+        return None
+    file = directory / TRAINING_CARD
+    try:
+        card = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{file}: unreadable training card ({exc})") from None
+    languages = card.get("train_languages") if isinstance(card, dict) else None
+    if languages is None:
+        return None
+    if not isinstance(languages, list) or not all(isinstance(lang, str) for lang in languages):
+        raise ModelError(f"{file}: field 'train_languages' must be a list of language codes")
+    return languages
+
+
+def _model_dir(model: str | SentenceTransformer) -> Path | None:
+    if isinstance(model, str):
+        path = Path(model).expanduser()
+        return path if path.is_dir() else None
+    try:  # a model loaded from a directory remembers it in its transformer config
+        path = Path(model[0].auto_model.config.name_or_path)
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return None
+    return path if path.is_dir() else None
+
+
+def _collection(data: str | ParallelQACollection) -> ParallelQACollection:
+    if isinstance(data, ParallelQACollection):
+        return data
+    from hybridbatch.data import load_collection
+
+    return load_collection(data)
+
+
+def _model_name(model: str | SentenceTransformer) -> str:
+    if isinstance(model, str):
+        return model
+    directory = _model_dir(model)
+    return str(directory) if directory is not None else type(model).__name__
+
+
+def _unique_name(name: str, taken: dict[str, object]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}#{n}", n + 1
+    return candidate
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for package in ("hybridbatch", "sentence-transformers", "transformers", "torch", "numpy"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return out
