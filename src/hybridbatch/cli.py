@@ -146,6 +146,56 @@ def batches(
 # ----------------------------------------------------------------------------------------------
 # train  (owner: training)
 # ----------------------------------------------------------------------------------------------
+@app.command("train")
+def train_cmd(
+    config_file: Annotated[Path | None, typer.Option("--config", help="YAML settings file.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model spec (builtin:*, path).")] = None,
+    data: Annotated[list[str] | None, typer.Option(help="Training dataset (repeatable).")] = None,
+    languages: Annotated[str | None, typer.Option(help="Comma-separated training languages.")] = None,
+    sampler: Annotated[str | None, typer.Option(help="hybrid, xx, xy or en-en.")] = None,
+    alpha: Annotated[float | None, typer.Option(help="P(X-X batch); ramp start.")] = None,
+    schedule: Annotated[str | None, typer.Option(help="constant, linear, cosine or adaptive.")] = None,
+    alpha_end: Annotated[float | None, typer.Option(help="End α of a linear/cosine schedule.")] = None,
+    adaptive_every: Annotated[int | None, typer.Option(help="Adaptive α: steps per update.")] = None,
+    languages_per_batch: Annotated[int | None, typer.Option(help="K languages per X-Y batch.")] = None,
+    hard_negatives: Annotated[int | None, typer.Option(help="Hard negatives per pair.")] = None,
+    loss: Annotated[str | None, typer.Option(help="infonce, symmetric or bce.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Softmax temperature τ (0.05).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Global batch size (pairs per step).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Optimizer steps (or --epochs).")] = None,
+    epochs: Annotated[float | None, typer.Option(help="Epochs (questions / batch size).")] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (3e-5).")] = None,
+    weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay (0.01).")] = None,
+    warmup_steps: Annotated[int | None, typer.Option(help="Linear warmup steps (default 10%).")] = None,
+    max_query_length: Annotated[int | None, typer.Option(help="Max query tokens (64).")] = None,
+    max_passage_length: Annotated[int | None, typer.Option(help="Max passage tokens (128).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of batches, dropout and everything else.")] = None,
+    dev_fraction: Annotated[float | None, typer.Option(help="Held-out fraction of parallel ids.")] = None,
+    eval_every: Annotated[int | None, typer.Option(help="Dev eval every N steps (0: end).")] = None,
+    checkpoint_every: Annotated[int | None, typer.Option(help="Checkpoint every N steps (0: never).")] = None,
+    keep_checkpoints: Annotated[int | None, typer.Option(help="Checkpoints to keep (1).")] = None,
+    freeze_embeddings: Annotated[
+        bool | None, typer.Option("--freeze-embeddings/--no-freeze-embeddings", help="Freeze word emb.")
+    ] = None,
+    mini_batch_size: Annotated[int | None, typer.Option(help="GradCache chunk size.")] = None,
+    cross_device_negatives: Annotated[
+        bool | None, typer.Option("--cross-device-negatives/--no-cross-device-negatives", help="DDP negs.")
+    ] = None,
+    log_batches: Annotated[Path | None, typer.Option(help="Write the trained batches as JSONL.")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 (auto).")] = None,
+    num_threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run dir; rerun to resume.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Train a retriever with hybrid (X-X / X-Y) batches; rerunning with the same --out resumes."""
+    flags = {k: v for k, v in locals().items() if k not in ("config_file", "quiet")}
+    from hybridbatch.training import load_train_config, train
+    from hybridbatch.training.trainer import console_logging, format_result
+
+    config = load_train_config(config_file, **flags, show_progress=False if quiet else None)
+    console_logging()
+    typer.echo(format_result(train(config)))
+
 
 # ----------------------------------------------------------------------------------------------
 # evaluate  (owner: evaluation)

@@ -1,0 +1,110 @@
+"""The README model card of a trained model: data, sampler settings, training settings and results,
+rendered from the ``hybridbatch_training.json`` the trainer writes beside the weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TRAINING_JSON = "hybridbatch_training.json"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "—"
+    return str(value)
+
+
+def _table(rows: list[tuple[str, Any]]) -> str:
+    lines = ["| setting | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in rows]
+    return "\n".join(lines)
+
+
+def write_model_card(meta: dict[str, Any]) -> str:
+    """Markdown model card for the metadata dict the trainer writes as ``hybridbatch_training.json``."""
+    cfg, result, sampler = meta["config"], meta["result"], meta["sampler"]
+    strategy = cfg["sampler"]
+    title = f"{cfg['model']} fine-tuned with {strategy} batches (hybridbatch)"
+    data_rows = "\n".join(
+        f"| {d['spec']} | {', '.join(d['languages'])} | {d['train_ids']} | {d['train_questions']} | "
+        f"{d['dev_ids']} | {d['dev_questions']} |"
+        for d in meta["datasets"]
+    )
+    dev = result.get("dev_metrics") or {}
+    dev_text = (
+        "\n".join(f"- dev {k.replace('_', ' ')}: {v:.4f}" for k, v in dev.items())
+        if dev
+        else "- no dev split (dev_fraction = 0)"
+    )
+    sampler_rows = [
+        ("strategy", sampler.get("strategy")),
+        ("alpha (P of an X-X batch)", sampler.get("alpha")),
+        ("alpha schedule", sampler.get("schedule")),
+        ("alpha end", sampler.get("alpha_end")),
+        ("languages per X-Y batch", sampler.get("languages_per_batch") or "all"),
+        ("hard negatives per pair", sampler.get("hard_negatives")),
+        ("global batch size", sampler.get("batch_size")),
+        ("seed", sampler.get("seed")),
+    ]
+    train_rows = [
+        ("loss", cfg["loss"]),
+        ("temperature", cfg["temperature"]),
+        ("learning rate", cfg["lr"]),
+        ("weight decay", cfg["weight_decay"]),
+        ("warmup steps", cfg["warmup_steps"] if cfg["warmup_steps"] is not None else "10% of steps"),
+        ("steps", result["steps"]),
+        ("max query / passage length", f"{cfg['max_query_length']} / {cfg['max_passage_length']}"),
+        ("word embeddings frozen", cfg["freeze_embeddings"]),
+        ("cross-device negatives", cfg["cross_device_negatives"]),
+        ("processes (world size)", meta.get("world_size", 1)),
+    ]
+    return f"""---
+library_name: sentence-transformers
+tags: [sentence-transformers, multilingual, retrieval, hybridbatch]
+base_model: {cfg["model"]}
+---
+
+# {title}
+
+A multilingual dense retriever trained with **hybrid batch training** (Elmahdy, Lin, Ahmad 2024,
+arXiv 2408.10536): contrastive InfoNCE fine-tuning where each batch is monolingual (X-X) with
+probability α, else cross-lingual (X-Y), built from parallel QA data.
+
+## Usage
+
+```python
+from sentence_transformers import SentenceTransformer
+
+model = SentenceTransformer("path/to/this/model")
+q = model.encode(["Where is the tower?"], prompt_name="query")
+d = model.encode(["Der Turm ist in Paris."], prompt_name="passage")
+print(model.similarity(q, d))
+```
+
+## Training data
+
+Training languages: {", ".join(meta["train_languages"])}. Dev ids are held out by parallel id
+(dev_fraction {cfg["dev_fraction"]}, split seed {cfg["split_seed"]}).
+
+| dataset | languages | train ids | train questions | dev ids | dev questions |
+|---|---|---|---|---|---|
+{data_rows}
+
+## Sampler
+
+{_table(sampler_rows)}
+
+## Training
+
+{_table(train_rows)}
+
+## Results
+
+{dev_text}
+- steps: {result["steps"]}, time: {result["seconds"]:.1f} s
+- training throughput: {result["pairs_per_second"]:.1f} pairs/s
+"""
