@@ -208,6 +208,65 @@ def train_cmd(
 # ----------------------------------------------------------------------------------------------
 # index / search / serve  (owner: search)
 # ----------------------------------------------------------------------------------------------
+@app.command("index")
+def index_build(
+    model: Annotated[str, typer.Option("--model", help="Model spec (builtin:..., path, HF id).")],
+    corpus: Annotated[str, typer.Option("--corpus", help="BEIR dir, JSONL {id,text[,lang]}, or dataset.")],
+    out: Annotated[str, typer.Option("--out", help="Index directory to write.")],
+    hnsw: Annotated[bool, typer.Option("--hnsw", help="Approximate HNSW index instead of exact.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
+) -> None:
+    """Encode a corpus with a model and save a dense (faiss) index directory."""
+    from hybridbatch.search import build_index
+
+    index = build_index(model, corpus, out, hnsw=hnsw, batch_size=batch_size)
+    typer.echo(f"indexed {len(index)} documents (dim {index.info.dim}) into {out}")
+
+
+@app.command("search")
+def search_index(
+    query: Annotated[str, typer.Argument(help="Query text.")],
+    index: Annotated[str, typer.Option("--index", help="Index directory (hybridbatch index).")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, help="Number of hits.")] = 10,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only documents of this language.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Override the index's model.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print hits as one JSON list.")] = False,
+) -> None:
+    """Search an index and print the top hits."""
+    from hybridbatch.search import DenseIndex, render_hits
+
+    hits = DenseIndex.load(index, model=model).search([query], k=k, lang=lang)[0]
+    typer.echo(render_hits(hits, as_json=as_json))
+
+
+@app.command("serve")
+def serve_index(
+    index: Annotated[str, typer.Option("--index", help="Index directory (hybridbatch index).")],
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 = any free).")] = 8000,
+) -> None:
+    """Serve an index over HTTP: POST /search, GET /health, GET /info."""
+    from hybridbatch.search.server import serve
+
+    serve(index, host=host, port=port)
+
+
+@app.command("evaluate-retrieval")
+def evaluate_retrieval(
+    model: Annotated[str, typer.Option("--model", help="Model spec (builtin:..., path, HF id).")],
+    data: Annotated[str, typer.Option("--data", help="BEIR/MIRACL dir, or a dir of them.")],
+    out: Annotated[str, typer.Option("--out", help="Directory for report.json and report.md.")],
+    split: Annotated[str, typer.Option("--split", help="Qrels split.")] = "dev",
+    k: Annotated[list[int], typer.Option("-k", "--k", help="Cutoffs (repeatable).")] = [10, 100],  # noqa: B006
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
+) -> None:
+    """Dense retrieval on a BEIR-layout dataset (MIRACL): nDCG@k, Recall@k, MRR@k."""
+    from hybridbatch.evaluation.beir import evaluate_beir, render_beir_report, write_beir_report
+
+    report = evaluate_beir(model, data, split=split, k_values=k, batch_size=batch_size, show_progress=True)
+    write_beir_report(report, out)
+    typer.echo(render_beir_report(report) + f"\nwrote {out}/report.json and report.md")
+
 
 
 if __name__ == "__main__":

@@ -69,10 +69,10 @@ def evaluate_beir(
     k_values = sorted({int(k) for k in k_values})
     if not k_values or k_values[0] < 1:
         raise ConfigError(f"k values must be positive integers, got {k_values}")
+    datasets = [load_beir(path, split) for path in query_set_dirs(dataset_dir)]  # fail before loading a model
     model, spec = resolve_model(model)
     sets: dict[str, QuerySetResult] = {}
-    for path in query_set_dirs(dataset_dir):
-        dataset = load_beir(path, split)
+    for dataset in datasets:
         sets[dataset.name] = evaluate_dataset(model, dataset, k_values, batch_size, show_progress)
     names = list(next(iter(sets.values())).metrics)
     mean = {m: sum(s.metrics[m] for s in sets.values()) / len(sets) for m in names}

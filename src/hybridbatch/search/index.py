@@ -1,0 +1,251 @@
+"""A dense retrieval index: documents encoded by a model, searched with faiss by cosine similarity.
+
+On disk an index is a directory, written atomically::
+
+    index.faiss      the faiss index (IndexFlatIP, exact; or IndexHNSWFlat, approximate)
+    documents.jsonl  one {"id", "text", "lang"} per vector, in vector order
+    index.json       metadata: model spec, dim, count, kind, languages, created
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import faiss
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hybridbatch.errors import ConfigError, DataError, ModelError
+from hybridbatch.io import atomic_directory
+from hybridbatch.search.corpus import Document
+from hybridbatch.search.encode import encode, prompt_for, resolve_model
+
+FORMAT_VERSION = 1
+FILES = ("index.faiss", "documents.jsonl", "index.json")
+
+
+class Hit(BaseModel):
+    """One search result: a document id, its cosine score, text and language."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    score: float
+    text: str
+    lang: str | None = None
+
+
+class IndexInfo(BaseModel):
+    """The metadata of a saved index (``index.json``)."""
+
+    format_version: int = FORMAT_VERSION
+    model: str | None
+    dim: int
+    count: int
+    kind: Literal["flat", "hnsw"] = "flat"
+    metric: Literal["cosine"] = "cosine"
+    prompts: dict[str, str | None]
+    languages: dict[str, int]
+    created: str
+
+
+class DenseIndex:
+    """Documents and their normalized embeddings in a faiss inner-product index.
+
+    Build with :meth:`build`, persist with :meth:`save`, reopen with :meth:`load`; :meth:`search`
+    encodes queries with the same model (loaded lazily from ``info.model`` after :meth:`load`).
+    """
+
+    def __init__(self, index: faiss.Index, documents: list[Document], info: IndexInfo, model: Any = None):
+        if index.ntotal != len(documents):
+            raise DataError(f"index holds {index.ntotal} vectors but {len(documents)} documents")
+        self.index = index
+        self.documents = documents
+        self.info = info
+        self._model = model
+        self._lang_ids: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    # --- building -------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        model: Any,
+        documents: list[Document],
+        *,
+        model_spec: str | None = None,
+        hnsw: bool = False,
+        hnsw_m: int = 32,
+        batch_size: int = 64,
+        show_progress: bool = False,
+    ) -> DenseIndex:
+        """Encode ``documents`` with ``model`` (a spec or a loaded model) under its ``passage`` prompt.
+
+        ``hnsw=True`` builds an approximate ``IndexHNSWFlat`` (``hnsw_m`` links per node) instead of
+        the exact ``IndexFlatIP``.
+        """
+        if not documents:
+            raise DataError("cannot build an index over an empty corpus")
+        model, spec = resolve_model(model, model_spec)
+        emb = encode(model, [d.text for d in documents], "passage", batch_size, show_progress)
+        dim = emb.shape[1]
+        if hnsw:
+            index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.IndexFlatIP(dim)
+        index.add(emb)
+        languages: dict[str, int] = {}
+        for doc in documents:
+            if doc.lang:
+                languages[doc.lang] = languages.get(doc.lang, 0) + 1
+        info = IndexInfo(
+            model=spec,
+            dim=dim,
+            count=len(documents),
+            kind="hnsw" if hnsw else "flat",
+            prompts={k: _prompt_text(model, k) for k in ("query", "passage")},
+            languages=dict(sorted(languages.items())),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        return cls(index, list(documents), info, model)
+
+    # --- persistence ----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the index directory atomically (an existing one is replaced)."""
+        path = Path(path)
+        with atomic_directory(path) as tmp:
+            faiss.write_index(self.index, str(tmp / "index.faiss"))
+            with (tmp / "documents.jsonl").open("w", encoding="utf-8") as handle:
+                for d in self.documents:
+                    handle.write(json.dumps({"id": d.id, "text": d.text, "lang": d.lang}, ensure_ascii=False))
+                    handle.write("\n")
+            (tmp / "index.json").write_text(self.info.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, model: Any = None) -> DenseIndex:
+        """Open a saved index; ``model`` (spec or object) overrides the one recorded in ``index.json``."""
+        path = Path(path)
+        missing = [name for name in FILES if not (path / name).is_file()]
+        if missing:
+            raise DataError(f"{path}: not an index directory (missing {', '.join(missing)})")
+        try:
+            info = IndexInfo.model_validate_json((path / "index.json").read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            raise DataError(
+                f"{path / 'index.json'}: invalid index metadata ({exc.errors()[0]['msg']})"
+            ) from None
+        if info.format_version != FORMAT_VERSION:
+            raise DataError(f"{path / 'index.json'}: unsupported format_version {info.format_version}")
+        from hybridbatch.data.beir import iter_jsonl
+
+        documents = []
+        for where, r in iter_jsonl(path / "documents.jsonl"):
+            if "id" not in r or "text" not in r:
+                raise DataError(f"{where}: missing field 'id' or 'text'")
+            documents.append(Document(str(r["id"]), str(r["text"]), r.get("lang")))
+        try:
+            index = faiss.read_index(str(path / "index.faiss"))
+        except RuntimeError as exc:
+            raise DataError(f"{path / 'index.faiss'}: cannot read faiss index ({exc})") from None
+        if index.ntotal != info.count or len(documents) != info.count or index.d != info.dim:
+            raise DataError(
+                f"{path}: inconsistent index ({index.ntotal} vectors of dim {index.d}, {len(documents)} "
+                f"documents; index.json says {info.count} of dim {info.dim})"
+            )
+        if model is not None:
+            model, _ = resolve_model(model)
+        return cls(index, documents, info, model)
+
+    # --- searching ------------------------------------------------------------------------
+    @property
+    def model(self) -> Any:
+        """The query encoder (loaded from ``info.model`` on first use)."""
+        if self._model is None:
+            if not self.info.model:
+                raise ModelError("the index does not record its model; pass one (--model SPEC)")
+            self._model, _ = resolve_model(self.info.model)
+        return self._model
+
+    def search(
+        self, queries: str | list[str], k: int = 10, lang: str | None = None, batch_size: int = 64
+    ) -> list[list[Hit]]:
+        """Top-``k`` documents per query by cosine similarity, best first.
+
+        ``lang`` restricts results to documents of that language. With an HNSW index a filtered
+        search may return fewer than ``k`` hits.
+        """
+        if isinstance(queries, str):
+            queries = [queries]
+        if not queries:
+            return []
+        if lang is not None:
+            self._ids_of(lang)  # an unknown language fails before the model is loaded
+        emb = encode(self.model, list(queries), "query", batch_size)
+        return self.search_embeddings(emb, k, lang)
+
+    def search_embeddings(self, emb: np.ndarray, k: int = 10, lang: str | None = None) -> list[list[Hit]]:
+        """Like :meth:`search`, for already encoded (normalized) query embeddings."""
+        scores, rows = self.search_rows(emb, k, lang)
+        docs = self.documents
+        return [
+            [
+                Hit(id=docs[r].id, score=float(s), text=docs[r].text, lang=docs[r].lang)
+                for s, r in zip(ss, rr, strict=True)
+                if r >= 0
+            ]
+            for ss, rr in zip(scores, rows, strict=True)
+        ]
+
+    def search_rows(self, emb: np.ndarray, k: int, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Raw faiss search: ``(scores, rows)``, each ``(n, k)``; rows index documents, -1 = no hit."""
+        if k < 1:
+            raise ConfigError(f"k must be at least 1, got {k}")
+        emb = np.ascontiguousarray(emb, dtype=np.float32)
+        if emb.ndim != 2 or emb.shape[1] != self.info.dim:
+            raise ModelError(
+                f"query embeddings have shape {emb.shape}; the index expects dim {self.info.dim}"
+            )
+        if lang is None:
+            return self.index.search(emb, min(k, len(self)))
+        selected = self._ids_of(lang)
+        selector = faiss.IDSelectorBatch(len(selected), faiss.swig_ptr(selected))  # keep alive during search
+        params = faiss.SearchParametersHNSW() if self.info.kind == "hnsw" else faiss.SearchParameters()
+        params.sel = selector
+        return self.index.search(emb, min(k, len(selected)), params=params)
+
+    def _ids_of(self, lang: str) -> np.ndarray:
+        if lang not in self._lang_ids:
+            ids = np.array([i for i, d in enumerate(self.documents) if d.lang == lang], dtype=np.int64)
+            if len(ids) == 0:
+                known = ", ".join(self.info.languages) or "none recorded"
+                raise DataError(f"the index has no documents in language {lang!r} (languages: {known})")
+            self._lang_ids[lang] = ids
+        return self._lang_ids[lang]
+
+
+def _prompt_text(model: Any, kind: str) -> str | None:
+    name = prompt_for(model, kind)  # type: ignore[arg-type]
+    return model.prompts[name] if name else None
+
+
+def build_index(
+    model: Any,
+    corpus: str | Path | list[Document],
+    out: str | Path,
+    *,
+    hnsw: bool = False,
+    batch_size: int = 64,
+) -> DenseIndex:
+    """Load ``corpus`` (see :func:`hybridbatch.search.corpus.load_documents`), index it, save to ``out``."""
+    from hybridbatch.search.corpus import load_documents
+
+    documents = corpus if isinstance(corpus, list) else load_documents(corpus)
+    index = DenseIndex.build(model, documents, hnsw=hnsw, batch_size=batch_size, show_progress=True)
+    index.save(out)
+    return index

@@ -1,0 +1,134 @@
+"""DenseIndex: build, save, load, search, language filter, corpus sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hybridbatch.errors import DataError
+from hybridbatch.search import DenseIndex, Document, load_documents, read_documents_jsonl
+
+TEXTS = {
+    "en-tower": ("en", "The tower is in Paris."),
+    "de-tower": ("de", "Der Turm ist in Paris."),
+    "en-book": ("en", "Anna wrote the book."),
+    "de-sold": ("de", "Es verkaufte sich 1990."),
+    "es-tower": ("es", "La torre está en París."),
+    "en-cats": ("en", "Cats sleep a lot."),
+    "es-cat": ("es", "El gato duerme."),
+    "en-river": ("en", "Rivers flow into the sea."),
+}
+DOCS = [Document(did, text, lang) for did, (lang, text) in TEXTS.items()]
+
+
+@pytest.fixture(scope="module")
+def index(tiny_model) -> DenseIndex:
+    return DenseIndex.build(tiny_model, DOCS)
+
+
+def test_build_records_metadata(index: DenseIndex) -> None:
+    assert len(index) == len(DOCS) == index.index.ntotal
+    assert index.info.model == "builtin:tiny"
+    assert index.info.kind == "flat" and index.info.count == len(DOCS)
+    assert index.info.languages == {"de": 2, "en": 4, "es": 2}
+    assert index.info.prompts == {"query": "query: ", "passage": "passage: "}
+    vectors = index.index.reconstruct_n(0, len(DOCS))
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_document_searched_by_its_own_text_comes_first(index: DenseIndex) -> None:
+    results = index.search([d.text for d in DOCS], k=3)
+    assert [hits[0].id for hits in results] == [d.id for d in DOCS]
+    for hits in results:
+        assert len(hits) == 3
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert results[0][0].text == DOCS[0].text and results[0][0].lang == "en"
+
+
+def test_scores_are_cosines_of_query_and_passage_embeddings(index: DenseIndex, tiny_model) -> None:
+    hit = index.search("Cats sleep a lot.", k=1)[0][0]
+    q = tiny_model.encode(["Cats sleep a lot."], prompt_name="query", normalize_embeddings=True)[0]
+    d = tiny_model.encode([TEXTS[hit.id][1]], prompt_name="passage", normalize_embeddings=True)[0]
+    assert hit.score == pytest.approx(float(q @ d), abs=1e-4)
+
+
+def test_language_filter_and_k_larger_than_pool(index: DenseIndex) -> None:
+    hits = index.search(["Der Turm ist in Paris."], k=50, lang="de")[0]
+    assert {h.id for h in hits} == {"de-tower", "de-sold"}
+    assert hits[0].id == "de-tower"
+    assert len(index.search(["anything"], k=50)[0]) == len(DOCS)
+    with pytest.raises(DataError, match="no documents in language 'fr'"):
+        index.search(["x"], lang="fr")
+
+
+def test_save_load_round_trip(index: DenseIndex, tiny_model, tmp_path: Path) -> None:
+    out = index.save(tmp_path / "ix")
+    assert sorted(p.name for p in out.iterdir()) == ["documents.jsonl", "index.faiss", "index.json"]
+    loaded = DenseIndex.load(out, model=tiny_model)
+    assert loaded.info == index.info
+    assert loaded.documents == index.documents
+    query = ["Where does Anna live?", "Paris"]
+    assert loaded.search(query, k=4) == index.search(query, k=4)
+    index.save(tmp_path / "ix")  # replacing an existing index works and leaves no temp dirs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ix"]
+
+
+def test_hnsw_index(tiny_model, tmp_path: Path) -> None:
+    hnsw = DenseIndex.build(tiny_model, DOCS, hnsw=True)
+    assert hnsw.info.kind == "hnsw"
+    loaded = DenseIndex.load(hnsw.save(tmp_path / "h"), model=tiny_model)
+    assert loaded.search(["Rivers flow into the sea."], k=1)[0][0].id == "en-river"
+    assert {h.lang for h in loaded.search(["El gato duerme."], k=5, lang="es")[0]} == {"es"}
+
+
+def test_load_errors(index: DenseIndex, tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not an index directory"):
+        DenseIndex.load(tmp_path)
+    out = index.save(tmp_path / "ix")
+    (out / "documents.jsonl").write_text('{"id": "a", "text": "b"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match="inconsistent index"):
+        DenseIndex.load(out)
+    (out / "index.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(DataError, match=r"index\.json: invalid index metadata"):
+        DenseIndex.load(out)
+
+
+def test_documents_from_jsonl(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"
+    rows = [{"id": "a", "text": "One.", "lang": "en"}, {"_id": 2, "title": "T", "text": "Two."}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert load_documents(path) == [Document("a", "One.", "en"), Document("2", "T Two.", None)]
+    path.write_text('{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"docs.jsonl:2: duplicate document id 'a'"):
+        read_documents_jsonl(path)
+    path.write_text('{"id": "a"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"docs.jsonl:1: field 'text' of document 'a' is missing or empty"):
+        read_documents_jsonl(path)
+
+
+def test_documents_from_a_parallel_collection(toy_dir: Path) -> None:
+    docs = load_documents(toy_dir)
+    assert {d.lang for d in docs} == {"de", "en", "es"}
+    by_id = {d.id: d for d in docs}
+    from hybridbatch.data import load_collection
+
+    collection = load_collection(str(toy_dir))
+    for lang, pool in collection.candidates.items():
+        for i, cand in enumerate(pool):
+            assert by_id[f"{lang}:{i}"].text == cand.text
+    assert len(docs) == collection.num_candidates()
+
+
+def test_documents_from_a_beir_dir(tmp_path: Path) -> None:
+    root = tmp_path / "beir"
+    root.mkdir()
+    (root / "corpus.jsonl").write_text('{"_id": "d1", "title": "T", "text": "Body."}\n', encoding="utf-8")
+    assert load_documents(root) == [Document("d1", "T Body.", None)]
+
+
+def test_unknown_corpus_spec() -> None:
+    with pytest.raises(DataError, match="unknown dataset"):
+        load_documents("no-such-corpus")
