@@ -8,7 +8,7 @@ them cheap to plan, log as JSONL (``hybridbatch batches``) and replay on resume.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 BatchKind = Literal["xx", "xy", "en-en"]
@@ -25,6 +25,14 @@ class Pair:
     query_lang: str
     passage_lang: str
     negatives: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"id", "query_lang", "passage_lang"}`` plus ``negatives`` when there are any."""
+        record: dict[str, Any] = {"id": self.id, "query_lang": self.query_lang}
+        record["passage_lang"] = self.passage_lang
+        if self.negatives:
+            record["negatives"] = list(self.negatives)
+        return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,6 @@ class Batch:
             "alpha": self.alpha,
             "language": self.language,
         }
-        record["pairs"] = [{k: v for k, v in asdict(p).items() if k != "negatives" or v} for p in self.pairs]
+        record["pairs"] = [p.to_json() for p in self.pairs]
         record.update(self.extra)
         return record
