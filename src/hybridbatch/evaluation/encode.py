@@ -8,7 +8,8 @@ normalised float32, so a dot product is the cosine score.
 Cache (*ours*): one ``.npy`` per (model, dataset, side), under ``<cache_dir>/<model fingerprint>/``.
 The file name hashes everything the vectors depend on: the model fingerprint (a hash of the weights
 and the module stack, so a model changed in training never hits a stale entry), the dataset name,
-the texts, the prompt and the candidate-context flag. Files are written atomically.
+the texts (with the paragraph, when candidates are encoded with context) and the prompt. Files are
+written atomically.
 """
 
 from __future__ import annotations
@@ -59,14 +60,12 @@ def encode_collection(
         for lang in pool_langs
     }
     fingerprint = model_fingerprint(model) if cache_dir is not None else ""
-    tag = f"context={with_context}"
     query_vectors = _encode_side(
         model,
         questions,
         QUERY_PROMPT,
         collection.name,
         "queries",
-        tag,
         fingerprint,
         batch_size,
         show_progress,
@@ -78,7 +77,6 @@ def encode_collection(
         PASSAGE_PROMPT,
         collection.name,
         "candidates",
-        tag,
         fingerprint,
         batch_size,
         show_progress,
@@ -95,7 +93,6 @@ def _encode_side(
     prompt_name: str,
     dataset: str,
     side: str,
-    tag: str,
     fingerprint: str,
     batch_size: int,
     show_progress: bool,
@@ -107,7 +104,7 @@ def _encode_side(
     name = prompt_name if prompt_name in prompts else None
     file = None
     if cache_dir is not None:
-        key = _hash("\0".join([fingerprint, dataset, side, tag, prompts.get(prompt_name, ""), *texts]))
+        key = _hash("\0".join([fingerprint, dataset, side, prompts.get(prompt_name, ""), *texts]))
         file = Path(cache_dir) / fingerprint[:16] / f"{_slug(dataset)}-{side}-{key[:20]}.npy"
         if file.is_file():
             cached = np.load(file)
@@ -150,9 +147,10 @@ def encode_texts(
 
 
 def model_fingerprint(model: SentenceTransformer) -> str:
-    """A hash of the model's weights and module stack (``repr``: pooling, max length, normalisation)."""
+    """A hash of the model's weights, module stack (``repr``: pooling, normalisation) and max length."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(repr(model).encode())
+    digest.update(str(getattr(model, "max_seq_length", None)).encode())
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
         digest.update(str(tuple(tensor.shape)).encode())
