@@ -45,6 +45,15 @@ SCENARIOS = {
 BROKEN = ("broken_no_offset", "broken_times_world")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one intra-op thread is faster and avoids spin-waiting on a shared 2-core box."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -90,6 +99,7 @@ def run_rank(model: nn.Module, loss_fn: nn.Module, q: torch.Tensor, d: torch.Ten
 
 def worker(rank: int, port: int, out: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=WORLD)
     ctx = init_distributed()
     assert ctx.rank == rank and ctx.world_size == WORLD and ctx.distributed and ctx.is_main == (rank == 0)
@@ -124,7 +134,8 @@ def ranks(tmp_path_factory) -> list[dict]:
 
 def matches(result: dict, ref_loss: float, ref_grads: list[torch.Tensor], global_loss: bool) -> bool:
     loss_ok = abs((result["loss"] if global_loss else result["mean_loss"]) - ref_loss) < ATOL
-    return loss_ok and all(torch.allclose(g, r, atol=ATOL) for g, r in zip(result["grads"], ref_grads))
+    pairs = zip(result["grads"], ref_grads, strict=True)
+    return loss_ok and all(torch.allclose(g, r, atol=ATOL) for g, r in pairs)
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))

@@ -260,10 +260,17 @@ class DistributedLoss(nn.Module):
 
 
 def wrap_model(model: nn.Module, ctx: DistributedContext, **ddp_kwargs: Any) -> nn.Module:
-    """``DistributedDataParallel(model)`` on the context's device when distributed, else ``model``."""
+    """``DistributedDataParallel(model)`` on the context's device when distributed, else ``model``.
+
+    ``broadcast_buffers`` defaults to False: transformer encoders hold only constant buffers
+    (position ids), and with True every DDP forward is a collective, so ranks that run a different
+    number of forwards in one step (GradCache chunks of unequal local batches) would deadlock.
+    """
     if not ctx.distributed:
         return model
     from torch.nn.parallel import DistributedDataParallel
+
+    ddp_kwargs.setdefault("broadcast_buffers", False)
 
     if ctx.device.type == "cuda":
         ddp_kwargs.setdefault("device_ids", [ctx.device.index])
@@ -277,7 +284,7 @@ def unwrap_model(model: nn.Module) -> nn.Module:
 
 
 @contextmanager
-def no_sync(model: nn.Module, enabled: bool = True) -> Iterator[None]:
+def no_sync(model: nn.Module | None, enabled: bool = True) -> Iterator[None]:
     """DDP's ``no_sync()`` (skip the gradient all-reduce) when ``enabled`` and available."""
     ctx = model.no_sync() if enabled and hasattr(model, "no_sync") else nullcontext()
     with ctx:
