@@ -200,6 +200,31 @@ def train_cmd(
 # ----------------------------------------------------------------------------------------------
 # evaluate  (owner: evaluation)
 # ----------------------------------------------------------------------------------------------
+@app.command("evaluate")
+def evaluate_cmd(
+    model: Annotated[str, typer.Option("--model", help="Model spec (builtin:..., path).")],
+    data: Annotated[list[str], typer.Option("--data", help="xquad-r, mlqa-r or a LAReQA dir (repeatable).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for report.json, report.md and plots.")],
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Embedding cache dir.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="No cached embeddings.")] = False,
+    with_context: Annotated[bool, typer.Option("--with-context", help="Candidates with paragraph.")] = False,
+    settings: Annotated[str, typer.Option("--settings", help="Comma-separated subset.")] = "mono,cross,multi",
+) -> None:
+    """Mono / Cross / Multi mAP, Recall, rank distance on LAReQA-format data; writes a report with plots."""
+    from rich.console import Console
+
+    from hybridbatch.evaluation import evaluate
+    from hybridbatch.evaluation.report import render_summary
+    from hybridbatch.paths import embeddings_home
+
+    cache_dir = None if no_cache else (cache or embeddings_home())
+    report = evaluate(
+        model, data, out, settings.split(","), batch_size, True, cache_dir, with_context=with_context
+    )
+    Console().print(render_summary(report))
+    typer.echo(f"wrote {out}/report.json, report.md and plots")
+
 
 # ----------------------------------------------------------------------------------------------
 # compare  (owner: comparison)

@@ -78,6 +78,7 @@ def evaluate(
     """Evaluate ``model`` on each dataset; write ``report.json``, ``report.md`` and plots to ``out``."""
     if not datasets:
         raise ConfigError("no dataset given (use --data NAME|PATH)")
+    settings = check_settings(settings)
     collections = [_collection(d) for d in datasets]  # fail on a bad dataset before loading the model
     st_model = load(model)
     if train_languages is None:

@@ -63,7 +63,8 @@ def check_settings(settings: Iterable[str]) -> tuple[str, ...]:
     unknown = [s for s in chosen if s not in SETTINGS]
     if unknown or not chosen:
         raise ConfigError(
-            f"settings: unknown or empty {unknown or list(chosen)} (choose from {', '.join(SETTINGS)})"
+            f"settings: unknown or empty {unknown or list(chosen)} "
+            f"(--settings: choose from {', '.join(SETTINGS)})"
         )
     return tuple(s for s in SETTINGS if s in chosen)
 
