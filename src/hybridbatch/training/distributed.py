@@ -22,6 +22,7 @@ sizes are handled by padding for the collective and, in local-query mode, by wei
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
 from collections.abc import Iterator
@@ -262,15 +263,19 @@ class DistributedLoss(nn.Module):
 def wrap_model(model: nn.Module, ctx: DistributedContext, **ddp_kwargs: Any) -> nn.Module:
     """``DistributedDataParallel(model)`` on the context's device when distributed, else ``model``.
 
-    ``broadcast_buffers`` defaults to False: transformer encoders hold only constant buffers
-    (position ids), and with True every DDP forward is a collective, so ranks that run a different
-    number of forwards in one step (GradCache chunks of unequal local batches) would deadlock.
+    Buffer sync at each forward (``forward_sync_buffers``, formerly ``broadcast_buffers``) is off:
+    transformer encoders hold only constant buffers (position ids), and with it on every DDP forward
+    is a collective, so ranks that run a different number of forwards in one step (GradCache chunks
+    of unequal local batches) would deadlock.
     """
     if not ctx.distributed:
         return model
     from torch.nn.parallel import DistributedDataParallel
 
-    ddp_kwargs.setdefault("broadcast_buffers", False)
+    if "broadcast_buffers" not in ddp_kwargs and "forward_sync_buffers" not in ddp_kwargs:
+        params = inspect.signature(DistributedDataParallel.__init__).parameters
+        key = "forward_sync_buffers" if "forward_sync_buffers" in params else "broadcast_buffers"
+        ddp_kwargs[key] = False
 
     if ctx.device.type == "cuda":
         ddp_kwargs.setdefault("device_ids", [ctx.device.index])
