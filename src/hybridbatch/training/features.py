@@ -79,3 +79,40 @@ def tokenize(
 def embed(model: torch.nn.Module, features: dict[str, Any]) -> torch.Tensor:
     """Sentence embeddings ``[n, d]`` of tokenized features (works on DDP-wrapped models too)."""
     return model(dict(features))["sentence_embedding"]
+
+
+def length_sorted_chunks(
+    features: dict[str, Any], size: int, trim: bool = True
+) -> tuple[list[dict[str, Any]], torch.Tensor]:
+    """Split tokenized ``features`` into chunks of at most ``size`` rows, longest texts first.
+
+    With ``trim`` each chunk drops the padding columns no row of it needs, so short texts do not pay for
+    long ones (right padding assumed, as for BERT/XLM-R). Returns the chunks and ``order``: chunk rows,
+    concatenated, are the original rows ``order``. Non-tensor values (e.g. ``modality``) are copied.
+    """
+    mask = features["attention_mask"]
+    n, width = mask.shape
+    lengths = mask.sum(dim=1)
+    order = torch.argsort(-lengths.cpu(), stable=True)
+    chunks = []
+    for start in range(0, n, size):
+        idx = order[start : start + size].to(mask.device)
+        keep = int(lengths[idx].max()) if trim else width
+        chunk: dict[str, Any] = {}
+        for key, value in features.items():
+            if isinstance(value, torch.Tensor) and value.ndim >= 1 and value.shape[0] == n:
+                value = value[idx]
+                if value.ndim == 2 and value.shape[1] == width:
+                    value = value[:, :keep]
+            chunk[key] = value
+        chunks.append(chunk)
+    return chunks, order
+
+
+def permuted_labels(labels: torch.Tensor, query_order: torch.Tensor, doc_order: torch.Tensor) -> torch.Tensor:
+    """Labels after reordering queries by ``query_order`` and docs by ``doc_order``: sorted query ``i``
+    is original query ``query_order[i]``; its positive moves to the position of ``labels[query_order[i]]``
+    in ``doc_order``."""
+    inverse = torch.empty_like(doc_order)
+    inverse[doc_order] = torch.arange(len(doc_order))
+    return inverse[labels.cpu()[query_order]].to(labels.device)

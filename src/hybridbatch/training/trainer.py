@@ -42,7 +42,14 @@ from hybridbatch.training.checkpoint import (
 )
 from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.data import TrainingData, prepare_data
-from hybridbatch.training.features import batch_texts, embed, model_prompts, tokenize
+from hybridbatch.training.features import (
+    batch_texts,
+    embed,
+    length_sorted_chunks,
+    model_prompts,
+    permuted_labels,
+    tokenize,
+)
 from hybridbatch.training.jsonl import StepLog
 from hybridbatch.training.losses import build_loss
 from hybridbatch.training.model_card import TRAINING_JSON, write_model_card
@@ -274,13 +281,16 @@ class _Run:
             self.st_model, texts.docs, self.prompts[1], config.max_passage_length, config.padding, self.device
         )
         labels = texts.labels.to(self.device)
-        if config.mini_batch_size:
-            loss = self._gradcache_step(queries, docs, labels)
-        else:
-            with self._autocast():
-                loss = self.loss_fn(embed(self.model, queries), embed(self.model, docs), labels)
-            loss.backward()
-            loss = loss.detach()
+        loss = contrastive_backward(
+            self.model,
+            self.loss_fn,
+            queries,
+            docs,
+            labels,
+            mini_batch_size=config.mini_batch_size,
+            trim=config.padding == "longest",
+            autocast=self._autocast,
+        )
         if config.max_grad_norm:
             params = [p for p in self.st_model.parameters() if p.requires_grad]
             torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
@@ -288,15 +298,6 @@ class _Run:
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         return dist_utils.reduce_mean(loss, self.ctx) if self.ctx.distributed else float(loss)
-
-    def _gradcache_step(self, queries: dict, docs: dict, labels: torch.Tensor) -> torch.Tensor:
-        try:
-            from hybridbatch.training.gradcache import gradcache_backward
-        except ImportError as exc:
-            raise ConfigError("mini_batch_size: GradCache is not available in this build") from exc
-        return gradcache_backward(
-            self.model, self.loss_fn, queries, docs, labels, self.config.mini_batch_size
-        )  # type: ignore[call-arg]
 
     def _autocast(self):
         if self.config.bf16 and self.device.type == "cuda":
@@ -380,6 +381,48 @@ class _Run:
             self.st_model.save(str(tmp), create_model_card=False)
             atomic_write_json(tmp / TRAINING_JSON, meta)
             atomic_write_text(tmp / "README.md", write_model_card(meta))
+
+
+def contrastive_backward(
+    model: nn.Module,
+    loss_fn: nn.Module,
+    queries: dict[str, Any],
+    docs: dict[str, Any],
+    labels: torch.Tensor,
+    mini_batch_size: int | None = None,
+    trim: bool = True,
+    autocast: Any = contextlib.nullcontext,
+) -> torch.Tensor:
+    """Embed queries and docs, compute ``loss_fn(q, d, labels)`` and backpropagate; returns the loss.
+
+    With ``mini_batch_size`` this is GradCache (:mod:`.gradcache`): the exact full-batch gradient while
+    holding one chunk's activations. Chunks are length-sorted and (``trim``) cut to their own longest
+    text, and the labels are permuted to match, so short texts do not pay for long ones.
+    """
+    if not mini_batch_size:
+        with autocast():
+            loss = loss_fn(embed(model, queries), embed(model, docs), labels)
+        loss.backward()
+        return loss.detach()
+    from hybridbatch.training.gradcache import gradcache_backward
+
+    q_chunks, q_order = length_sorted_chunks(queries, mini_batch_size, trim)
+    d_chunks, d_order = length_sorted_chunks(docs, mini_batch_size, trim)
+
+    def encode(features: dict[str, Any]) -> torch.Tensor:
+        with autocast():
+            return embed(model, features)
+
+    device = labels.device
+    return gradcache_backward(
+        encode,
+        q_chunks,
+        d_chunks,
+        loss_fn,
+        permuted_labels(labels, q_order, d_order),
+        model=model,
+        device=device if device.type == "cuda" else None,
+    )
 
 
 def dev_scores(model, data: TrainingData) -> dict[str, float]:
