@@ -106,6 +106,18 @@ def models_build(
     typer.echo(str(build_builtin(spec, force=force)))
 
 
+@models_app.command("info")
+def models_info(
+    spec: Annotated[str, typer.Argument(help="builtin:<name>, a model directory or a Hugging Face id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Parameters, embedding size, max length, prompts and training metadata of a model."""
+    from hybridbatch.models.info import model_info, render_model_info
+
+    info = model_info(spec)
+    typer.echo(info.model_dump_json(indent=2) if as_json else render_model_info(info))
+
+
 # ----------------------------------------------------------------------------------------------
 # batches  (owner: sampling)
 # ----------------------------------------------------------------------------------------------

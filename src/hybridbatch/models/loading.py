@@ -9,10 +9,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import socket
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 from hybridbatch.errors import ModelError
 from hybridbatch.io import atomic_directory
@@ -29,7 +31,7 @@ BUILTIN_MODELS: dict[str, Callable[[Path], Path]] = {
     "tiny": build_tiny,
 }
 #: Bump when a builder's output changes, so cached builds are rebuilt.
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 MARKER = "hybridbatch_builtin.json"
 
 
@@ -79,6 +81,7 @@ def build_builtin(spec: str, force: bool = False) -> Path:
         if not force and _is_built(path):
             return path
         with atomic_directory(path) as tmp:
+            tmp.chmod(0o755)  # mkdtemp creates 0700; the cache is shared like any other
             BUILTIN_MODELS[name](tmp)
             marker = tmp / MARKER
             meta = json.loads(marker.read_text(encoding="utf-8"))
@@ -110,6 +113,17 @@ def _load_local(path: Path, device: str | None) -> SentenceTransformer:
     )
 
 
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face endpoint accepts a TCP connection (avoids minutes of download retries)."""
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _load_hub(spec: str, device: str | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
@@ -120,6 +134,11 @@ def _load_hub(spec: str, device: str | None) -> SentenceTransformer:
             raise ModelError(
                 f"model {spec!r} is not a builtin, not a local path and not in the Hugging Face cache "
                 "(HF_HUB_OFFLINE is set)"
+            ) from local_exc
+        if not _hub_reachable():
+            raise ModelError(
+                f"model {spec!r} is not a builtin, not a local path and not in the Hugging Face cache, "
+                "and the Hugging Face Hub is unreachable"
             ) from local_exc
     try:
         return SentenceTransformer(spec, device=device)
@@ -132,8 +151,16 @@ def _load_hub(spec: str, device: str | None) -> SentenceTransformer:
 
 
 def ensure_prompts(model: SentenceTransformer) -> SentenceTransformer:
-    """Add the ``query``/``passage`` E5 prompts unless the model already defines prompts of those names."""
-    model.prompts = {**DEFAULT_PROMPTS, **(model.prompts or {})}
+    """Set the E5 prompts ``query`` / ``passage`` unless the model defines non-empty prompts of those names.
+
+    sentence-transformers 6 gives every model empty ``query``/``document`` placeholders, so an empty
+    prompt counts as undefined. An undefined ``document`` prompt becomes the ``passage`` prompt, so that
+    ``model.encode_document`` and ``encode(..., prompt_name="passage")`` agree.
+    """
+    prompts = {name: text for name, text in (model.prompts or {}).items() if text}
+    prompts = {**DEFAULT_PROMPTS, **prompts}
+    prompts.setdefault("document", prompts["passage"])
+    model.prompts = prompts
     return model
 
 
