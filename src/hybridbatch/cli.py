@@ -241,6 +241,31 @@ def evaluate_cmd(
 # ----------------------------------------------------------------------------------------------
 # compare  (owner: comparison)
 # ----------------------------------------------------------------------------------------------
+@app.command("compare")
+def compare_cmd(
+    out: Annotated[Path, typer.Option(help="Comparison directory; rerun to resume.")],
+    model: Annotated[str, typer.Option(help="Model spec.")] = "builtin:multilingual-e5-small",
+    train: Annotated[list[str] | None, typer.Option("--train", help="Training dataset (repeatable).")] = None,
+    evaluation: Annotated[list[str] | None, typer.Option("--eval", help="Held-out dataset (repeatable).")] = (
+        None
+    ),
+    strategies: Annotated[str, typer.Option(help="base,en-en,xx,xy,hybrid,hybrid-adaptive")] = (
+        "base,en-en,xx,xy,hybrid"
+    ),
+    alpha: Annotated[str | None, typer.Option(help="Hybrid α sweep, e.g. 0.3,0.5,0.7.")] = None,
+    languages_per_batch: Annotated[str | None, typer.Option(help="Hybrid K sweep, e.g. 2,3.")] = None,
+    budget: Annotated[int | None, typer.Option(help="Training steps per strategy.")] = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="YAML of settings.")] = None,
+    quick: Annotated[bool, typer.Option(help="A few-minute trial: small budget and batch.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed shared by every strategy.")] = 0,
+) -> None:
+    """Train one model per strategy (same data, seed, budget) and compare them on held-out data."""
+    from hybridbatch.comparison import compare
+    from hybridbatch.comparison.cli import build_config, print_table
+
+    flags = {k: v for k, v in locals().items() if k not in ("compare", "build_config", "print_table")}
+    print_table(compare(build_config(**flags)))
+
 
 # ----------------------------------------------------------------------------------------------
 # index / search / serve  (owner: search)
