@@ -202,11 +202,13 @@ def train_cmd(
     """Train a retriever with hybrid (X-X / X-Y) batches; rerunning with the same --out resumes."""
     flags = {k: v for k, v in locals().items() if k not in ("config_file", "quiet")}
     from hybridbatch.training import load_train_config, train
-    from hybridbatch.training.trainer import console_logging, format_result
+    from hybridbatch.training.trainer import console_logging, format_result, is_main_process
 
     config = load_train_config(config_file, **flags, show_progress=False if quiet else None)
     console_logging()
-    typer.echo(format_result(train(config)))
+    result = train(config)
+    if is_main_process():
+        typer.echo(format_result(result))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -233,7 +234,8 @@ class _Run:
                     self._log_batch(batch_log, local)
                 rate = self.counters["pairs"] / max(self.counters["train_seconds"], 1e-9)
                 if metrics is not None:
-                    metrics.write(_step_record(done, loss, self.scheduler.get_last_lr()[0], batch, rate))
+                    lr = self.scheduler.get_last_lr()[0]
+                    metrics.write(_step_record(done, loss, lr, batch, elapsed, rate))
                 progress.update(1)
                 progress.set_postfix(loss=f"{loss:.4f}", alpha=_fmt_alpha(batch.alpha), pairs_s=f"{rate:.1f}")
                 if self._eval_due(done):
@@ -449,7 +451,9 @@ def dev_scores(model, data: TrainingData) -> dict[str, float]:
     }
 
 
-def _step_record(done: int, loss: float, lr: float, batch: Batch, rate: float) -> dict[str, Any]:
+def _step_record(
+    done: int, loss: float, lr: float, batch: Batch, seconds: float, rate: float
+) -> dict[str, Any]:
     return {
         "step": done,
         "loss": round(loss, 6),
@@ -458,6 +462,7 @@ def _step_record(done: int, loss: float, lr: float, batch: Batch, rate: float) -
         "kind": batch.kind,
         "language": batch.language,
         "pairs": len(batch.pairs),
+        "seconds": round(seconds, 4),
         "pairs_per_second": round(rate, 3),
     }
 
@@ -497,6 +502,11 @@ def console_logging(level: int = logging.INFO) -> None:
         handler._hybridbatch = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
+
+
+def is_main_process() -> bool:
+    """True on rank 0 of a torchrun job (``RANK`` unset or 0) and in single-process runs."""
+    return os.environ.get("RANK", "0") in ("", "0")
 
 
 def format_result(result: TrainResult) -> str:
