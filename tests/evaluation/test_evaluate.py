@@ -6,7 +6,6 @@ import hashlib
 import json
 
 import numpy as np
-import pytest
 
 from hybridbatch.data import load_collection
 from hybridbatch.evaluation import evaluate, evaluate_model, read_train_languages
@@ -112,7 +111,12 @@ def test_tiny_model_end_to_end(tiny_model, toy_dir, tmp_path):
     assert set(report.versions) >= {"torch", "sentence-transformers"}
 
 
-@pytest.mark.parametrize("settings", [("mono", "cross")])
-def test_dev_path_skips_multi(tiny_model, toy_dir, settings):
-    report = evaluate_model(tiny_model, load_collection(str(toy_dir)), settings=settings, show_progress=False)
+def test_dev_path_skips_multi_and_keeps_training_mode(tiny_model, toy_dir):
+    tiny_model.train()
+    try:
+        collection = load_collection(str(toy_dir))
+        report = evaluate_model(tiny_model, collection, ("mono", "cross"), show_progress=False)
+        assert tiny_model.training  # the trainer's model stays in training mode
+    finally:
+        tiny_model.eval()
     assert report.summary.multi_map is None and report.summary.cross_map is not None

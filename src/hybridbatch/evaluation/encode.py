@@ -60,28 +60,14 @@ def encode_collection(
         for lang in pool_langs
     }
     fingerprint = model_fingerprint(model) if cache_dir is not None else ""
-    query_vectors = _encode_side(
-        model,
-        questions,
-        QUERY_PROMPT,
-        collection.name,
-        "queries",
-        fingerprint,
-        batch_size,
-        show_progress,
-        cache_dir,
-    )
-    passage_vectors = _encode_side(
-        model,
-        passages,
-        PASSAGE_PROMPT,
-        collection.name,
-        "candidates",
-        fingerprint,
-        batch_size,
-        show_progress,
-        cache_dir,
-    )
+    common = (collection.name, fingerprint, batch_size, show_progress, cache_dir)
+    was_training = getattr(model, "training", False)
+    try:  # sentence-transformers' encode() switches the model to eval mode and leaves it there
+        query_vectors = _encode_side(model, questions, QUERY_PROMPT, "queries", *common)
+        passage_vectors = _encode_side(model, passages, PASSAGE_PROMPT, "candidates", *common)
+    finally:
+        if was_training:
+            model.train()
     return CollectionEmbeddings(
         queries=_unflatten(query_vectors, questions), candidates=_unflatten(passage_vectors, passages)
     )
@@ -91,8 +77,8 @@ def _encode_side(
     model: SentenceTransformer,
     texts_by_lang: dict[str, list[str]],
     prompt_name: str,
-    dataset: str,
     side: str,
+    dataset: str,
     fingerprint: str,
     batch_size: int,
     show_progress: bool,
