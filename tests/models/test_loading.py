@@ -55,16 +55,23 @@ def test_tiny_is_trainable(tiny_model):
     tiny_model.zero_grad(set_to_none=True)
 
 
-def test_save_load_round_trip(tiny_model, tmp_path):
-    tiny_model.save(str(tmp_path / "saved"))
-    reloaded = SentenceTransformer(str(tmp_path / "saved"), device="cpu")
+@pytest.fixture(scope="module")
+def saved_tiny(tiny_model, tmp_path_factory):
+    """The tiny model saved once through ``SentenceTransformer.save``."""
+    path = tmp_path_factory.mktemp("saved") / "tiny"
+    tiny_model.save(str(path))
+    return path
+
+
+def test_save_load_round_trip(tiny_model, saved_tiny):
+    reloaded = SentenceTransformer(str(saved_tiny), device="cpu")
     assert reloaded.prompts["query"] == "query: " and reloaded.prompts["passage"] == "passage: "
     np.testing.assert_allclose(
         reloaded.encode(SENTENCES, prompt_name="passage"),
         tiny_model.encode(SENTENCES, prompt_name="passage"),
         atol=1e-6,
     )
-    via_spec = load_model(str(tmp_path / "saved"))
+    via_spec = load_model(str(saved_tiny))
     assert via_spec.get_embedding_dimension() == 32
 
 
@@ -79,13 +86,17 @@ def test_plain_transformers_checkpoint_gets_pooling_and_prompts(tiny_model, tmp_
     np.testing.assert_allclose(ours, tiny_model.encode(SENTENCES, prompt_name="query"), atol=1e-5)
 
 
-def test_existing_prompts_are_kept(tiny_model, tmp_path):
-    tiny_model.save(str(tmp_path / "custom"))
-    path = tmp_path / "custom" / "config_sentence_transformers.json"
-    config = json.loads(path.read_text())
+def test_existing_prompts_are_kept(saved_tiny, tmp_path):
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    for item in saved_tiny.iterdir():  # link the weights, rewrite only the prompts
+        (custom / item.name).symlink_to(item, target_is_directory=item.is_dir())
+    config = json.loads((saved_tiny / "config_sentence_transformers.json").read_text())
     config["prompts"] = {"query": "Q: ", "passage": "P: "}
-    path.write_text(json.dumps(config))
-    assert load_model(str(tmp_path / "custom")).prompts["query"] == "Q: "
+    (custom / "config_sentence_transformers.json").unlink()
+    (custom / "config_sentence_transformers.json").write_text(json.dumps(config))
+    prompts = load_model(str(custom)).prompts
+    assert (prompts["query"], prompts["passage"], prompts["document"]) == ("Q: ", "P: ", "P: ")
 
 
 @pytest.mark.parametrize(

@@ -94,7 +94,8 @@ def _offline() -> bool:
 
 
 def _looks_like_path(spec: str) -> bool:
-    return spec.startswith(("/", ".", "~")) or spec.count("/") > 1 or os.sep + os.sep in spec
+    """Hugging Face ids are ``name`` or ``org/name``; anything else that is not on disk is a missing path."""
+    return spec.startswith(("/", ".", "~")) or spec.count("/") > 1 or "\\" in spec
 
 
 def _load_local(path: Path, device: str | None) -> SentenceTransformer:
