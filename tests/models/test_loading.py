@@ -190,3 +190,15 @@ def test_document_prompt_follows_passage(tiny_model):
     np.testing.assert_allclose(
         tiny_model.encode_document(SENTENCES), tiny_model.encode(SENTENCES, prompt_name="passage"), atol=1e-6
     )
+
+
+def test_info_reports_training_metadata(saved_tiny):
+    from hybridbatch.models.info import TRAINING_METADATA, model_info, render_model_info
+
+    (saved_tiny / TRAINING_METADATA).write_text(json.dumps({"strategy": "hybrid", "alpha": 0.5}))
+    try:
+        info = model_info(str(saved_tiny))
+    finally:
+        (saved_tiny / TRAINING_METADATA).unlink()
+    assert info.training == {"strategy": "hybrid", "alpha": 0.5} and info.path == str(saved_tiny)
+    assert "alpha: 0.5" in render_model_info(info)
