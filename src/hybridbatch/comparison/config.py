@@ -1,0 +1,92 @@
+"""What ``hybridbatch compare`` runs: strategies, α sweep, K sweep, shared training settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from hybridbatch.errors import ConfigError
+
+STRATEGIES = ("base", "en-en", "xx", "xy", "hybrid", "hybrid-adaptive")
+DEFAULT_STRATEGIES = ("base", "en-en", "xx", "xy", "hybrid")
+
+
+class ComparisonConfig(BaseModel):
+    """One comparison: every strategy trained with the same model, data, seed, steps and settings.
+
+    ``train_settings`` holds any further :class:`hybridbatch.training.TrainConfig` field (lr, loss,
+    batch_size, freeze_embeddings, …) shared by all strategies; ``base`` is the untrained model.
+    """
+
+    model: str = "builtin:multilingual-e5-small"
+    train: list[str] = Field(default_factory=lambda: ["mlqa-r"])
+    eval: list[str] = Field(default_factory=lambda: ["xquad-r"])
+    strategies: list[str] = Field(default_factory=lambda: list(DEFAULT_STRATEGIES))
+    alphas: list[float] = Field(default_factory=list, description="α sweep of the hybrid strategy.")
+    languages_per_batch: list[int] = Field(default_factory=list, description="K sweep (hybrid).")
+    budget: int = Field(300, ge=1, description="Training steps per strategy.")
+    seed: int = 0
+    out: Path
+    train_settings: dict[str, Any] = Field(default_factory=dict)
+    eval_batch_size: int = 64
+    eval_fraction: float = Field(1.0, gt=0.0, le=1.0, description="Share of evaluation ids (quick runs).")
+
+
+class RunSpec(BaseModel):
+    """One row of the comparison: a name and the training overrides that make it (None = base)."""
+
+    name: str
+    strategy: str
+    overrides: dict[str, Any] | None
+
+
+def plan_runs(config: ComparisonConfig) -> list[RunSpec]:
+    """Expand strategies, the α sweep and the K sweep into named runs (no duplicates)."""
+    unknown = [s for s in config.strategies if s not in STRATEGIES]
+    if unknown:
+        raise ConfigError(f"--strategies: unknown {', '.join(unknown)} (choose from {', '.join(STRATEGIES)})")
+    if not config.strategies:
+        raise ConfigError("--strategies: give at least one strategy")
+    runs: list[RunSpec] = []
+    for strategy in config.strategies:
+        runs.append(RunSpec(name=strategy, strategy=strategy, overrides=_overrides(strategy, config)))
+    default_alpha = float(config.train_settings.get("alpha", 0.5))
+    for alpha in config.alphas:
+        if not 0.0 <= alpha <= 1.0:
+            raise ConfigError(f"--alpha: {alpha} is outside [0, 1]")
+        if alpha == default_alpha and "hybrid" in config.strategies:
+            continue
+        overrides = {**_overrides("hybrid", config), "alpha": alpha}
+        runs.append(RunSpec(name=f"hybrid-a{alpha:g}", strategy="hybrid", overrides=overrides))
+    for k in config.languages_per_batch:
+        if k < 2:
+            raise ConfigError(f"--languages-per-batch: K must be at least 2, got {k}")
+        overrides = {**_overrides("hybrid", config), "languages_per_batch": k}
+        runs.append(RunSpec(name=f"hybrid-k{k}", strategy="hybrid", overrides=overrides))
+    names = [r.name for r in runs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"--strategies: a strategy is listed twice ({', '.join(names)})")
+    return runs
+
+
+def alpha_of(run: RunSpec, config: ComparisonConfig) -> float | None:
+    """The α a hybrid run trains with (None for other strategies)."""
+    if run.strategy != "hybrid" or run.overrides is None:
+        return None
+    return float(run.overrides.get("alpha", config.train_settings.get("alpha", 0.5)))
+
+
+def _overrides(strategy: str, config: ComparisonConfig) -> dict[str, Any] | None:
+    if strategy == "base":
+        return None
+    if strategy == "hybrid-adaptive":
+        return {"sampler": "hybrid", "schedule": "adaptive"}
+    return {"sampler": strategy}
+
+
+def safe_name(name: str) -> str:
+    """A run name usable as a directory name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)

@@ -1,0 +1,155 @@
+"""``hybridbatch compare``: train one model per strategy and evaluate each on held-out data.
+
+Every strategy gets the same model, training data, seed, step budget and hyper-parameters; ``base``
+is the model as it is. Runs live in ``OUT/runs/<name>/``: training resumes from its checkpoints, and a
+strategy whose model and report exist is neither retrained nor re-evaluated, so an interrupted
+comparison picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from hybridbatch.comparison.config import ComparisonConfig, RunSpec, alpha_of, plan_runs, safe_name
+from hybridbatch.comparison.results import ComparisonReport, DatasetScores, StrategyResult, TrainingCost
+from hybridbatch.data import ParallelQACollection, load_collection
+from hybridbatch.errors import ConfigError
+from hybridbatch.evaluation import EvaluationReport
+from hybridbatch.paths import embeddings_home
+
+console = Console(stderr=True)
+
+
+def compare(config: ComparisonConfig) -> ComparisonReport:
+    """Run (or resume) the comparison and write ``comparison.json``, ``comparison.md`` and plots."""
+    runs = plan_runs(config)
+    eval_sets = _eval_collections(config)
+    train_languages = _train_languages(config)
+    results: dict[str, StrategyResult] = {}
+    for index, run in enumerate(runs, 1):
+        console.rule(f"[bold]{index}/{len(runs)}: {run.name}")
+        results[run.name] = _run_one(run, config, eval_sets, train_languages)
+        gc.collect()
+    report = ComparisonReport(
+        config=config,
+        train_languages=train_languages,
+        primary_eval=config.eval[0],
+        strategies=results,
+    )
+    from hybridbatch.comparison.report import write_comparison
+
+    write_comparison(report, config.out)
+    return report
+
+
+def _eval_collections(config: ComparisonConfig) -> list[ParallelQACollection]:
+    """Load (and for quick runs subsample by parallel id) the evaluation sets, before any training."""
+    if not config.eval:
+        raise ConfigError("--eval: give at least one evaluation dataset")
+    overlap = set(config.eval) & set(config.train)
+    if overlap:
+        console.print(f"[yellow]warning: evaluating on training data ({', '.join(sorted(overlap))})")
+    collections = []
+    for spec in config.eval:
+        collection = load_collection(spec)
+        if config.eval_fraction < 1.0:
+            _, part = collection.split(config.eval_fraction, seed=config.seed)
+            collection = part.subset(part.ids, name=f"{collection.name}[{config.eval_fraction:.0%} of ids]")
+        collections.append(collection)
+    return collections
+
+
+def _train_languages(config: ComparisonConfig) -> list[str]:
+    restricted = config.train_settings.get("languages")
+    languages: set[str] = set()
+    for spec in config.train:
+        languages |= set(load_collection(spec).languages)
+    return sorted(languages & set(restricted)) if restricted else sorted(languages)
+
+
+def _run_one(
+    run: RunSpec,
+    config: ComparisonConfig,
+    eval_sets: list[ParallelQACollection],
+    train_languages: list[str],
+) -> StrategyResult:
+    run_dir = config.out / "runs" / safe_name(run.name)
+    model, training = config.model, None
+    if run.overrides is not None:
+        model, training = _train(run, config, run_dir)
+    report = _evaluate(model, config, eval_sets, run_dir / "eval", train_languages)
+    scores = {
+        name: DatasetScores(summary=r.summary, summary_seen=r.summary_seen, summary_unseen=r.summary_unseen)
+        for name, r in report.datasets.items()
+    }
+    primary = next(iter(scores.values()))
+    return StrategyResult(
+        name=run.name,
+        strategy=run.strategy,
+        model=model,
+        summary=primary.summary,
+        summary_seen=primary.summary_seen,
+        summary_unseen=primary.summary_unseen,
+        datasets=scores,
+        training=training,
+        report=str(run_dir / "eval" / "report.json"),
+    )
+
+
+def _train(run: RunSpec, config: ComparisonConfig, run_dir: Path) -> tuple[str, TrainingCost]:
+    from hybridbatch.training import TrainConfig, train
+
+    settings: dict[str, Any] = {
+        **config.train_settings,
+        **(run.overrides or {}),
+        "model": config.model,
+        "data": config.train,
+        "steps": config.budget,
+        "seed": config.seed,
+        "out": run_dir,
+    }
+    settings.pop("epochs", None)
+    result = train(TrainConfig(**settings))
+    cost = TrainingCost(
+        steps=result.steps,
+        seconds=result.seconds,
+        pairs_per_second=result.pairs_per_second,
+        alpha=alpha_of(run, config),
+        sampler=str(settings.get("sampler")),
+    )
+    return str(result.model_dir), cost
+
+
+def _evaluate(
+    model: str,
+    config: ComparisonConfig,
+    eval_sets: list[ParallelQACollection],
+    out: Path,
+    train_languages: list[str],
+) -> EvaluationReport:
+    from hybridbatch.evaluation import evaluate
+
+    done = out / "report.json"
+    if done.is_file():
+        report = EvaluationReport.model_validate(_without_computed(json.loads(done.read_text("utf-8"))))
+        if list(report.datasets) == [c.name for c in eval_sets] and report.model == model:
+            console.print(f"reusing {done}")
+            return report
+    return evaluate(
+        model,
+        list(eval_sets),
+        out=out,
+        batch_size=config.eval_batch_size,
+        cache_dir=embeddings_home(),
+        train_languages=train_languages,
+    )
+
+
+def _without_computed(data: dict[str, Any]) -> dict[str, Any]:
+    data.pop("summary", None)
+    return data

@@ -1,0 +1,73 @@
+"""An end-to-end comparison on the tiny model and toy data: outputs, resume, CLI errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.conftest import TOY, write_lareqa
+
+from hybridbatch.comparison import ComparisonConfig, compare
+
+SUMMARY_KEYS = {"mono_map", "cross_map", "multi_map", "mono_r1", "cross_r1", "multi_r10", "rank_distance"}
+
+
+@pytest.fixture
+def toy_config(tmp_path: Path, tiny_model) -> ComparisonConfig:
+    train = write_lareqa(tmp_path / "train")
+    held_out = {k: {lang: v for lang, v in langs.items()} for k, langs in TOY.items()}
+    held_out["q1"]["fr"] = ("Où est la tour ?", ["La tour est à Paris.", "Elle est haute."], 0)
+    evaluation = write_lareqa(tmp_path / "heldout", held_out)
+    return ComparisonConfig(
+        model="builtin:tiny",
+        train=[str(train)],
+        eval=[str(evaluation)],
+        strategies=["base", "xx", "xy", "hybrid"],
+        alphas=[0.5, 0.8],
+        budget=2,
+        out=tmp_path / "cmp",
+        train_settings={"batch_size": 2, "dev_fraction": 0.0, "checkpoint_every": 0, "show_progress": False},
+    )
+
+
+def test_compare_writes_report_and_resumes(toy_config: ComparisonConfig, monkeypatch) -> None:
+    report = compare(toy_config)
+    out = toy_config.out
+    data = json.loads((out / "comparison.json").read_text())
+    assert list(data["strategies"]) == ["base", "xx", "xy", "hybrid", "hybrid-a0.8"]
+    for name, result in data["strategies"].items():
+        assert set(result["summary"]) >= SUMMARY_KEYS, name
+        assert result["summary"]["mono_map"] is not None
+    assert data["strategies"]["base"]["training"] is None
+    assert data["strategies"]["hybrid"]["training"]["steps"] == 2
+    # fr is held out: the seen/unseen split is reported separately
+    assert data["strategies"]["hybrid"]["summary_unseen"]["mono_map"] is not None
+    for plot in (
+        "map_by_strategy.png",
+        "rank_distance_by_strategy.png",
+        "seen_vs_unseen.png",
+        "alpha_sweep.png",
+    ):
+        assert (out / plot).stat().st_size > 1000, plot
+    markdown = (out / "comparison.md").read_text()
+    assert "| hybrid-a0.8 |" in markdown and "Seen vs unseen" in markdown
+    # trained models differ from the base model's scores somewhere
+    assert report.strategies["xy"].model != report.strategies["base"].model
+
+    # a rerun trains and evaluates nothing: finished strategies are reused
+    import hybridbatch.evaluation as evaluation
+
+    def fail(*args, **kwargs):
+        raise AssertionError("re-evaluated a finished strategy")
+
+    monkeypatch.setattr(evaluation, "evaluate", fail)
+    again = compare(toy_config)
+    assert again.strategies["hybrid"].summary == report.strategies["hybrid"].summary
+
+
+def test_cli_rejects_unknown_strategy(tmp_path: Path, cli) -> None:
+    code, _, err = cli("compare", "--out", str(tmp_path / "x"), "--strategies", "base,magic")
+    assert code == 2
+    assert err.strip().startswith("error:") and "magic" in err
+    assert len(err.strip().splitlines()) == 1
