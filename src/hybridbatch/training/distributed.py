@@ -85,13 +85,18 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"environment variable {name}={value!r} is not an integer") from exc
 
 
+def _default_backend() -> str:
+    return "nccl" if torch.cuda.is_available() else "gloo"
+
+
 def init_distributed(backend: str | None = None) -> DistributedContext:
     """Join the process group described by torchrun's environment, or run single-process.
 
     Reads ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` (and lets ``env://`` read ``MASTER_ADDR`` and
-    ``MASTER_PORT``). Backend: ``backend`` if given, else ``nccl`` when CUDA is available, else
-    ``gloo``. On CUDA the device is ``cuda:LOCAL_RANK`` and is made current. If a process group is
-    already initialised (e.g. by a test harness) it is reused.
+    ``MASTER_PORT``). Backend: ``backend`` if given, else ``$HYBRIDBATCH_DIST_BACKEND``, else ``nccl``
+    when CUDA is available, else ``gloo``. On CUDA (backend other than gloo) the device is
+    ``cuda:LOCAL_RANK`` and is made current. A process group initialised already (e.g. by a test
+    harness) is reused.
     """
     if dist.is_available() and dist.is_initialized():
         rank, world_size = dist.get_rank(), dist.get_world_size()
@@ -104,9 +109,11 @@ def init_distributed(backend: str | None = None) -> DistributedContext:
         if world_size > 1:
             if not dist.is_available():
                 raise ConfigError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
-            backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
+            backend = backend or os.environ.get("HYBRIDBATCH_DIST_BACKEND") or _default_backend()
             if backend == "nccl" and not torch.cuda.is_available():
-                raise ConfigError("backend 'nccl' needs CUDA; use --backend gloo on CPU")
+                raise ConfigError(
+                    "torch.distributed backend 'nccl' needs CUDA; set HYBRIDBATCH_DIST_BACKEND=gloo on CPU"
+                )
             if backend == "nccl":
                 torch.cuda.set_device(local_rank)
             dist.init_process_group(backend=backend, init_method="env://")
