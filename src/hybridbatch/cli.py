@@ -236,7 +236,7 @@ def evaluate_cmd(
     report = evaluate(
         model, data, out, settings.split(","), batch_size, True, cache_dir, with_context=with_context
     )
-    Console().print(render_summary(report))
+    Console(width=max(Console().width, 120)).print(render_summary(report))
     typer.echo(f"wrote {out}/report.json, report.md and plots")
 
 

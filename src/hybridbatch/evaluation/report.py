@@ -117,9 +117,9 @@ def render_summary(report: EvaluationReport):
     from rich.table import Table
 
     table = Table(title=f"{report.model}", title_justify="left")
-    table.add_column("dataset")
+    table.add_column("dataset", no_wrap=True)
     for _, title in SUMMARY_COLUMNS:
-        table.add_column(title, justify="right")
+        table.add_column(title, justify="right", no_wrap=True)
     for name, dataset in report.datasets.items():
         table.add_row(name, *(fmt(getattr(dataset.summary, f), f) for f, _ in SUMMARY_COLUMNS))
         for group, summary in (("  seen", dataset.summary_seen), ("  unseen", dataset.summary_unseen)):
