@@ -18,7 +18,9 @@ A step's time covers building texts, tokenizing, forward, backward and the optim
 is in ``--json``; the median resists bursts of other processes on a shared machine). Usage::
 
     python benchmarks/train_throughput.py [--model builtin:multilingual-e5-small] [--batch-size 32]
-        [--steps 10] [--warmup 2] [--max-length 128] [--json out.json]
+        [--steps 10] [--warmup 2] [--max-length 128] [--threads N] [--json out.json]
+
+On a CPU shared with other jobs, ``--threads 1`` avoids OpenMP threads waiting on each other.
 """
 
 from __future__ import annotations
@@ -102,8 +104,11 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     total = args.warmup + args.steps
     with tempfile.TemporaryDirectory(prefix="hb-bench-") as tmp:
@@ -120,6 +125,7 @@ def main() -> None:
             dev_fraction=0.0,
             checkpoint_every=0,
             seed=args.seed,
+            num_threads=args.threads,
             out=Path(tmp) / "ours",
             show_progress=False,
         )

@@ -148,6 +148,10 @@ def test_sigkill_resume_reproduces_uninterrupted_run(mlqa_small: Path, tmp_path:
     logged = [b["step"] for b in read_jsonl(out / "batches.jsonl")]
     assert max(logged) >= 5  # steps past the checkpoint were logged and must not be duplicated
 
+    changed = TrainConfig(model=TINY, data=[str(mlqa_small)], batch_size=8, steps=12, seed=4, out=out)
+    with pytest.raises(ConfigError, match=r"cannot resume .*seed: 3 -> 4"):
+        train(changed)
+
     cmd = _train_cmd(mlqa_small, out)
     resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]

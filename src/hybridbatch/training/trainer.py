@@ -13,6 +13,12 @@ Files under ``out/``: ``checkpoints/step-XXXXXX/`` (see :mod:`.checkpoint`), ``m
 record per step: loss, lr, α, kind; plus ``"event": "dev"`` records of dev evaluations and
 ``"event": "checkpoint"`` records with the write time), and the final ``model/`` (a sentence-transformers
 directory with ``hybridbatch_training.json`` and a README model card).
+
+Under ``torchrun`` every rank draws the same global batch and trains on ``shard(batch, rank, world)``;
+only rank 0 evaluates (scores are broadcast, so an adaptive α stays identical on all ranks) and writes
+checkpoints, metrics and the final model. ``--log-batches FILE`` is one file: rank 0 gathers every
+rank's slice each step and writes one record per rank (``Batch.to_json()`` plus ``rank``). Resuming
+reads the checkpoint on every rank, so ``out`` must be on a filesystem all nodes see.
 """
 
 from __future__ import annotations
@@ -403,7 +409,8 @@ def contrastive_backward(
     """
     if not mini_batch_size:
         with autocast():
-            loss = loss_fn(embed(model, queries), embed(model, docs), labels)
+            query_emb, doc_emb = embed(model, queries), embed(model, docs)
+        loss = loss_fn(query_emb.float(), doc_emb.float(), labels)  # the loss in fp32 even under bf16
         loss.backward()
         return loss.detach()
     from hybridbatch.training.gradcache import gradcache_backward
@@ -413,7 +420,7 @@ def contrastive_backward(
 
     def encode(features: dict[str, Any]) -> torch.Tensor:
         with autocast():
-            return embed(model, features)
+            return embed(model, features).float()
 
     device = labels.device
     return gradcache_backward(
