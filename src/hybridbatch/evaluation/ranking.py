@@ -19,8 +19,8 @@ no other candidate tied: ranks 1 and 2), so the ranks always describe a real ord
 for AP, recall and reciprocal rank, which equals trec_eval's when its docno tie-break puts the tied
 non-relevant candidates first. Without ties all of this equals plain sorting.
 
-Algorithm (per chunk of queries): one matrix product gives the chunk's scores against the pool; each
-segment's slice of the scores is sorted row-wise, and the number of scores ``>= s(q, j)`` in every
+Algorithm (per chunk of queries): a matrix product per segment gives the chunk's scores against the
+pool; each segment's scores are sorted row-wise, and the number of scores ``>= s(q, j)`` in every
 segment is found by binary search. The within-segment rank of ``j`` is the count in its own segment;
 its rank in the pool is the sum over all segments; ties between relevant candidates are then
 resolved as above. Cost: ``O(Q·N·(d + log N))`` time, ``O(chunk·N)`` memory.
@@ -102,16 +102,19 @@ def _chunk_counts(
     bounds: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pessimistic ranks of the relevant candidates: in the whole pool and in their own segment."""
-    scores = queries @ candidates.T
-    relevant_scores = np.take_along_axis(scores, np.maximum(relevant, 0), axis=1)
-    needles = torch.from_numpy(np.ascontiguousarray(relevant_scores))
+    spans = [(segment, lo, hi) for segment, (lo, hi) in enumerate(itertools.pairwise(bounds)) if hi > lo]
+    # one contiguous score block per segment (sorted in place below, no copies)
+    blocks = [queries @ candidates[lo:hi].T for _, lo, hi in spans]
+    relevant_scores = np.zeros(relevant.shape, dtype=np.float32)
+    for (segment, lo, _), block in zip(spans, blocks, strict=True):
+        rows, slots = np.nonzero((segment_of == segment) & (relevant >= 0))
+        relevant_scores[rows, slots] = block[rows, relevant[rows, slots] - lo]
+    needles = torch.from_numpy(relevant_scores)
     total = np.zeros(relevant.shape, dtype=np.int64)
     own = np.zeros(relevant.shape, dtype=np.int64)
-    for segment, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-        if hi == lo:
-            continue
-        ordered = torch.from_numpy(np.sort(scores[:, lo:hi], axis=1))
-        below = torch.searchsorted(ordered, needles, side="left").numpy()
+    for (segment, lo, hi), block in zip(spans, blocks, strict=True):
+        block.sort(axis=1)
+        below = torch.searchsorted(torch.from_numpy(block), needles, side="left").numpy()
         at_least = (hi - lo) - below
         total += at_least
         own = np.where(segment_of == segment, at_least, own)
