@@ -14,13 +14,13 @@ from hybridbatch.errors import ConfigError
 # The demo's training recipe (see benchmarks/quality.md for how it was chosen).
 DEMO_TRAIN_SETTINGS: dict[str, Any] = {
     "batch_size": 32,
-    "lr": 3e-5,
+    "lr": 5e-5,
     "hard_negatives": 1,
-    "max_passage_length": 96,
+    "max_passage_length": 64,
     "freeze_embeddings": True,
-    "checkpoint_every": 100,
+    "checkpoint_every": 50,
 }
-DEMO_BUDGET = 300
+DEMO_BUDGET = 200
 # --quick: minutes, not an hour — a smaller budget and batch, 15% of the evaluation ids.
 QUICK = {"budget": 20, "eval_fraction": 0.15, "train_settings": {"batch_size": 16, "checkpoint_every": 10}}
 
