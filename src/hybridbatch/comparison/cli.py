@@ -20,7 +20,7 @@ DEMO_TRAIN_SETTINGS: dict[str, Any] = {
     "freeze_embeddings": True,
     "checkpoint_every": 50,
 }
-DEMO_BUDGET = 200
+DEMO_BUDGET = 120
 # --quick: minutes, not an hour — a smaller budget and batch, 15% of the evaluation ids.
 QUICK = {"budget": 20, "eval_fraction": 0.15, "train_settings": {"batch_size": 16, "checkpoint_every": 10}}
 

@@ -34,15 +34,19 @@ def compare(config: ComparisonConfig) -> ComparisonReport:
     for index, run in enumerate(runs, 1):
         console.rule(f"[bold]{index}/{len(runs)}: {run.name}")
         results[run.name] = _run_one(run, config, eval_sets, train_languages)
+        report = _write(config, train_languages, results)  # partial reports survive an interruption
         gc.collect()
-    report = ComparisonReport(
-        config=config,
-        train_languages=train_languages,
-        primary_eval=config.eval[0],
-        strategies=results,
-    )
+    return report
+
+
+def _write(
+    config: ComparisonConfig, train_languages: list[str], results: dict[str, StrategyResult]
+) -> ComparisonReport:
     from hybridbatch.comparison.report import write_comparison
 
+    report = ComparisonReport(
+        config=config, train_languages=train_languages, primary_eval=config.eval[0], strategies=dict(results)
+    )
     write_comparison(report, config.out)
     return report
 
