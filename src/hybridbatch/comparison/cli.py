@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from hybridbatch.comparison.config import DEFAULT_STRATEGIES, ComparisonConfig
 from hybridbatch.comparison.results import ComparisonReport
 from hybridbatch.errors import ConfigError
+from hybridbatch.training.config import read_yaml_config
 
 # The demo's training recipe (see benchmarks/quality.md for how it was chosen).
 DEMO_TRAIN_SETTINGS: dict[str, Any] = {
@@ -41,7 +42,7 @@ def build_config(
     """Merge defaults, the YAML file, ``--quick`` and flags (later wins) into a validated config."""
     values: dict[str, Any] = {"train_settings": dict(DEMO_TRAIN_SETTINGS), "budget": DEMO_BUDGET}
     if config_file is not None:
-        values = _merge(values, _read_yaml(config_file))
+        values = _merge(values, read_yaml_config(config_file))
     if quick:
         values = _merge(values, QUICK)
     flags = {
@@ -94,20 +95,6 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: malformed YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings")
-    return data
 
 
 def _names(value: str) -> list[str]:
