@@ -55,8 +55,8 @@ def _map_bars(report: ComparisonReport) -> plt.Figure:
     ax.set_xticks(x, names)
     ax.set_ylabel("mAP (macro-averaged)")
     ax.set_xlabel("training strategy")
-    ax.set_ylim(0, 1)
-    ax.legend(title="setting", loc="upper left", ncols=3)
+    ax.set_ylim(0, 1.15)
+    ax.legend(title="setting", loc="upper center", ncols=3, fontsize=8)
     ax.set_title(_title(report, "mAP by setting"), fontsize=9)
     return fig
 
@@ -83,9 +83,9 @@ def _seen_unseen_bars(report: ComparisonReport) -> plt.Figure:
             ax.bar(x + (i - 1) * 0.27, values, 0.27, label=setting)
         ax.set_xticks(x, names, rotation=20)
         ax.set_title(f"languages {label} in training", fontsize=9)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, 1.15)
     axes[0].set_ylabel("mAP")
-    axes[0].legend(title="setting", ncols=3, loc="upper left")
+    axes[0].legend(title="setting", ncols=3, loc="upper center", fontsize=8)
     fig.suptitle(_title(report, "Seen vs unseen languages"), fontsize=9)
     return fig
 
