@@ -105,6 +105,7 @@ def test_gradcache_gradients_match_plain(tiny_model, mlqa_small: Path):
     queries = tokenize(tiny_model, texts.queries, "query: ", 64)
     docs = tokenize(tiny_model, texts.docs, "passage: ", 128)
     assert len(texts.docs) > len(texts.queries)  # hard negatives present
+    was_training = tiny_model.training
     tiny_model.eval()  # no dropout: both paths must see the same function
     grads, losses = [], []
     for mini in (None, 3):
@@ -113,6 +114,7 @@ def test_gradcache_gradients_match_plain(tiny_model, mlqa_small: Path):
         losses.append(loss.item())
         grads.append({n: p.grad.clone() for n, p in tiny_model.named_parameters() if p.grad is not None})
     tiny_model.zero_grad(set_to_none=True)
+    tiny_model.train(was_training)  # the model is a shared session fixture
     assert losses[0] == pytest.approx(losses[1], abs=1e-5)
     assert grads[0].keys() == grads[1].keys() and len(grads[0]) > 10
     for name, grad in grads[0].items():
