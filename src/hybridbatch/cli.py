@@ -54,15 +54,27 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+        if isinstance(exc, _usage_errors()):
+            typer.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(2)
         if debug:
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", err=True)
         sys.exit(1)
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Bad-flag exceptions: Typer ships its own copy of click (``typer._click``) beside click."""
+    import click
+
+    kinds: list[type[Exception]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # older Typer uses click itself
+        pass
+    else:
+        kinds.append(ClickException)
+    return tuple(kinds)
 
 
 # ----------------------------------------------------------------------------------------------
