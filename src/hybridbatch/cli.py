@@ -344,6 +344,5 @@ def evaluate_retrieval(
     typer.echo(render_beir_report(report) + f"\nwrote {out}/report.json and report.md")
 
 
-
 if __name__ == "__main__":
     main()
