@@ -17,13 +17,13 @@ document are dropped, counted and reported in :attr:`BeirDataset.report`; a malf
 from __future__ import annotations
 
 import gzip
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hybridbatch.data.collection import LoadReport
+from hybridbatch.data.validation import parse_json_object
 from hybridbatch.errors import DataError
 
 BOM = "\ufeff"
@@ -249,13 +249,7 @@ def iter_jsonl(file: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
         DataError: a line that is not a JSON object; the message names file and line.
     """
     for where, line in _iter_lines(Path(file)):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
-        yield where, record
+        yield where, parse_json_object(line, where)
 
 
 def _id_field(record: dict[str, Any], where: str, *names: str) -> str:

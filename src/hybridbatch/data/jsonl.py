@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridbatch.data.collection import Candidate, LoadReport, ParallelQACollection, Question
-from hybridbatch.data.validation import clean_question, clean_sentence, read_utf8, require
+from hybridbatch.data.validation import clean_question, clean_sentence, parse_json_object, read_utf8, require
 from hybridbatch.errors import DataError
 from hybridbatch.io import atomic_write_text
 
@@ -89,7 +89,7 @@ def load_jsonl(
     for lineno, line in enumerate(read_utf8(file).splitlines(), start=1):
         if not line.strip():
             continue
-        record = _parse(line, f"{file}:{lineno}")
+        record = parse_json_object(line, f"{file}:{lineno}")
         lang = require(record, "lang", str, f"{file}:{lineno}").strip()
         if not lang:
             raise DataError(f"{file}:{lineno}: field 'lang' is empty")
@@ -108,16 +108,6 @@ def load_jsonl(
         raise DataError(f"{file}: no records")
     questions = {lang: builder.questions.get(lang, {}) for lang in builder.candidates}
     return ParallelQACollection(name or file.stem, questions, builder.candidates, report)
-
-
-def _parse(line: str, where: str) -> dict[str, Any]:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{where}: malformed JSON at column {exc.colno}: {exc.msg}") from None
-    if not isinstance(record, dict):
-        raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    return record
 
 
 def _add_record(record: dict[str, Any], lang: str, where: str, builder: _Builder, report: LoadReport) -> None:

@@ -6,6 +6,7 @@ file (and line, id, field) so the user can find the record to fix.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,14 @@ def clean_question(text: str, where: str, report: LoadReport) -> str:
     if collapsed != text and any(ch in text for ch in "\n\r\t"):
         report.fix("collapsed line break in question", where)
     return collapsed
+
+
+def parse_json_object(line: str, where: str) -> dict[str, Any]:
+    """One JSONL line as a dict; DataError naming ``where`` (file:line) when it is not a JSON object."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: malformed JSON at column {exc.colno}: {exc.msg}") from None
+    if not isinstance(record, dict):
+        raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    return record
