@@ -125,7 +125,8 @@ def main() -> None:
     parser.add_argument("--command", default="make demo", help="the command that produced the comparison")
     args = parser.parse_args()
     if not args.comparison.is_file():
-        sys.exit(f"error: {args.comparison}: no such file (run `make demo` first)")
+        print(f"error: {args.comparison}: no such file (run `make demo` first)", file=sys.stderr)
+        sys.exit(2)
     report = ComparisonReport.model_validate_json(args.comparison.read_text(encoding="utf-8"))
     plots = copy_plots(args.comparison.parent, args.out.parent / "quality_plots")
     atomic_write_text(
