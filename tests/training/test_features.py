@@ -10,6 +10,8 @@ from hybridbatch.data import load_collection
 from hybridbatch.sampling import Batch, Pair
 from hybridbatch.training.features import (
     batch_texts,
+    embed,
+    embed_bucketed,
     length_sorted_chunks,
     model_prompts,
     permuted_labels,
@@ -65,3 +67,22 @@ def test_permuted_labels_leave_losses_unchanged():
         assert torch.allclose(a, b, atol=1e-6)
     wrong = InfoNCELoss(0.05)(q[q_order], d[d_order], labels)  # without remapping the labels
     assert not torch.allclose(wrong, InfoNCELoss(0.05)(q, d, labels))
+
+
+def test_embed_bucketed_matches_one_padded_forward(tiny_model):
+    texts = ["x", "one two three four five six seven", "a b", "alpha beta gamma delta", "q", "w e r t"]
+    features = tokenize(tiny_model, texts, "passage: ", max_length=64)
+    tiny_model.eval()  # no dropout: both paths must give the same numbers
+    weights = torch.randn(len(texts), tiny_model.get_embedding_dimension())
+    probe = tiny_model[0].auto_model.encoder.layer[0].attention.self.query.weight
+    grads = []
+    for fn in (lambda: embed(tiny_model, features), lambda: embed_bucketed(tiny_model, features, rows=2)):
+        tiny_model.zero_grad(set_to_none=True)
+        out = fn()
+        (out * weights).sum().backward()  # row-specific weights: a row mix-up changes the gradient
+        grads.append((out.detach(), probe.grad))
+    tiny_model.zero_grad(set_to_none=True)
+    (full, full_grad), (bucketed, bucketed_grad) = grads
+    assert torch.allclose(full, bucketed, atol=1e-5)
+    assert torch.allclose(full_grad, bucketed_grad, atol=1e-5)
+    assert not torch.allclose(full, full.roll(1, 0))  # rows differ, so order matters

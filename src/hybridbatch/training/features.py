@@ -109,6 +109,22 @@ def length_sorted_chunks(
     return chunks, order
 
 
+def embed_bucketed(model: torch.nn.Module, features: dict[str, Any], rows: int) -> torch.Tensor:
+    """``embed(model, features)`` computed in length-sorted buckets of ``rows`` rows, each cut to its own
+    longest text, returned in the original row order (differentiable: one graph over all buckets).
+
+    The same embeddings as one padded forward (padding is masked out), at the cost of the real tokens
+    rather than ``n × longest``.
+    """
+    if features["attention_mask"].shape[0] <= rows:
+        return embed(model, features)
+    chunks, order = length_sorted_chunks(features, rows, trim=True)
+    sorted_emb = torch.cat([embed(model, chunk) for chunk in chunks])
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(len(order))
+    return sorted_emb[inverse.to(sorted_emb.device)]
+
+
 def permuted_labels(labels: torch.Tensor, query_order: torch.Tensor, doc_order: torch.Tensor) -> torch.Tensor:
     """Labels after reordering queries by ``query_order`` and docs by ``doc_order``: sorted query ``i``
     is original query ``query_order[i]``; its positive moves to the position of ``labels[query_order[i]]``
