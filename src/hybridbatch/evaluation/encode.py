@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.evaluation.lareqa import CollectionEmbeddings
@@ -114,22 +115,48 @@ def encode_texts(
     batch_size: int,
     show_progress: bool,
 ) -> np.ndarray:
-    """L2-normalised float32 embeddings of ``texts``; each distinct text is encoded once."""
+    """L2-normalised float32 embeddings of ``texts``; each distinct text is encoded once.
+
+    Texts are batched by *token* length (sentence-transformers' ``encode`` sorts by characters, which
+    mixes scripts of very different token/character ratios: on XQuAD-R's 11 languages that pads
+    candidates to 1.75× their real tokens, against 1.03× here).
+    """
     unique = list(dict.fromkeys(texts))
     if not unique:
-        return np.zeros((0, model.get_sentence_embedding_dimension() or 0), dtype=np.float32)
-    vectors = model.encode(
-        unique,
-        prompt_name=prompt_name,
-        batch_size=batch_size,
-        show_progress_bar=show_progress,
-        convert_to_numpy=True,
-    )
-    vectors = np.asarray(vectors, dtype=np.float32)
+        return np.zeros((0, model.get_embedding_dimension() or 0), dtype=np.float32)
+    order = _by_token_length(model, unique, prompt_name)
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    parts = []
+    for batch in tqdm(batches, desc="Batches", disable=not show_progress, leave=False):
+        parts.append(
+            model.encode(
+                [unique[i] for i in batch],
+                prompt_name=prompt_name,
+                batch_size=batch_size,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+        )
+    vectors = np.empty((len(unique), parts[0].shape[1]), dtype=np.float32)
+    vectors[np.concatenate(batches)] = np.concatenate(parts).astype(np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = vectors / np.maximum(norms, 1e-12)
     position = {text: i for i, text in enumerate(unique)}
     return vectors[[position[t] for t in texts]]
+
+
+def _by_token_length(model: SentenceTransformer, texts: list[str], prompt_name: str | None) -> np.ndarray:
+    """Indices of ``texts``, longest in tokens (with the prompt, capped at the model's limit) first;
+    by characters when the model has no text tokenizer."""
+    prompt = (getattr(model, "prompts", None) or {}).get(prompt_name or "", "")
+    tokenizer = getattr(model, "tokenizer", None)
+    limit = getattr(model, "max_seq_length", None)
+    try:
+        ids = tokenizer([prompt + t for t in texts], truncation=bool(limit), max_length=limit)["input_ids"]
+        lengths = np.array([len(x) for x in ids])
+    except Exception:  # any non-text tokenizer: fall back to characters
+        lengths = np.array([len(prompt) + len(t) for t in texts])
+    return np.argsort(-lengths, kind="stable")
 
 
 def model_fingerprint(model: SentenceTransformer) -> str:
