@@ -78,6 +78,8 @@ def render(report: ComparisonReport, command: str, plots: list[str]) -> str:
         "",
         f"```\n{command}\n```",
         "",
+        f"The comparison itself was written at {report.created_at}.",
+        "",
         f"Machine: {platform.machine()}, {_cpus()} CPU cores, Python {platform.python_version()}. "
         f"Evaluation data ({report.primary_eval}) is never trained on.",
         "",
