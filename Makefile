@@ -32,7 +32,7 @@ demo: venv
 		--eval xquad-r --strategies $(DEMO_STRATEGIES) --out $(DEMO_OUT)
 	$(PY) benchmarks/quality.py $(DEMO_OUT)/comparison.json --command "make demo"
 
-# A few-minute trial of the same pipeline (small budget, 15% of the evaluation ids).
+# A trial of the same pipeline (20 steps, 15% of the evaluation ids; 22 min on 2 cores).
 demo-quick: venv
 	$(VENV)/bin/hybridbatch compare --model builtin:multilingual-e5-small --train mlqa-r \
 		--eval xquad-r --quick --out runs/demo-quick
