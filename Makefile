@@ -9,6 +9,9 @@ TORCH := torch==2.13.0
 SHARED_DATA := $(abspath ../shared/data)
 export HYBRIDBATCH_DATA ?= $(if $(wildcard $(SHARED_DATA)/xquad-r),$(SHARED_DATA),)
 DEMO_OUT ?= runs/demo
+# Shell snippet: "<target>: wall time Mm Ss" from a start time in seconds (printed on failure too).
+WALL_TIME = elapsed=$$(( $$(date +%s) - $(2) )); \
+	printf '%s: wall time %dm %02ds (exit %d)\n' "$(1)" $$((elapsed / 60)) $$((elapsed % 60)) $$status
 
 .PHONY: venv demo demo-quick test lint bench clean
 
@@ -28,14 +31,18 @@ $(STAMP): pyproject.toml
 # DEMO_STRATEGIES=base,hybrid,xy,xx,en-en adds the English-only baseline (~18 min more).
 DEMO_STRATEGIES ?= base,hybrid,xy,xx
 demo: venv
+	@start=$$(date +%s); \
 	$(VENV)/bin/hybridbatch compare --model builtin:multilingual-e5-small --train mlqa-r \
-		--eval xquad-r --strategies $(DEMO_STRATEGIES) --out $(DEMO_OUT)
-	$(PY) benchmarks/quality.py $(DEMO_OUT)/comparison.json --command "make demo"
+		--eval xquad-r --strategies $(DEMO_STRATEGIES) --out $(DEMO_OUT) \
+	&& $(PY) benchmarks/quality.py $(DEMO_OUT)/comparison.json --command "make demo"; \
+	status=$$?; $(call WALL_TIME,make demo,$$start); exit $$status
 
 # A trial of the same pipeline (20 steps, 15% of the evaluation ids; 22 min on 2 cores).
 demo-quick: venv
+	@start=$$(date +%s); \
 	$(VENV)/bin/hybridbatch compare --model builtin:multilingual-e5-small --train mlqa-r \
-		--eval xquad-r --quick --out runs/demo-quick
+		--eval xquad-r --quick --out runs/demo-quick; \
+	status=$$?; $(call WALL_TIME,make demo-quick,$$start); exit $$status
 
 test: venv
 	$(PY) -m pytest -q tests
