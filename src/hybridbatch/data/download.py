@@ -1,6 +1,7 @@
 """Named datasets and their downloader.
 
-``xquad-r`` and ``mlqa-r`` live under the data home, one ``<lang>.json`` per language. A missing
+``xquad-r`` and ``mlqa-r`` live under the data home, one ``<lang>.json`` per language; ``afriqa`` keeps
+upstream's ``gold_passages/<lang>/`` layout (masakhane-io/afriqa, pinned commit). A missing
 file is downloaded from the pinned upstream commit of google-research-datasets/lareqa (MLQA-R was
 removed from that repository's head, so it has its own commit), checked against its pinned sha256
 and written atomically, so an interrupted download never leaves a partial file behind.
@@ -81,6 +82,54 @@ DATASETS: dict[str, NamedDataset] = {
         },
     ),
 }
+
+
+# AfriQA (Ogundepo et al. 2023): the gold-passage files of masakhane-io/afriqa's ``data/`` folder.
+AFRIQA_URL = "https://raw.githubusercontent.com/masakhane-io/afriqa/{commit}/data/{path}"
+AFRIQA_COMMIT = "5c29933753692c28773c34ac1f68482007f1d2bb"
+#: sha256 of each gold-passage file, keyed (question language, pivot language, split).
+AFRIQA_SHA256: dict[tuple[str, str, str], str] = {
+    ("bem", "en", "dev"): "3ec8d5a9f74623a940092399970c6140c6c61322169285606daeae67f41371ae",
+    ("bem", "en", "test"): "72e7f7e3dd207b955968403f9a3699fb11aef996981d142063614e7f434e7c52",
+    ("bem", "en", "train"): "17dfc33975c94ef5372a72b27108d04a90c2a54096c5fa31c2c1272f0c69037d",
+    ("fon", "fr", "dev"): "0c94c4405a2b448d647bee4387cbb34b7dfc14f63fc6655f498c2d49254c8a2b",
+    ("fon", "fr", "test"): "3308b7d0e455912d4e37dd0b9e8b06e6c1d108d2af040a7f7ffbc3e838dfc927",
+    ("fon", "fr", "train"): "8fd0b5ad42ee3ebdc91ac8d770c6da15718ae5605f754b9934183c09f56b383c",
+    ("hau", "en", "dev"): "ef9cb217e8ea4922935c7fb9e7456364e91c2712519390071170a18131e9e132",
+    ("hau", "en", "test"): "e1a0d530d75641760387a2947044d69090c15db620fd9a4dbcf8dc52940d7687",
+    ("hau", "en", "train"): "21d975df45d8e1316c964f4fe8521dd7ab455fbe1b0edea1564824352b67be2e",
+    ("ibo", "en", "dev"): "9636bfa38368c69319f1b7a2bca1ab995c7b4ad63c5801a25da53b34a5fa4e02",
+    ("ibo", "en", "test"): "490af9c615ec5e56ec50a3da21efed82df5f67c794ac5d8d6c5e7d30845cc48d",
+    ("ibo", "en", "train"): "5300a29efc78c3dec1fc68c66eb1fec3a72577de4136a41d7c85aac355f1a5b8",
+    ("kin", "en", "dev"): "5598ac675fecfc5e7009a3cb1a511e81c69983a763715726d3dda2bcd3ed9d28",
+    ("kin", "en", "test"): "fe067f3aa30c581adbaae7d0012eea5290b5f3119396bbb1c70d665d9e6f31eb",
+    ("kin", "en", "train"): "967a849f4e6d58ebbb3ea81bbbddd4f9d00a30d8752c2354cb894c1596285dc2",
+    ("swa", "en", "test"): "18609b69d21c37b737426baed0a4f02495ab237285dd524e8f502f756350d0bf",
+    ("twi", "en", "dev"): "d9bd337c4a47bb1dbccffb74fa170e418911c7b6c3cbb8c034ae17d6794ada79",
+    ("twi", "en", "test"): "329221245f9880896b9038405c44b7f8ef48db3067aa556fbd82819de46b954d",
+    ("twi", "en", "train"): "cdbba2a4d6a40e6e8fd587d25cb56e57ea2fe888bac254f66fc29409cec1afaa",
+    ("yor", "en", "test"): "0aa0f6c1769f07788c918fd0dc1848b70ec0f06e8de9a6893d9037b9ff05abaa",
+    ("yor", "en", "train"): "864d91d1cab11b587b6535e6a293cc21ba2cf62ce7cc44f175f0fd7656f4925c",
+    ("zul", "en", "dev"): "3332f7063e65d80cad27d6625de1c9681569a357a6e6eab64132416e64871689",
+    ("zul", "en", "test"): "e6edc93eed66267a0f8b98a96bc4ef104c66e33a903678fa260219e8c66efd75",
+    ("zul", "en", "train"): "a5bd82873ef476aaad58cbfb7f5b4234d5f4798aa09ba934dc23edc397355655",
+}
+
+
+def afriqa_path(lang: str, pivot: str, split: str) -> str:
+    """Path of an AfriQA gold-passage file inside the dataset directory (and upstream's ``data/``)."""
+    return f"gold_passages/{lang}/gold_span_passages.afriqa.{lang}.{pivot}.{split}.json"
+
+
+def ensure_afriqa(home: Path, split: str, opener: Opener | None = None, progress: bool = True) -> Path:
+    """Make sure ``home/afriqa`` holds every gold-passage file of ``split``; download what is missing."""
+    target = home / "afriqa"
+    for (lang, pivot, file_split), sha in sorted(AFRIQA_SHA256.items()):
+        file = target / afriqa_path(lang, pivot, file_split)
+        if file_split == split and not file.exists():
+            url = AFRIQA_URL.format(commit=AFRIQA_COMMIT, path=afriqa_path(lang, pivot, file_split))
+            download(url, file, sha, opener=opener, progress=progress)
+    return target
 
 
 def named_dataset(name: str) -> NamedDataset:

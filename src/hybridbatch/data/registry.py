@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from hybridbatch.data.collection import ParallelQACollection
-from hybridbatch.data.download import DATASETS, ensure_dataset
+from hybridbatch.data.download import DATASETS, ensure_afriqa, ensure_dataset
 from hybridbatch.data.jsonl import load_jsonl
 from hybridbatch.data.lareqa import load_lareqa
 from hybridbatch.errors import DataError
@@ -19,6 +19,8 @@ from hybridbatch.paths import cache_home
 
 DATA_ENV = "HYBRIDBATCH_DATA"
 NAMED_DATASETS = tuple(DATASETS)
+#: Named retrieval test sets that are not parallel QA collections (see :mod:`hybridbatch.data.afriqa`).
+RETRIEVAL_DATASETS = ("afriqa",)
 
 
 def data_home() -> Path:
@@ -40,6 +42,11 @@ def load_collection(spec: str | Path, languages: list[str] | None = None) -> Par
         DataError: unknown name, missing path, download failure or invalid data.
     """
     spec = str(spec)
+    if spec in RETRIEVAL_DATASETS:
+        raise DataError(
+            f"{spec} is a retrieval test set, not a parallel QA collection: use "
+            f"`hybridbatch evaluate-retrieval --data {spec}` or `hybridbatch compare --eval {spec}`"
+        )
     if spec in DATASETS:
         directory = ensure_dataset(spec, data_home(), languages)
         return load_lareqa(directory, languages, name=spec)
@@ -50,3 +57,12 @@ def load_collection(spec: str | Path, languages: list[str] | None = None) -> Par
     if path.is_file() and path.suffix == ".jsonl":
         return load_jsonl(path, languages)
     return load_lareqa(path, languages)
+
+
+def afriqa_dir(split: str = "test") -> Path:
+    """The AfriQA directory under the data home, with ``split``'s files (downloaded when missing)."""
+    from hybridbatch.data.afriqa import SPLITS
+
+    if split not in SPLITS:
+        raise DataError(f"afriqa: unknown split {split!r} (choose from {', '.join(SPLITS)})")
+    return ensure_afriqa(data_home(), split)
