@@ -17,3 +17,7 @@ class ModelError(HybridbatchError):
 
 class ConfigError(HybridbatchError):
     """A training/evaluation setting is invalid."""
+
+
+class OutputError(HybridbatchError):
+    """An output location is unusable, or writing there would replace data the command did not create."""

@@ -23,15 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hybridbatch.errors import HybridbatchError
+from hybridbatch.errors import OutputError
+
 
 #: Marker file of an artefact directory: ``{"kind": ..., "files": [...], "created": ...}``.
 MARKER = ".hybridbatch.json"
 _TEMP = re.compile(r"\.hb(\d+)-[A-Za-z0-9_]+\.tmp$")
-
-
-class OutputError(HybridbatchError):
-    """An output location is unusable or would overwrite data the command did not create."""
 
 
 # --- temporary files ----------------------------------------------------------------------
@@ -40,23 +37,18 @@ def _temp_prefix(name: str) -> str:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:  # EPERM: someone else's live process
-        return True
+        pass
     return True
 
 
 def clean_stale_temps(directory: str | Path, name: str | None = None) -> list[Path]:
-    """Remove temporary files/directories in ``directory`` left by writers that no longer run.
-
-    Only names written by this module (``.NAME.hb<pid>-XXXX.tmp``, optionally for one ``name``) whose
-    process is gone are removed; a live writer's temporaries are left alone. Returns what was removed.
-    """
+    """Remove this module's temporaries (``.NAME.hb<pid>-XXXX.tmp``, optionally of one ``name``) in
+    ``directory`` whose writer process is gone; a live writer's are left alone. Returns the removed."""
     directory = Path(directory)
     pattern = f".{glob.escape(name)}.hb*.tmp" if name else ".*.hb*.tmp"
     removed = []
@@ -172,7 +164,7 @@ def read_marker(path: str | Path) -> dict[str, Any] | None:
 def mark_artefact(path: str | Path, kind: str, files: Iterable[str] | None = None) -> Path:
     """Write the marker naming ``kind`` and the entries ``files`` (default: all) that make up ``path``."""
     path = Path(path)
-    names = sorted(files) if files is not None else sorted(p.name for p in path.iterdir() if p.name != MARKER)
+    names = sorted(files if files is not None else _visible(path))
     created = datetime.now(UTC).isoformat(timespec="seconds")
     return atomic_write_json(path / MARKER, {"kind": kind, "files": names, "created": created})
 
@@ -224,7 +216,8 @@ def prepare_output_dir(path: str | Path, kind: str, overwrite: bool = False, *, 
         marker = read_marker(path)
         found = _visible(path)
         if found and (marker is None or marker["kind"] != kind) and not overwrite:
-            what = f"holds a hybridbatch {marker['kind']}" if marker else f"is not empty ({_sample(found)})"
+            held = ", ".join(found[:3]) + (f", … {len(found) - 3} more" if len(found) > 3 else "")
+            what = f"holds a hybridbatch {marker['kind']}" if marker else f"is not empty (holds {held})"
             raise OutputError(
                 f"{flag} {path}: directory {what}, not a hybridbatch {kind}; "
                 "pass --overwrite to write into it (nothing there is deleted)"
@@ -242,11 +235,6 @@ def prepare_output_file(path: str | Path, overwrite: bool = False, *, flag: str 
     if path.exists() and not overwrite:
         raise OutputError(f"{flag} {path}: file exists; pass --overwrite to replace it")
     return path
-
-
-def _sample(names: list[str], limit: int = 3) -> str:
-    more = f", … {len(names) - limit} more" if len(names) > limit else ""
-    return "holds " + ", ".join(names[:limit]) + more
 
 
 @contextmanager
@@ -276,6 +264,19 @@ def artefact_directory(path: str | Path, kind: str) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextmanager
+def marked_output(path: str | Path, kind: str) -> Iterator[Path]:
+    """For writers that write file by file (atomically) into ``path``: on success, mark it as a ``kind``
+    artefact owning the entries it added (plus those a previous ``kind`` marker owned)."""
+    path = Path(path)
+    before = set(_visible(path)) if path.is_dir() else set()
+    marker = read_marker(path) if path.is_dir() else None
+    owned = set(marker.get("files", [])) if marker and marker["kind"] == kind else set()
+    yield path
+    after = set(_visible(path))
+    mark_artefact(path, kind, (after - before) | (owned & after))
 
 
 def _only_own_files(path: Path) -> bool:
