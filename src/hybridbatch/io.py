@@ -25,7 +25,6 @@ from typing import Any
 
 from hybridbatch.errors import OutputError
 
-
 #: Marker file of an artefact directory: ``{"kind": ..., "files": [...], "created": ...}``.
 MARKER = ".hybridbatch.json"
 _TEMP = re.compile(r"\.hb(\d+)-[A-Za-z0-9_]+\.tmp$")
