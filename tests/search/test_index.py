@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hybridbatch.errors import DataError
+from hybridbatch.errors import DataError, ModelError
 from hybridbatch.search import DenseIndex, Document, load_documents, read_documents_jsonl
 
 TEXTS = {
@@ -66,7 +66,8 @@ def test_language_filter_and_k_larger_than_pool(index: DenseIndex) -> None:
 
 def test_save_load_round_trip(index: DenseIndex, tiny_model, tmp_path: Path) -> None:
     out = index.save(tmp_path / "ix")
-    assert sorted(p.name for p in out.iterdir()) == ["documents.jsonl", "index.faiss", "index.json"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".hybridbatch.json", "documents.jsonl", "index.faiss", "index.json"]
     loaded = DenseIndex.load(out, model=tiny_model)
     assert loaded.info == index.info
     assert loaded.documents == index.documents
@@ -74,6 +75,41 @@ def test_save_load_round_trip(index: DenseIndex, tiny_model, tmp_path: Path) -> 
     assert loaded.search(query, k=4) == index.search(query, k=4)
     index.save(tmp_path / "ix")  # replacing an existing index works and leaves no temp dirs
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ix"]
+
+
+def test_save_into_a_foreign_directory_keeps_its_files(index: DenseIndex, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    (runs / "model").mkdir(parents=True)
+    (runs / "notes.txt").write_text("mine", encoding="utf-8")
+    index.save(runs)
+    index.save(runs)
+    names = sorted(p.name for p in runs.iterdir())
+    assert names == [
+        ".hybridbatch.json",
+        "documents.jsonl",
+        "index.faiss",
+        "index.json",
+        "model",
+        "notes.txt",
+    ]
+    assert (runs / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert len(DenseIndex.load(runs)) == len(DOCS)
+
+
+def test_a_local_model_is_recorded_by_absolute_path(tiny_model, tmp_path: Path, monkeypatch) -> None:
+    from hybridbatch.models import builtin_path
+
+    model_dir = tmp_path / "runs" / "model"
+    model_dir.parent.mkdir()
+    model_dir.symlink_to(builtin_path("builtin:tiny"))
+    monkeypatch.chdir(tmp_path)
+    built = DenseIndex.build(tiny_model, DOCS[:2], model_spec="runs/model")
+    assert built.info.model == str(model_dir)
+    assert DenseIndex.build(tiny_model, DOCS[:2], model_spec="org/hub-id").info.model == "org/hub-id"
+    built.info = built.info.model_copy(update={"model": "gone/model/dir"})
+    built._model = None
+    with pytest.raises(ModelError, match="pass --model SPEC"):
+        built.search("x")
 
 
 def test_hnsw_index(tiny_model, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ On disk an index is a directory, written atomically::
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hybridbatch.errors import ConfigError, DataError, ModelError
-from hybridbatch.io import atomic_directory
+from hybridbatch.io import artefact_directory
 from hybridbatch.search.corpus import Document
 from hybridbatch.search.encode import encode, prompt_for, resolve_model
 
@@ -92,6 +93,7 @@ class DenseIndex:
         if not documents:
             raise DataError("cannot build an index over an empty corpus")
         model, spec = resolve_model(model, model_spec)
+        spec = _absolute_spec(spec)
         emb = encode(model, [d.text for d in documents], "passage", batch_size, show_progress)
         dim = emb.shape[1]
         if hnsw:
@@ -116,9 +118,10 @@ class DenseIndex:
 
     # --- persistence ----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the index directory atomically (an existing one is replaced)."""
+        """Write the index directory: a new one (or a previous index) is replaced atomically; into any
+        other directory the index files are added without touching anything else."""
         path = Path(path)
-        with atomic_directory(path) as tmp:
+        with artefact_directory(path, "index") as tmp:
             faiss.write_index(self.index, str(tmp / "index.faiss"))
             with (tmp / "documents.jsonl").open("w", encoding="utf-8") as handle:
                 for d in self.documents:
@@ -169,7 +172,10 @@ class DenseIndex:
         if self._model is None:
             if not self.info.model:
                 raise ModelError("the index does not record its model; pass one (--model SPEC)")
-            self._model, _ = resolve_model(self.info.model)
+            try:
+                self._model, _ = resolve_model(self.info.model)
+            except ModelError as exc:
+                raise ModelError(f"{exc} (the index's model; pass --model SPEC to use another)") from None
         return self._model
 
     def search(
@@ -227,6 +233,13 @@ class DenseIndex:
                 raise DataError(f"the index has no documents in language {lang!r} (languages: {known})")
             self._lang_ids[lang] = ids
         return self._lang_ids[lang]
+
+
+def _absolute_spec(spec: str | None) -> str | None:
+    """A local model path as an absolute path (an index opened elsewhere still finds its model)."""
+    if not spec or spec.startswith("builtin:") or not Path(spec).expanduser().exists():
+        return spec
+    return os.path.abspath(Path(spec).expanduser())
 
 
 def _prompt_text(model: Any, kind: str) -> str | None:
