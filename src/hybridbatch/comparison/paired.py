@@ -1,0 +1,148 @@
+"""Every strategy of a comparison against a reference: paired tests per query, spread across seeds.
+
+For each strategy and metric the table holds Δ = strategy − reference on the reference seed's runs,
+with a 95% paired-bootstrap CI and the p-value of a paired randomization test over the same queries
+(:mod:`hybridbatch.comparison.significance`), and, when several seeds were trained, the mean ± std of
+the metric and of Δ across seeds. Per-query scores come from each run's ``eval/per_query.json``
+(``{dataset: {metric: {"<lang>:<id>": value}}}``) and, for AfriQA, from ``afriqa-<split>/report.json``.
+Per-query means weight every query alike; the reported Δ of mAP is the macro difference, which equals
+the per-query one when every language has as many queries (XQuAD-R).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from hybridbatch.comparison.results import ComparisonReport
+from hybridbatch.comparison.significance import PairedComparison, compare_paired, mean_std
+
+#: (per-query metric, label, summary field) of the LAReQA settings.
+LAREQA_METRICS = (
+    ("mono_ap", "Mono mAP", "mono_map"),
+    ("cross_ap", "Cross mAP", "cross_map"),
+    ("multi_ap", "Multi mAP", "multi_map"),
+    ("rank_distance", "rank dist.", "rank_distance"),
+)
+#: (per-query metric, label) of AfriQA, native questions.
+AFRIQA_METRICS = (("ndcg@10", "nDCG@10"), ("mrr@10", "MRR@10"), ("recall@100", "R@100"))
+
+
+class MetricRow(BaseModel):
+    """One strategy on one metric: the paired test against the reference, and the seed spread."""
+
+    label: str
+    test: PairedComparison | None = None
+    seed_mean: float | None = None
+    seed_std: float | None = None
+    delta_mean: float | None = None
+    delta_std: float | None = None
+
+
+class SignificanceReport(BaseModel):
+    """Strategies against ``reference`` on one dataset (``significance.json``)."""
+
+    dataset: str
+    reference: str
+    seeds: list[int]
+    reference_seed: int
+    n_resamples: int
+    rows: dict[str, dict[str, MetricRow]] = Field(description="strategy -> metric label -> row")
+    notes: list[str] = Field(default_factory=list)
+
+
+def lareqa_per_query(result_report: str | Path, dataset: str) -> dict[str, dict[str, float]] | None:
+    """``metric -> query -> score`` of one run on ``dataset`` (None without ``per_query.json``)."""
+    file = Path(result_report).parent / "per_query.json"
+    if not file.is_file():
+        return None
+    return json.loads(file.read_text("utf-8")).get(dataset)
+
+
+def lareqa_significance(
+    reports: Mapping[int, ComparisonReport], reference: str, dataset: str, n_resamples: int = 10_000
+) -> SignificanceReport:
+    """Paired tests on the first seed's runs, seed spread over all ``reports`` (seed -> report)."""
+    seed = next(iter(reports))
+    primary = reports[seed]
+    ref_scores = lareqa_per_query(primary.strategies[reference].report, dataset)
+    sig = SignificanceReport(
+        dataset=dataset, reference=reference, seeds=list(reports), reference_seed=seed,
+        n_resamples=n_resamples, rows={},
+    )  # fmt: skip
+    for name, result in primary.strategies.items():
+        scores = lareqa_per_query(result.report, dataset)
+        rows: dict[str, MetricRow] = {}
+        for metric, label, field in LAREQA_METRICS:
+            row = MetricRow(label=label, **_spread(reports, name, reference, dataset, field))
+            if name != reference and scores and ref_scores and metric in scores and metric in ref_scores:
+                row.test = compare_paired(label, scores[metric], ref_scores[metric], n_resamples, seed)
+            rows[label] = row
+        sig.rows[name] = rows
+    if ref_scores is None:
+        sig.notes.append(f"no per-query scores of {reference} on {dataset}: re-evaluate to get p-values")
+    return sig
+
+
+def afriqa_significance(
+    reports: Mapping[int, Mapping[str, dict]], reference: str, split: str, n_resamples: int = 10_000
+) -> SignificanceReport:
+    """The same on AfriQA: ``reports`` maps seed -> strategy -> AfriQA ``report.json`` content."""
+    seed = next(iter(reports))
+    primary = reports[seed]
+    sig = SignificanceReport(
+        dataset=f"afriqa {split}", reference=reference, seeds=list(reports), reference_seed=seed,
+        n_resamples=n_resamples, rows={},
+    )  # fmt: skip
+    ref_native = primary[reference]["per_query"]["native"] if reference in primary else None
+    for name, report in primary.items():
+        rows: dict[str, MetricRow] = {}
+        for metric, label in AFRIQA_METRICS:
+            values = [r[name]["mean_native"][metric] for r in reports.values() if name in r]
+            deltas = [
+                r[name]["mean_native"][metric] - r[reference]["mean_native"][metric]
+                for r in reports.values()
+                if name in r and reference in r
+            ]
+            row = MetricRow(label=label, **_stats(values, deltas))
+            if name != reference and ref_native is not None:
+                a = {q: s[metric] for q, s in report["per_query"]["native"].items()}
+                b = {q: s[metric] for q, s in ref_native.items()}
+                row.test = compare_paired(label, a, b, n_resamples, seed)
+            rows[label] = row
+        sig.rows[name] = rows
+    return sig
+
+
+def _spread(
+    reports: Mapping[int, ComparisonReport], name: str, reference: str, dataset: str, field: str
+) -> dict[str, float | None]:
+    values, deltas = [], []
+    for report in reports.values():
+        value = _summary_value(report, name, dataset, field)
+        ref = _summary_value(report, reference, dataset, field)
+        if value is not None:
+            values.append(value)
+            if ref is not None:
+                deltas.append(value - ref)
+    return _stats(values, deltas)
+
+
+def _stats(values: list[float], deltas: list[float]) -> dict[str, float | None]:
+    out: dict[str, float | None] = dict.fromkeys(("seed_mean", "seed_std", "delta_mean", "delta_std"))
+    if values:
+        out["seed_mean"], out["seed_std"] = mean_std(values)
+    if deltas:
+        out["delta_mean"], out["delta_std"] = mean_std(deltas)
+    return out
+
+
+def _summary_value(report: ComparisonReport, name: str, dataset: str, field: str) -> float | None:
+    result = report.strategies.get(name)
+    if result is None or dataset not in result.datasets:
+        return None
+    value = getattr(result.datasets[dataset].summary, field, None)
+    return float(value) if value is not None else None

@@ -1,0 +1,107 @@
+"""Render :class:`~hybridbatch.comparison.paired.SignificanceReport` as Markdown and as a terminal table."""
+
+from __future__ import annotations
+
+from hybridbatch.comparison.paired import MetricRow, SignificanceReport
+from hybridbatch.comparison.significance import format_delta
+
+LEGEND = (
+    "Δ = strategy − reference over the same queries; [95% CI] from a paired percentile bootstrap, "
+    "p from a two-sided paired randomization test ({n:,} resamples, seed {seed}); "
+    "**(n.s.)** marks differences not significant at p < 0.05. Rank distance: lower is better."
+)
+
+
+def render_significance(sig: SignificanceReport) -> list[str]:
+    """Markdown lines: the paired-test table, then (several seeds) the mean ± std across seeds."""
+    labels = _labels(sig)
+    lines = [
+        f"### {sig.dataset}: against {sig.reference} (seed {sig.reference_seed})",
+        "",
+        _row(("strategy", *[f"Δ {label}" for label in labels])),
+        _row(("---",) * (len(labels) + 1)),
+    ]
+    for name, rows in sig.rows.items():
+        if name == sig.reference:
+            lines.append(_row((f"{name} (reference)", *[_value(rows[label]) for label in labels])))
+        else:
+            lines.append(_row((name, *[_test_cell(rows[label]) for label in labels])))
+    lines += ["", LEGEND.format(n=sig.n_resamples, seed=sig.reference_seed), ""]
+    if len(sig.seeds) > 1:
+        lines += _seed_table(sig, labels)
+    lines += [f"Note: {note}" for note in sig.notes]
+    return lines
+
+
+def _seed_table(sig: SignificanceReport, labels: list[str]) -> list[str]:
+    seeds = ", ".join(str(s) for s in sig.seeds)
+    lines = [
+        f"Across seeds {seeds} (mean ± sample std; Δ against {sig.reference} per seed):",
+        "",
+        _row(("strategy", *[f"{label}" for label in labels], *[f"Δ {label}" for label in labels])),
+        _row(("---",) * (2 * len(labels) + 1)),
+    ]
+    for name, rows in sig.rows.items():
+        values = [_pm(rows[label].seed_mean, rows[label].seed_std, label) for label in labels]
+        deltas = [_pm(rows[label].delta_mean, rows[label].delta_std, label, sign=True) for label in labels]
+        lines.append(_row((name, *values, *deltas)))
+    return [*lines, ""]
+
+
+def significance_table(sig: SignificanceReport):  # -> rich.table.Table
+    """A rich table for the terminal (paired test, and seed spread when there are several seeds)."""
+    from rich.table import Table
+
+    labels = _labels(sig)
+    table = Table(title=f"{sig.dataset}: Δ vs {sig.reference} [95% CI] p (paired, per query)")
+    table.add_column("strategy")
+    for label in labels:
+        table.add_column(label, justify="right")
+    several = len(sig.seeds) > 1
+    for name, rows in sig.rows.items():
+        cells = []
+        for label in labels:
+            row = rows[label]
+            cell = _value(row) if name == sig.reference else _test_cell(row)
+            if several:
+                cell += f"\n{_pm(row.seed_mean, row.seed_std, label)} ({len(sig.seeds)} seeds)"
+            cells.append(cell)
+        table.add_row(name + (" (ref.)" if name == sig.reference else ""), *cells)
+    return table
+
+
+def _labels(sig: SignificanceReport) -> list[str]:
+    first = next(iter(sig.rows.values()), {})
+    return list(first)
+
+
+def _test_cell(row: MetricRow) -> str:
+    if row.test is None:
+        if row.delta_mean is None:
+            return "–"
+        return f"{_fmt(row.delta_mean, row.label, sign=True)} (no per-query scores)"
+    digits = 0 if row.label.startswith("rank") else 3
+    return format_delta(row.test, digits)
+
+
+def _value(row: MetricRow) -> str:
+    if row.test is not None:
+        return _fmt(row.test.mean_b, row.label)
+    return _fmt(row.seed_mean, row.label) if row.seed_mean is not None else "–"
+
+
+def _pm(mean: float | None, std: float | None, label: str, sign: bool = False) -> str:
+    if mean is None:
+        return "–"
+    return f"{_fmt(mean, label, sign)} ± {_fmt(std or 0.0, label)}"
+
+
+def _fmt(value: float | None, label: str, sign: bool = False) -> str:
+    if value is None:
+        return "–"
+    digits = 0 if label.startswith("rank") else 3
+    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+
+
+def _row(cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"

@@ -1,0 +1,82 @@
+"""AfriQA retrieval: per-language nDCG/MRR/Recall, native vs translate-test, against hand-computed ranks."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data.test_afriqa import write_afriqa  # tests/ is on sys.path (conftest)
+from hybridbatch.data.afriqa import load_afriqa
+from hybridbatch.evaluation.afriqa import AfriqaReport, evaluate_afriqa, write_afriqa_report
+
+# Pool order (files by language): 0 "passage C" (fon), 1 "T passage A", 2 "T passage B" (hau).
+# A passage's vector is one-hot; a question's score for passage i is its i-th weight.
+WEIGHTS = {
+    "fon q0": (3, 1, 2),  # gold 0 at rank 1
+    "hau q0": (1, 2, 3),  # gold 1 at rank 2
+    "hau q1": (1, 2, 3),  # gold 2 at rank 1
+    "hau q2": (3, 1, 2),  # gold 1 at rank 3
+}
+
+
+class LookupEncoder:
+    """A stand-in model: one-hot passages, weighted native questions, perfect translations."""
+
+    hybridbatch_spec = "lookup"
+
+    def __init__(self) -> None:
+        self.prompts = {"query": "query: ", "passage": "passage: "}
+        passages = ["passage C", "T passage A", "T passage B"]
+        self.vectors = {p: np.eye(3)[i] for i, p in enumerate(passages)}
+        self.vectors |= {q: np.array(w, dtype=float) for q, w in WEIGHTS.items()}
+        self.vectors |= {
+            "fr q0": np.eye(3)[0],
+            "en q0": np.eye(3)[1],
+            "en q1": np.eye(3)[2],
+            "en q2": np.eye(3)[1],
+        }
+
+    def encode(self, texts, normalize_embeddings=False, **_) -> np.ndarray:
+        emb = np.stack([self.vectors[t] for t in texts]).astype(np.float32)
+        return emb / np.linalg.norm(emb, axis=1, keepdims=True) if normalize_embeddings else emb
+
+
+@pytest.fixture
+def report(tmp_path: Path) -> AfriqaReport:
+    return evaluate_afriqa(LookupEncoder(), "test", root=write_afriqa(tmp_path / "afriqa"))
+
+
+def test_hand_computed_scores(report: AfriqaReport) -> None:
+    hau, fon = report.languages["hau"], report.languages["fon"]
+    assert (hau.pivot, hau.num_queries, fon.pivot, fon.num_queries) == ("en", 3, "fr", 1)
+    assert hau.native["mrr@10"] == pytest.approx((1 / 2 + 1 + 1 / 3) / 3)
+    assert hau.native["ndcg@10"] == pytest.approx((1 / math.log2(3) + 1 + 1 / math.log2(4)) / 3)
+    assert hau.native["recall@100"] == pytest.approx(1.0)
+    assert fon.native["mrr@10"] == pytest.approx(1.0)
+    assert all(v == pytest.approx(1.0) for v in hau.translated.values())
+    assert hau.gap["mrr@10"] == pytest.approx(1 - (1 / 2 + 1 + 1 / 3) / 3)
+    assert report.mean_native["mrr@10"] == pytest.approx((hau.native["mrr@10"] + 1.0) / 2)  # macro
+    assert report.mean_gap["mrr@10"] == pytest.approx(1.0 - report.mean_native["mrr@10"])
+    assert report.per_query["native"]["hau:2"]["mrr@10"] == pytest.approx(1 / 3)
+    assert set(report.per_query["translated"]) == {"hau:0", "hau:1", "hau:2", "fon:0"}
+    assert report.num_passages == 3 and report.dropped == {"no gold passage (context null or empty)": 1}
+
+
+def test_report_files(report: AfriqaReport, tmp_path: Path) -> None:
+    out = write_afriqa_report(report, tmp_path / "out")
+    data = json.loads((out / "report.json").read_text())
+    assert AfriqaReport.model_validate(data).languages["hau"].num_queries == 3
+    markdown = (out / "report.md").read_text()
+    assert "| hau | en | 3 |" in markdown and "**mean**" in markdown and "translate-test" in markdown
+
+
+def test_tiny_model_runs_on_a_real_split(tiny_model, shared_data: Path) -> None:
+    data = load_afriqa(shared_data / "afriqa", "dev", ["hau", "fon"])
+    report = evaluate_afriqa(tiny_model, "dev", data=data, batch_size=128)
+    assert set(report.languages) == {"fon", "hau"}
+    for row in report.languages.values():
+        assert all(0.0 <= v <= 1.0 for v in (*row.native.values(), *row.translated.values()))
