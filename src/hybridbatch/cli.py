@@ -9,26 +9,47 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from hybridbatch.errors import HybridbatchError
 
+
+class _Group(TyperGroup):
+    """Lists each command with the first paragraph of its help, wrapped rather than cut off."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                text = command.short_help or (command.help or "").strip().split("\n\n")[0]
+                rows.append((name, " ".join(text.split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="hybridbatch",
     help="Train, evaluate and serve language-agnostic multilingual dense retrievers "
     "(hybrid batch training, arXiv 2408.10536).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # click's plain help: option names never truncated, defaults shown
+    context_settings={"max_content_width": 120},
 )
-data_app = typer.Typer(help="Inspect parallel QA datasets.", no_args_is_help=True)
-models_app = typer.Typer(help="Build and inspect models.", no_args_is_help=True)
+data_app = typer.Typer(cls=_Group, help="Inspect parallel QA datasets.", no_args_is_help=True)
+models_app = typer.Typer(cls=_Group, help="Build and inspect models.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
 
 _state = {"debug": False}
+OVERWRITE_HELP = "Write into a non-empty --out that is not an output of this command (deletes nothing)."
 
 
 @app.callback()
@@ -54,6 +75,9 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and anything unexpected
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `hybridbatch` (or a group): its help
+            typer.echo(exc.format_message(), err=True)  # type: ignore[attr-defined]
+            sys.exit(2)
         if isinstance(exc, _usage_errors()):
             typer.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(2)
@@ -97,10 +121,13 @@ def data_info(
 def data_export(
     dataset: Annotated[str, typer.Argument(help="Dataset name (xquad-r, mlqa-r) or path.")],
     out: Annotated[str, typer.Argument(help="Output .jsonl file (one record per id and language).")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing OUT file.")] = False,
 ) -> None:
     """Write a dataset in the JSONL format (see hybridbatch.data.jsonl) and print the path."""
     from hybridbatch.data import load_collection, write_jsonl
+    from hybridbatch.io import prepare_output_file
 
+    prepare_output_file(out, overwrite, flag="OUT")
     typer.echo(str(write_jsonl(load_collection(dataset), out)))
 
 
@@ -230,8 +257,9 @@ def train_cmd(
 def evaluate_cmd(
     model: Annotated[str, typer.Option("--model", help="Model spec (builtin:..., path).")],
     data: Annotated[list[str], typer.Option("--data", help="xquad-r, mlqa-r or a LAReQA dir (repeatable).")],
-    out: Annotated[Path, typer.Option("--out", help="Directory for report.json, report.md and plots.")],
+    out: Annotated[str, typer.Option("--out", help="Directory for report.json, report.md and plots.")],
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     cache: Annotated[Path | None, typer.Option("--cache", help="Embedding cache dir.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="No cached embeddings.")] = False,
     with_context: Annotated[bool, typer.Option("--with-context", help="Candidates with paragraph.")] = False,
@@ -240,14 +268,18 @@ def evaluate_cmd(
     """Mono / Cross / Multi mAP, Recall, rank distance on LAReQA-format data; writes a report with plots."""
     from rich.console import Console
 
+    from hybridbatch.io import marked_output, prepare_output_dir
+
+    target = prepare_output_dir(out, "evaluation", overwrite)
     from hybridbatch.evaluation import evaluate
     from hybridbatch.evaluation.report import render_summary
     from hybridbatch.paths import embeddings_home
 
     cache_dir = None if no_cache else (cache or embeddings_home())
-    report = evaluate(
-        model, data, out, settings.split(","), batch_size, True, cache_dir, with_context=with_context
-    )
+    with marked_output(target, "evaluation"):
+        report = evaluate(
+            model, data, target, settings.split(","), batch_size, True, cache_dir, with_context=with_context
+        )
     Console(width=max(Console().width, 120)).print(render_summary(report))
     typer.echo(f"wrote {out}/report.json, report.md and plots")
 
@@ -291,8 +323,12 @@ def index_build(
     out: Annotated[str, typer.Option("--out", help="Index directory to write.")],
     hnsw: Annotated[bool, typer.Option("--hnsw", help="Approximate HNSW index instead of exact.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Encode a corpus with a model and save a dense (faiss) index directory."""
+    from hybridbatch.io import prepare_output_dir
+
+    prepare_output_dir(out, "index", overwrite)
     from hybridbatch.search import build_index
 
     index = build_index(model, corpus, out, hnsw=hnsw, batch_size=batch_size)
@@ -335,12 +371,17 @@ def evaluate_retrieval(
     split: Annotated[str, typer.Option("--split", help="Qrels split.")] = "dev",
     k: Annotated[list[int], typer.Option("-k", "--k", help="Cutoffs (repeatable).")] = [10, 100],  # noqa: B006
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Dense retrieval on a BEIR-layout dataset (MIRACL): nDCG@k, Recall@k, MRR@k."""
+    from hybridbatch.io import marked_output, prepare_output_dir
+
+    target = prepare_output_dir(out, "retrieval-evaluation", overwrite)
     from hybridbatch.evaluation.beir import evaluate_beir, render_beir_report, write_beir_report
 
     report = evaluate_beir(model, data, split=split, k_values=k, batch_size=batch_size, show_progress=True)
-    write_beir_report(report, out)
+    with marked_output(target, "retrieval-evaluation"):
+        write_beir_report(report, target)
     typer.echo(render_beir_report(report) + f"\nwrote {out}/report.json and report.md")
 
 
