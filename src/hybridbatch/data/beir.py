@@ -17,6 +17,7 @@ document are dropped, counted and reported in :attr:`BeirDataset.report`; a malf
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,8 +239,10 @@ def _iter_lines(file: Path) -> Iterator[tuple[str, str]]:
                     yield f"{file}:{number}", line.rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise DataError(f"{file}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{file}: cannot read ({exc})") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(
+            f"{file}: cannot read ({'corrupt gzip data: ' if isinstance(exc, zlib.error) else ''}{exc})"
+        ) from None
 
 
 def iter_jsonl(file: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:

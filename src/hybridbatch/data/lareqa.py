@@ -81,6 +81,8 @@ def _read_json(file: Path) -> Any:
         raise DataError(
             f"{file}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise DataError(f"{file}: JSON nested too deeply") from None
 
 
 def _load_language(file: Path, lang: str, report: LoadReport) -> tuple[dict[str, Question], list[Candidate]]:

@@ -68,6 +68,8 @@ def parse_json_object(line: str, where: str) -> dict[str, Any]:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise DataError(f"{where}: malformed JSON at column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise DataError(f"{where}: JSON nested too deeply") from None
     if not isinstance(record, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
     return record
