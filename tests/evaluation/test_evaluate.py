@@ -9,7 +9,8 @@ import numpy as np
 
 from hybridbatch.data import load_collection
 from hybridbatch.evaluation import evaluate, evaluate_model, read_train_languages
-from hybridbatch.evaluation.encode import candidate_text, model_fingerprint
+from hybridbatch.evaluation.encode import candidate_text
+from hybridbatch.models.embedding_cache import model_fingerprint
 
 
 class StubModel:

@@ -18,7 +18,7 @@ def test_report_files_and_plots(toy_dir, tmp_path):
     out = tmp_path / "out"
     report = evaluate(StubModel(), [str(toy_dir)], out=out, show_progress=False, train_languages=["en", "de"])
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["heatmap_toy.png", "rank_distance_toy.png", "report.json", "report.md"]
+    assert names == ["heatmap_toy.png", "per_query.json", "rank_distance_toy.png", "report.json", "report.md"]
     for png in out.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     data = json.loads((out / "report.json").read_text())
@@ -27,7 +27,11 @@ def test_report_files_and_plots(toy_dir, tmp_path):
     loaded = EvaluationReport.model_validate(data)
     assert loaded.datasets["toy"].summary == report.summary
     assert loaded.datasets["toy"].summary_unseen.mono_map is not None
+    per_query = json.loads((out / "per_query.json").read_text())["toy"]
+    assert {"mono_ap", "cross_ap", "multi_ap", "rank_distance", "lpr", "tlr10"} <= set(per_query)
+    assert len(per_query["multi_ap"]) == report.datasets["toy"].num_queries
     md = (out / "report.md").read_text()
+    assert "LPR ↓" in md and "TLR@10" in md
     assert "| toy |" in md and "X→Y mAP" in md and "| es | no |" in md and "![heatmap_toy.png]" in md
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary leftovers
 

@@ -1,9 +1,11 @@
 """Dense retrieval evaluation on BEIR-layout datasets (MIRACL's layout): nDCG@k, Recall@k, MRR@k.
 
 The paper evaluates zero-shot on MIRACL's dev sets (15 languages) with nDCG@10 and Recall@100
-(arXiv 2408.10536, Table 3). Each query is encoded with the ``query`` prompt and searched exactly
-(faiss ``IndexFlatIP``) over the corpus encoded with the ``passage`` prompt; the run is scored with
-``pytrec_eval`` (trec_eval's ``ndcg_cut``, ``recall`` and ``recip_rank`` on the top-k run).
+(arXiv 2408.10536, Table 3). Each query is encoded as a query and searched exactly (faiss
+``IndexFlatIP``) over the corpus encoded as passages, by the one encoder
+(:mod:`hybridbatch.models.encoding`: prompts, token-length batching, precision, embedding cache);
+the run is scored with ``pytrec_eval`` (trec_eval's ``ndcg_cut``, ``recall`` and ``recip_rank`` on
+the top-k run).
 
 ``dataset_dir`` is one BEIR directory, or a directory of them (e.g. one per MIRACL language): then
 each is a *query set* with its own results, and ``mean`` macro-averages them.
@@ -17,12 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytrec_eval
 from pydantic import BaseModel
 
 from hybridbatch.data.beir import BeirDataset, is_beir_dir, load_beir
 from hybridbatch.errors import ConfigError, DataError
 from hybridbatch.io import atomic_write_text
+from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
+from hybridbatch.models.encoding import Precision, check_precision, resolve_model
 
 HEADLINE = ("ndcg@10", "recall@100", "mrr@10")
 
@@ -59,13 +64,15 @@ def evaluate_beir(
     k_values: Sequence[int] = (10, 100),
     batch_size: int = 64,
     show_progress: bool = False,
+    precision: Precision = "fp32",
+    cache_dir: Path | None = None,
 ) -> BeirReport:
     """Evaluate ``model`` (a spec or a loaded model) by dense retrieval on ``dataset_dir``.
 
     Returns nDCG@k, Recall@k and MRR@k for every k in ``k_values`` per query set, and the mean.
+    ``precision``: ``fp32`` or ``int8``; ``cache_dir``: embedding cache (``None``: no cache).
     """
-    from hybridbatch.search.encode import resolve_model
-
+    precision = check_precision(precision)
     k_values = sorted({int(k) for k in k_values})
     if not k_values or k_values[0] < 1:
         raise ConfigError(f"k values must be positive integers, got {k_values}")
@@ -73,7 +80,9 @@ def evaluate_beir(
     model, spec = resolve_model(model)
     sets: dict[str, QuerySetResult] = {}
     for dataset in datasets:
-        sets[dataset.name] = evaluate_dataset(model, dataset, k_values, batch_size, show_progress)
+        sets[dataset.name] = evaluate_dataset(
+            model, dataset, k_values, batch_size, show_progress, precision, cache_dir
+        )
     names = list(next(iter(sets.values())).metrics)
     mean = {m: sum(s.metrics[m] for s in sets.values()) / len(sets) for m in names}
     return BeirReport(
@@ -104,19 +113,27 @@ def evaluate_dataset(
     k_values: Sequence[int],
     batch_size: int = 64,
     show_progress: bool = False,
+    precision: Precision = "fp32",
+    cache_dir: Path | None = None,
 ) -> QuerySetResult:
-    """Index ``dataset``'s corpus with ``model``, retrieve the top max(k) per query and score the run."""
-    from hybridbatch.search.corpus import documents_from_beir
-    from hybridbatch.search.encode import encode
-    from hybridbatch.search.index import DenseIndex
+    """Encode ``dataset``'s corpus with ``model``, retrieve the top max(k) per query exactly and score."""
+    import faiss
 
     start = time.perf_counter()
-    index = DenseIndex.build(
-        model, documents_from_beir(dataset), batch_size=batch_size, show_progress=show_progress
-    )
+    options: dict[str, Any] = {
+        "label": f"beir-{dataset.name}-{dataset.split}",
+        "cache_dir": cache_dir,
+        "batch_size": batch_size,
+        "show_progress": show_progress,
+        "precision": precision,
+        "fingerprint": model_fingerprint(model) if cache_dir is not None else None,
+    }
+    docs = encode_cached(model, dataset.documents, "passage", **options)
     qids = list(dataset.queries)
-    emb = encode(model, [dataset.queries[q] for q in qids], "query", batch_size, show_progress)
-    scores, rows = index.search_rows(emb, max(k_values))
+    emb = encode_cached(model, [dataset.queries[q] for q in qids], "query", **options)
+    index = faiss.IndexFlatIP(docs.shape[1])
+    index.add(np.ascontiguousarray(docs))
+    scores, rows = index.search(np.ascontiguousarray(emb), min(max(k_values), len(dataset)))
     ids = dataset.corpus_ids
     run = {
         qid: {ids[r]: float(s) for s, r in zip(ss, rr, strict=True) if r >= 0}

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.errors import ConfigError, ModelError
-from hybridbatch.evaluation.encode import encode_collection
+from hybridbatch.evaluation.encode import EmbeddingTransform, encode_collection
 from hybridbatch.evaluation.lareqa import check_settings, score_collection
 from hybridbatch.evaluation.results import SETTINGS, DatasetReport, EvaluationReport
+from hybridbatch.models.encoding import Precision, check_precision, model_directory
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -30,6 +31,8 @@ def evaluate_model(
     train_languages: Iterable[str] | None = None,
     with_context: bool = False,
     chunk_size: int | None = None,
+    precision: Precision = "fp32",
+    transform: EmbeddingTransform | None = None,
 ) -> DatasetReport:
     """Evaluate ``model`` on one LAReQA-style collection: Mono / Cross / Multi, rank distance.
 
@@ -44,11 +47,14 @@ def evaluate_model(
             ``hybridbatch_training.json`` (key ``train_languages``) when there is one.
         with_context: encode candidates with their paragraph (off by default).
         chunk_size: queries per ranking chunk (memory bound).
+        precision: ``fp32`` or ``int8`` (dynamically quantized encoder, :mod:`hybridbatch.models.quantize`).
+        transform: applied to the embeddings after encoding and caching (see :class:`EmbeddingTransform`).
 
     Returns:
-        The :class:`DatasetReport`.
+        The :class:`DatasetReport`, with per-query scores in ``per_query``.
     """
     settings = check_settings(settings)
+    precision = check_precision(precision)
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     started = time.perf_counter()
@@ -56,9 +62,12 @@ def evaluate_model(
     collection = _collection(data)
     if train_languages is None:
         train_languages = read_train_languages(model if isinstance(model, str) else st_model)
-    embeddings = encode_collection(st_model, collection, batch_size, show_progress, cache_dir, with_context)
+    embeddings = encode_collection(
+        st_model, collection, batch_size, show_progress, cache_dir, with_context, precision, transform
+    )
     encoded = time.perf_counter()
     report = score_collection(collection, embeddings, settings, train_languages, chunk_size)
+    report.precision = precision
     report.encode_seconds = round(encoded - started, 3)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
@@ -74,11 +83,15 @@ def evaluate(
     cache_dir: Path | None = None,
     train_languages: Iterable[str] | None = None,
     with_context: bool = False,
+    precision: Precision = "fp32",
+    transform: EmbeddingTransform | None = None,
 ) -> EvaluationReport:
-    """Evaluate ``model`` on each dataset; write ``report.json``, ``report.md`` and plots to ``out``."""
+    """Evaluate ``model`` on each dataset; write ``report.json``, ``report.md``, plots and per-query
+    scores (``per_query_<dataset>.npz``) to ``out``. See :func:`evaluate_model` for the arguments."""
     if not datasets:
         raise ConfigError("no dataset given (use --data NAME|PATH)")
     settings = check_settings(settings)
+    precision = check_precision(precision)
     collections = [_collection(d) for d in datasets]  # fail on a bad dataset before loading the model
     st_model = load(model)
     if train_languages is None:
@@ -94,6 +107,8 @@ def evaluate(
             cache_dir,
             train_languages,
             with_context,
+            precision=precision,
+            transform=transform,
         )
         reports[_unique_name(report.dataset, reports)] = report
     result = EvaluationReport(model=_model_name(model), datasets=reports, versions=_versions())
@@ -115,7 +130,7 @@ def load(model: str | SentenceTransformer) -> SentenceTransformer:
 
 def read_train_languages(model: str | SentenceTransformer) -> list[str] | None:
     """``train_languages`` from the model directory's ``hybridbatch_training.json``, if there is one."""
-    directory = _model_dir(model)
+    directory = model_directory(model)
     if directory is None or not (directory / TRAINING_CARD).is_file():
         return None
     file = directory / TRAINING_CARD
@@ -131,17 +146,6 @@ def read_train_languages(model: str | SentenceTransformer) -> list[str] | None:
     return languages
 
 
-def _model_dir(model: str | SentenceTransformer) -> Path | None:
-    if isinstance(model, str):
-        path = Path(model).expanduser()
-        return path if path.is_dir() else None
-    try:  # a model loaded from a directory remembers it in its transformer config
-        path = Path(model[0].auto_model.config.name_or_path)
-    except (AttributeError, IndexError, KeyError, TypeError):
-        return None
-    return path if path.is_dir() else None
-
-
 def _collection(data: str | ParallelQACollection) -> ParallelQACollection:
     if isinstance(data, ParallelQACollection):
         return data
@@ -153,7 +157,7 @@ def _collection(data: str | ParallelQACollection) -> ParallelQACollection:
 def _model_name(model: str | SentenceTransformer) -> str:
     if isinstance(model, str):
         return model
-    directory = _model_dir(model)
+    directory = model_directory(model)
     return str(directory) if directory is not None else type(model).__name__
 
 

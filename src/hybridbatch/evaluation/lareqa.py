@@ -23,12 +23,10 @@ import numpy as np
 
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.errors import ConfigError, DataError
-from hybridbatch.evaluation.metrics import get_metric
-from hybridbatch.evaluation.rank_distance import mean_rank_distance
+from hybridbatch.evaluation.per_query import PerQueryScores
 from hybridbatch.evaluation.ranking import relevant_ranks
+from hybridbatch.evaluation.registry import cell_keys, scores
 from hybridbatch.evaluation.results import SETTINGS, DatasetReport, LanguageRow, PairCell, Summary
-
-AP, AP20, R1, R10, RR10 = (get_metric(name) for name in ("AP", "AP@20", "R@1", "R@10", "RR@10"))
 
 
 @dataclass
@@ -76,7 +74,7 @@ def score_collection(
     train_languages: Iterable[str] | None = None,
     chunk_size: int | None = None,
 ) -> DatasetReport:
-    """Mono / Cross / Multi scores and rank distance of ``embeddings`` on ``collection``.
+    """Mono / Cross / Multi scores, rank distance and the language-bias scores of ``embeddings``.
 
     Args:
         collection: the parallel QA collection (defines queries, pools and relevance).
@@ -86,35 +84,16 @@ def score_collection(
         chunk_size: queries per ranking chunk (memory bound); default automatic.
 
     Returns:
-        A :class:`DatasetReport` (``seconds`` left at 0 for the caller to fill).
+        A :class:`DatasetReport` (``seconds`` left at 0 for the caller to fill) whose ``per_query``
+        holds every query's scores (:class:`~hybridbatch.evaluation.per_query.PerQueryScores`).
     """
     settings = check_settings(settings)
     layout = _layout(collection, embeddings)
     ranks = relevant_ranks(layout.queries, layout.candidates, layout.relevant, layout.bounds, chunk_size)
+    per_query = _per_query(collection, layout, ranks.in_segment, ranks.overall, settings)
+    matrix = _cells(layout, per_query)
     seen = set(train_languages) if train_languages is not None else None
-    column = {lang: j for j, lang in enumerate(layout.pool_langs)}
-    matrix: list[PairCell] = []
-    rows: list[LanguageRow] = []
-    for x in layout.query_langs:
-        block = layout.query_rows[x]
-        row = LanguageRow(
-            lang=x,
-            seen_in_training=None if seen is None else x in seen,
-            num_queries=block.stop - block.start,
-            num_candidates=len(collection.candidates.get(x, [])),
-        )
-        for y in layout.pool_langs:
-            if (x == y and "mono" in settings) or (x != y and "cross" in settings):
-                cell = _pair_cell(x, y, ranks.in_segment[block, column[y]])
-                if cell is not None:
-                    matrix.append(cell)
-        _fill_pair_means(row, matrix)
-        if "multi" in settings:
-            overall = ranks.overall[block]
-            row.multi_map, row.multi_r10 = AP.mean(overall), R10.mean(overall)
-            row.multi_map20, row.multi_mrr10 = AP20.mean(overall), RR10.mean(overall)
-            row.rank_distance = _none_if_nan(mean_rank_distance(overall))
-        rows.append(row)
+    rows = [_row(collection, layout, x, seen, matrix, per_query) for x in layout.query_langs]
     summary_seen = summary_unseen = None
     if seen is not None:
         summary_seen = _summarize(
@@ -123,7 +102,7 @@ def score_collection(
         summary_unseen = _summarize(
             rows, matrix, lambda lang: lang not in seen, lambda x, y: not (x in seen and y in seen)
         )
-    return DatasetReport(
+    report = DatasetReport(
         dataset=collection.name,
         settings=list(settings),
         num_queries=len(layout.queries),
@@ -134,6 +113,89 @@ def score_collection(
         summary_unseen=summary_unseen,
         languages=rows,
         matrix=matrix,
+    )
+    report._per_query = per_query
+    return report
+
+
+def _per_query(
+    collection: ParallelQACollection,
+    layout: _Layout,
+    in_segment: np.ndarray,
+    overall: np.ndarray,
+    settings: tuple[str, ...],
+) -> PerQueryScores:
+    """Every registered score per query: X→Y cell values from the within-pool ranks, Multi from the
+    ranks in the union of the pools."""
+    num_queries, num_pools = in_segment.shape
+    own = np.array(
+        [layout.pool_langs.index(x) if x in layout.pool_langs else -1 for x in _query_langs(layout)]
+    )
+    wanted = np.zeros((num_queries, num_pools), dtype=bool)
+    if "mono" in settings:
+        wanted[own >= 0, own[own >= 0]] = True
+    if "cross" in settings:
+        wanted |= np.arange(num_pools)[None, :] != own[:, None]
+    wanted &= np.isfinite(in_segment)
+    pair = {}
+    for key in cell_keys():
+        score = next(s for s in scores() if s.cell_key == key)
+        values = np.full((num_queries, num_pools), np.nan)
+        values[wanted] = score.per_query(in_segment[wanted][:, None], own[np.nonzero(wanted)[0]])
+        pair[key] = values
+    multi = {
+        s.name: s.per_query(overall, own) if "multi" in settings else np.full(num_queries, np.nan)
+        for s in scores("multi")
+    }
+    qids = [qid for x in layout.query_langs for qid in collection.ids_in(x)]
+    return PerQueryScores(collection.name, qids, _query_langs(layout), list(layout.pool_langs), pair, multi)
+
+
+def _query_langs(layout: _Layout) -> list[str]:
+    return [
+        x for x in layout.query_langs for _ in range(layout.query_rows[x].stop - layout.query_rows[x].start)
+    ]
+
+
+def _cells(layout: _Layout, per_query: PerQueryScores) -> list[PairCell]:
+    """The X→Y cells that have queries: the mean of each cell key over the queries with an answer."""
+    matrix = []
+    for x in layout.query_langs:
+        block = layout.query_rows[x]
+        for j, y in enumerate(layout.pool_langs):
+            values = {key: table[block, j] for key, table in per_query.pair.items()}
+            count = int((~np.isnan(next(iter(values.values())))).sum()) if values else 0
+            if count:
+                means = {key: _mean(v) for key, v in values.items()}
+                matrix.append(PairCell(query_lang=x, candidate_lang=y, num_queries=count, scores=means))
+    return matrix
+
+
+def _row(
+    collection: ParallelQACollection,
+    layout: _Layout,
+    x: str,
+    seen: set[str] | None,
+    matrix: list[PairCell],
+    per_query: PerQueryScores,
+) -> LanguageRow:
+    """One query language: its Mono cell, the mean of its Cross cells, the mean of its Multi values."""
+    block = layout.query_rows[x]
+    values: dict[str, float | None] = {}
+    for score in scores():
+        if score.setting == "multi":
+            values[score.name] = _mean(per_query.multi[score.name][block])
+            continue
+        cells = [
+            c for c in matrix if c.query_lang == x and (c.candidate_lang == x) == (score.setting == "mono")
+        ]
+        values[score.name] = _mean(c.get(score.cell_key) for c in cells)
+    return LanguageRow(
+        lang=x,
+        seen_in_training=None if seen is None else x in seen,
+        num_queries=block.stop - block.start,
+        num_candidates=len(collection.candidates.get(x, [])),
+        scores=values,
     )
 
 
@@ -190,39 +252,8 @@ def _embedding(table: dict[str, np.ndarray], lang: str, expected: int, kind: str
     return array
 
 
-def _pair_cell(x: str, y: str, column: np.ndarray) -> PairCell | None:
-    """Scores of X→Y from the within-pool ranks of Y's answers (queries without one skipped)."""
-    ranks = column[np.isfinite(column)][:, None]
-    if not len(ranks):
-        return None
-    return PairCell(
-        query_lang=x,
-        candidate_lang=y,
-        num_queries=len(ranks),
-        map=AP.mean(ranks),
-        r1=R1.mean(ranks),
-        map20=AP20.mean(ranks),
-        mrr10=RR10.mean(ranks),
-    )
-
-
-def _fill_pair_means(row: LanguageRow, matrix: list[PairCell]) -> None:
-    """Set the row's Mono scores and its mean Cross scores from the matrix cells of its language."""
-    for cell in matrix:
-        if cell.query_lang == row.lang == cell.candidate_lang:
-            row.mono_map, row.mono_r1, row.mono_map20, row.mono_mrr10 = (
-                cell.map,
-                cell.r1,
-                cell.map20,
-                cell.mrr10,
-            )
-    cross = [c for c in matrix if c.query_lang == row.lang and c.candidate_lang != row.lang]
-    row.cross_map = _mean(c.map for c in cross)
-    row.cross_r1 = _mean(c.r1 for c in cross)
-
-
 def _summarize(rows: list[LanguageRow], matrix: list[PairCell], keep_lang, keep_pair) -> Summary | None:
-    """Macro averages over the kept languages (Mono, Multi, RD) and kept X→Y pairs (Cross)."""
+    """Macro averages over the kept languages (Mono, Multi) and kept X→Y pairs (Cross)."""
     kept = [r for r in rows if keep_lang(r.lang)]
     mono = [c for c in matrix if c.query_lang == c.candidate_lang and keep_lang(c.query_lang)]
     cross = [
@@ -230,33 +261,18 @@ def _summarize(rows: list[LanguageRow], matrix: list[PairCell], keep_lang, keep_
     ]
     if not kept and not cross:
         return None
-    summary = Summary(
-        mono_map=_mean(c.map for c in mono),
-        mono_r1=_mean(c.r1 for c in mono),
-        mono_map20=_mean(c.map20 for c in mono),
-        mono_mrr10=_mean(c.mrr10 for c in mono),
-        cross_map=_mean(c.map for c in cross),
-        cross_r1=_mean(c.r1 for c in cross),
-        cross_map20=_mean(c.map20 for c in cross),
-        cross_mrr10=_mean(c.mrr10 for c in cross),
-        multi_map=_mean(r.multi_map for r in kept),
-        multi_r10=_mean(r.multi_r10 for r in kept),
-        multi_map20=_mean(r.multi_map20 for r in kept),
-        multi_mrr10=_mean(r.multi_mrr10 for r in kept),
-        rank_distance=_mean(r.rank_distance for r in kept),
-    )
-    if summary.multi_map is not None:
-        summary.main_score = summary.multi_map
-    else:
-        summary.main_score = _mean(v for v in (summary.mono_map, summary.cross_map))
-    return summary
+    values: dict[str, float | None] = {}
+    for score in scores():
+        if score.setting == "multi":
+            values[score.name] = _mean(r.get(score.name) for r in kept)
+        else:
+            values[score.name] = _mean(
+                c.get(score.cell_key) for c in (mono if score.setting == "mono" else cross)
+            )
+    return Summary(scores=values)
 
 
-def _mean(values: Iterable[float | None]) -> float | None:
-    """Mean of the values that are set (``None`` when none is)."""
-    kept = [v for v in values if v is not None and not math.isnan(v)]
+def _mean(values: Iterable[float | None] | np.ndarray) -> float | None:
+    """Mean of the values that are set and not ``nan`` (``None`` when none is)."""
+    kept = [float(v) for v in values if v is not None and not math.isnan(v)]
     return float(sum(kept) / len(kept)) if kept else None
-
-
-def _none_if_nan(value: float) -> float | None:
-    return None if math.isnan(value) else value

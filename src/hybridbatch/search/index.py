@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hybridbatch.errors import ConfigError, DataError, ModelError
 from hybridbatch.io import artefact_directory
+from hybridbatch.models.encoding import encode, prompt_name, resolve_model
 from hybridbatch.search.corpus import Document
-from hybridbatch.search.encode import encode, prompt_for, resolve_model
 
 FORMAT_VERSION = 1
 FILES = ("index.faiss", "documents.jsonl", "index.json")
@@ -243,7 +243,7 @@ def _absolute_spec(spec: str | None) -> str | None:
 
 
 def _prompt_text(model: Any, kind: str) -> str | None:
-    name = prompt_for(model, kind)  # type: ignore[arg-type]
+    name = prompt_name(model, kind)
     return model.prompts[name] if name else None
 
 

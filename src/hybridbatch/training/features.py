@@ -3,7 +3,8 @@
 Query ``i`` is the question of ``pairs[i].id`` in ``query_lang`` and its positive the answer sentence
 in ``passage_lang``; documents are the B positives in pair order followed by every pair's hard
 negatives (candidates of ``passage_lang``'s pool), so ``labels = [0, …, B-1]``. Prompts (``query: ``,
-``passage: ``) come from the model's sentence-transformers ``prompts``. Queries and passages are
+``passage: ``) come from the model's sentence-transformers ``prompts``, looked up by the one encoder
+(:func:`hybridbatch.models.encoding.prompt_text`, as evaluation and search do). Queries and passages are
 tokenized separately, each padded only to its longest text (*dynamic padding*) and truncated to its own
 maximum length.
 """
@@ -18,6 +19,7 @@ from sentence_transformers import SentenceTransformer
 
 from hybridbatch.data import ParallelQACollection
 from hybridbatch.errors import DataError
+from hybridbatch.models.encoding import prompt_text
 from hybridbatch.sampling.batch import Batch
 
 Padding = Literal["longest", "max_length"]
@@ -53,8 +55,7 @@ def batch_texts(batch: Batch, collections: dict[str, ParallelQACollection]) -> B
 
 def model_prompts(model: SentenceTransformer) -> tuple[str, str]:
     """The model's ``query`` and ``passage`` prompts ("" when it has none)."""
-    prompts = getattr(model, "prompts", None) or {}
-    return prompts.get("query", ""), prompts.get("passage", prompts.get("document", ""))
+    return prompt_text(model, "query"), prompt_text(model, "passage")
 
 
 def tokenize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hybridbatch.evaluation.encode import _by_token_length, encode_texts
+from hybridbatch.models.encoding import by_token_length, encode_texts
 
 
 def test_encode_texts_matches_sentence_transformers_encode(tiny_model):
@@ -22,7 +22,7 @@ def test_texts_are_ordered_by_tokens_not_characters(tiny_model):
     texts = ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "a b c d e f g h i j k l m n o p"]
     lengths = [len(tiny_model.tokenizer(t)["input_ids"]) for t in texts]
     assert lengths[0] < lengths[1] and len(texts[0]) > len(texts[1])  # the case this is about
-    assert _by_token_length(tiny_model, texts, None).tolist() == [1, 0]
+    assert by_token_length(tiny_model, texts, None).tolist() == [1, 0]
 
 
 def test_empty_input_gives_an_empty_matrix(tiny_model):

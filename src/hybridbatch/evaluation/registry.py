@@ -1,0 +1,177 @@
+"""The registry of evaluation scores: one registration per reported number.
+
+A registered score has a name (its key in ``report.json``, ``comparison.json`` and metric dicts,
+e.g. ``multi_map``), a setting (``mono``, ``cross`` or ``multi``), a per-query function and how it
+is shown. Scoring (:mod:`.lareqa`), the result models (:mod:`.results`), the Markdown/terminal
+reports and the comparison tables all iterate over this registry: adding a metric is one
+:func:`register` call (or one :func:`register_pair` for Mono + Cross) plus its tests.
+
+Per-query functions take ``ranks`` (``Q × L`` 1-based ranks of each query's relevant candidates,
+``inf``-padded; for Multi one column per pool language) and ``own`` (per query, the column of its own
+language, ``-1`` when none) and return one value per query, ``nan`` where undefined (left out of the
+means). Mono and Cross scores are computed per X→Y cell (one relevant candidate per query) and
+stored under ``cell_key`` in the matrix cells; Multi scores per query language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from hybridbatch.evaluation.language_bias import language_preference, target_language_recall
+from hybridbatch.evaluation.metrics import Metric, get_metric
+from hybridbatch.evaluation.rank_distance import rank_distance
+
+Setting = Literal["mono", "cross", "multi"]
+PerQuery = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Table = Literal["main", "extra"]
+
+
+@dataclass(frozen=True)
+class Score:
+    """One registered score.
+
+    Attributes:
+        name: key in the reports (``mono_map``).
+        title: column header (``Mono mAP``).
+        setting: ``mono``, ``cross`` or ``multi``.
+        per_query: ``(ranks, own) -> values`` (see the module docstring).
+        cell_key: for Mono/Cross, the key of the X→Y cell value (``map``); ``None`` for Multi.
+        table: ``main`` (headline tables) or ``extra`` (the report's second table).
+        lower_is_better: e.g. rank distance.
+        in_ranks: the value is in ranks (shown with thousands separators), not in ``[0, 1]``.
+        description: one line for the docs.
+    """
+
+    name: str
+    title: str
+    setting: Setting
+    per_query: PerQuery
+    cell_key: str | None = None
+    table: Table = "main"
+    lower_is_better: bool = False
+    in_ranks: bool = False
+    description: str = ""
+
+    @property
+    def header(self) -> str:
+        """The title with ``↓`` when lower is better."""
+        return f"{self.title} ↓" if self.lower_is_better else self.title
+
+    def format(self, value: float | None) -> str:
+        """3 decimals, ranks with thousands separators and 1 decimal, ``–`` when missing."""
+        if value is None:
+            return "–"
+        return f"{value:,.1f}" if self.in_ranks else f"{value:.3f}"
+
+
+SCORES: dict[str, Score] = {}
+
+
+def register(score: Score) -> Score:
+    """Add ``score`` to the registry (its name must be new)."""
+    if score.name in SCORES:
+        raise ValueError(f"score {score.name!r} is already registered")
+    if (score.setting == "multi") != (score.cell_key is None):
+        raise ValueError(f"score {score.name!r}: Mono/Cross scores need a cell_key, Multi ones none")
+    SCORES[score.name] = score
+    return score
+
+
+def register_pair(
+    cell_key: str, title: str, metric: Metric, table: Table = "main", description: str = ""
+) -> None:
+    """Register ``mono_<cell_key>`` and ``cross_<cell_key>`` from one ranking metric."""
+    for setting in ("mono", "cross"):
+        register(
+            Score(
+                f"{setting}_{cell_key}",
+                f"{setting.capitalize()} {title}",
+                setting,
+                _ignore_own(metric),
+                cell_key=cell_key,
+                table=table,
+                description=description,
+            )
+        )
+
+
+def scores(setting: Setting | None = None, table: Table | None = None) -> list[Score]:
+    """Registered scores, in registration order, optionally of one setting and/or table."""
+    return [s for s in SCORES.values() if setting in (None, s.setting) and table in (None, s.table)]
+
+
+def score_names() -> list[str]:
+    """Names of every registered score (the score keys of summaries and language rows)."""
+    return list(SCORES)
+
+
+def cell_keys() -> list[str]:
+    """Keys of the X→Y cell values (``map``, ``r1``, ...), in registration order."""
+    return list(dict.fromkeys(s.cell_key for s in SCORES.values() if s.cell_key is not None))
+
+
+def get_score(name: str) -> Score:
+    """The registered score ``name``."""
+    if name not in SCORES:
+        raise KeyError(f"unknown score {name!r} (registered: {', '.join(SCORES)})")
+    return SCORES[name]
+
+
+def _ignore_own(metric: Metric) -> PerQuery:
+    def per_query(ranks: np.ndarray, own: np.ndarray) -> np.ndarray:
+        return metric(ranks)
+
+    return per_query
+
+
+def _multi(metric: str) -> PerQuery:
+    return _ignore_own(get_metric(metric))
+
+
+def _rank_distance(ranks: np.ndarray, own: np.ndarray) -> np.ndarray:
+    return rank_distance(ranks)
+
+
+# --- the registered scores (order = column and JSON key order) ------------------------------------
+register_pair("map", "mAP", get_metric("AP"), description="mean average precision over the full ranking")
+register(Score("multi_map", "Multi mAP", "multi", _multi("AP")))
+register_pair("r1", "R@1", get_metric("R@1"))
+register(Score("multi_r10", "Multi R@10", "multi", _multi("R@10")))
+register(
+    Score(
+        "rank_distance",
+        "Rank dist.",
+        "multi",
+        _rank_distance,
+        lower_is_better=True,
+        in_ranks=True,
+        description="max − min rank of a query's relevant candidates in the Multi pool (arXiv 2408.10536)",
+    )
+)
+register(
+    Score(
+        "lpr",
+        "LPR",
+        "multi",
+        language_preference,
+        lower_is_better=True,
+        description="share of Multi queries whose best-ranked relevant candidate is in their own language",
+    )
+)
+register(
+    Score(
+        "tlr10",
+        "TLR@10",
+        "multi",
+        target_language_recall(10),
+        description="Multi recall@10 counting only relevant candidates not in the query's language",
+    )
+)
+register_pair("map20", "mAP@20", get_metric("AP@20"), "extra", "XTREME-R's mAP@20")
+register(Score("multi_map20", "Multi mAP@20", "multi", _multi("AP@20"), table="extra"))
+register_pair("mrr10", "MRR@10", get_metric("RR@10"), "extra")
+register(Score("multi_mrr10", "Multi MRR@10", "multi", _multi("RR@10"), table="extra"))

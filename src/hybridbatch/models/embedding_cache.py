@@ -1,0 +1,100 @@
+"""An on-disk cache of encoded texts, keyed by the model's weights (*ours*).
+
+One ``.npy`` per (model, label, side, precision), under ``<cache_dir>/<model fingerprint>/``. The
+file name hashes everything the vectors depend on: the model fingerprint (a hash of the weights and
+the module stack, so a model changed in training never hits a stale entry), the label (e.g. the
+dataset name), the side (``queries`` / ``candidates``), the prompt text, the precision (``int8``
+entries never answer an ``fp32`` request; fp32 keys are those of earlier versions, so existing
+caches stay valid) and the texts themselves. Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hybridbatch.io import atomic_write_bytes
+from hybridbatch.models.encoding import (
+    Kind,
+    Precision,
+    check_precision,
+    encode_texts,
+    prompt_name,
+    prompt_text,
+)
+
+logger = logging.getLogger(__name__)
+SIDES: dict[str, str] = {"query": "queries", "passage": "candidates"}
+
+
+def model_fingerprint(model: Any) -> str:
+    """A hash of the model's weights, module stack (``repr``: pooling, normalisation) and max length."""
+    import torch
+
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr(model).encode())
+    digest.update(str(getattr(model, "max_seq_length", None)).encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(dtype=torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def cache_file(
+    cache_dir: Path, fingerprint: str, label: str, kind: Kind, prompt: str, texts: list[str], precision: str
+) -> Path:
+    """Where the embeddings of ``texts`` (encoded as ``kind`` under ``prompt``) are cached."""
+    side = SIDES[kind]
+    parts = [fingerprint, label, side, prompt]
+    if precision != "fp32":
+        parts.append(f"precision={precision}")
+        side = f"{side}-{precision}"
+    key = hashlib.sha256("\0".join([*parts, *texts]).encode("utf-8")).hexdigest()
+    return Path(cache_dir) / fingerprint[:16] / f"{_slug(label)}-{side}-{key[:20]}.npy"
+
+
+def encode_cached(
+    model: Any,
+    texts: list[str],
+    kind: Kind,
+    label: str,
+    cache_dir: Path | None = None,
+    batch_size: int = 64,
+    show_progress: bool = False,
+    precision: Precision = "fp32",
+    fingerprint: str | None = None,
+) -> np.ndarray:
+    """:func:`~hybridbatch.models.encoding.encode` through the cache in ``cache_dir`` (``None``: no cache).
+
+    ``label`` names the text set (e.g. the dataset); ``fingerprint`` may be passed when already known.
+    """
+    precision = check_precision(precision)
+    file = None
+    if cache_dir is not None:
+        fingerprint = fingerprint or model_fingerprint(model)
+        file = cache_file(cache_dir, fingerprint, label, kind, prompt_text(model, kind), texts, precision)
+        if file.is_file():
+            cached = np.load(file)
+            if cached.shape[0] == len(texts):
+                logger.info("embedding cache hit: %s", file)
+                return cached
+    if show_progress:
+        print(f"encoding {len(texts):,} {SIDES[kind]} of {label} ({precision})", file=sys.stderr)
+    vectors = encode_texts(model, texts, prompt_name(model, kind), batch_size, show_progress, precision)
+    if file is not None:
+        buffer = io.BytesIO()
+        np.save(buffer, vectors)
+        atomic_write_bytes(file, buffer.getvalue())
+    return vectors
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")[-60:] or "dataset"
