@@ -1,171 +1,248 @@
-"""A small HTTP JSON API over a :class:`~hybridbatch.search.index.DenseIndex` (standard library only).
+"""Serve a :class:`~hybridbatch.search.index.DenseIndex` over HTTP with uvicorn (the app: ``search.app``).
 
-Endpoints:
-
-- ``GET /health`` → ``{"status": "ok", "documents": N}``
-- ``GET /info`` → the index metadata (``index.json``)
-- ``POST /search`` with ``{"query": str | [str], "k": int = 10, "lang": str | null}`` →
-  ``{"hits": [...]}`` for one query, ``{"results": [{"query", "hits"}, ...]}`` for a list; each hit is
-  ``{"id", "score", "text", "lang"}``.
-
-Malformed JSON or fields answer 400 with ``{"error": message}``; unknown paths 404.
+uvicorn runs the ASGI app on one event loop with the h11 protocol, bounded by ``timeout_keep_alive``
+(idle keep-alive connections), an h11 header-size cap (16 KiB; beyond it 400) and, added here by a
+subclass of its h11 protocol: at most ``max_connections`` open connections (the requests of a newer
+one get a JSON 503 — uvicorn's own ``limit_concurrency`` does the same in plain text and for whichever
+connection asks next), and a deadline on receiving a request: a client that sends its headers or
+body too slowly gets 408 and is disconnected, so slow or half-sent requests cannot hold connections.
+SIGINT/SIGTERM shut down gracefully: no new connections, in-flight requests finish (at most
+``graceful_timeout`` s), then the micro-batcher drains; uvicorn then re-raises the signal.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import socket
 import sys
 import threading
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.search.app import Encoder, create_app
 from hybridbatch.search.index import DenseIndex
+from hybridbatch.search.limits import ServiceLimits
 
-MAX_BODY_BYTES = 1 << 20
-MAX_K = 1000
-MAX_QUERIES = 256
-SEARCH_FIELDS = {"query", "k", "lang"}
-
-
-class BadRequest(Exception):
-    """A client error: answered with 400 and the message."""
+MAX_HEADER_BYTES = 16 * 1024
+WAITING = (h11.IDLE, h11.SEND_BODY)  # states of the client's side while its request is incomplete
 
 
-def parse_search_request(body: bytes) -> tuple[str | list[str], int, str | None]:
-    """Validate a ``POST /search`` body; return ``(query, k, lang)`` or raise :class:`BadRequest`."""
+async def too_many_connections(scope: dict, receive: Any, send: Any) -> None:
+    """The ASGI answer to a connection over the limit: 503 JSON, then close."""
+    body = b'{"error":"too many open connections; retry later","code":"overloaded","field":null}'
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        (b"retry-after", b"1"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class DeadlineH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol plus a deadline of ``request_timeout`` s on receiving each request,
+    and a JSON 503 for every request on a connection opened beyond ``max_connections``.
+
+    The deadline starts when the connection opens or the previous response ends and is cleared once
+    the whole request has arrived. When it passes and the application is not busy with the request
+    (waiting for headers, or the answer already sent), the client gets 408 (if nothing was answered)
+    and the connection closes; a body that stalls inside the application gets 408 from the body reader.
+    """
+
+    request_timeout: float = 10.0
+    max_connections: int = 256
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._deadline: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            self.app = too_many_connections
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state in WAITING and not self.transport.is_closing():
+            self._arm()
+        else:
+            self._disarm()
+
+    def _arm(self) -> None:
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self.request_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing() or self.conn.their_state not in WAITING:
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # the application is reading the body: its reader answers 408
+        if self.conn.our_state is h11.IDLE:
+            body = b'{"error":"request not received in time","code":"timeout","field":null}'
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ]
+            response = h11.Response(status_code=408, headers=headers, reason=b"Request Timeout")
+            try:
+                self.transport.write(self.conn.send(response))
+                self.transport.write(self.conn.send(h11.Data(data=body)))
+                self.transport.write(self.conn.send(h11.EndOfMessage()))
+            except h11.LocalProtocolError:
+                pass
+        self.transport.close()
+
+
+def uvicorn_config(
+    app: Any,
+    host: str,
+    port: int,
+    limits: ServiceLimits,
+    *,
+    max_connections: int = 256,
+    keep_alive: int = 5,
+    graceful_timeout: int = 10,
+    log_level: str = "warning",
+    access_log: bool = False,
+) -> uvicorn.Config:
+    """uvicorn settings for the search app: h11 with request deadlines, bounded connections."""
+    settings = {"request_timeout": limits.request_timeout, "max_connections": max_connections}
+    protocol = type("SearchH11Protocol", (DeadlineH11Protocol,), settings)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=protocol,
+        lifespan="on",
+        log_level=log_level,
+        access_log=access_log,
+        limit_concurrency=None,  # the protocol bounds connections (uvicorn's 503 is plain text)
+        timeout_keep_alive=keep_alive,
+        timeout_graceful_shutdown=graceful_timeout,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        proxy_headers=False,
+        server_header=False,
+        ws="none",
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (``port=0``: any free port), or a one-line error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise BadRequest("request body must be a JSON object with field 'query'")
-    unknown = sorted(set(payload) - SEARCH_FIELDS)
-    if unknown:
-        raise BadRequest(f"unknown field(s) {', '.join(unknown)}; expected query, k, lang")
-    query = payload.get("query")
-    if isinstance(query, str):
-        if not query.strip():
-            raise BadRequest("field 'query' is empty")
-    elif isinstance(query, list):
-        if not query or len(query) > MAX_QUERIES:
-            raise BadRequest(f"field 'query' must hold 1 to {MAX_QUERIES} strings")
-        if not all(isinstance(q, str) and q.strip() for q in query):
-            raise BadRequest("field 'query' must be a list of non-empty strings")
-    else:
-        raise BadRequest("field 'query' must be a string or a list of strings")
-    k = payload.get("k", 10)
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-        raise BadRequest(f"field 'k' must be an integer from 1 to {MAX_K}")
-    lang = payload.get("lang")
-    if lang is not None and (not isinstance(lang, str) or not lang):
-        raise BadRequest("field 'lang' must be a non-empty string or null")
-    return query, k, lang
+        sock = socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise HybridbatchError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    sock.set_inheritable(True)
+    return sock
 
 
-class SearchHandler(BaseHTTPRequestHandler):
-    """Request handler; the server carries ``index`` and a ``lock`` serializing model calls."""
+class SearchService:
+    """An index served by uvicorn on a bound socket; :meth:`start` runs it in a background thread,
+    :meth:`run` in the foreground (until SIGINT/SIGTERM)."""
 
-    server: SearchServer
-    protocol_version = "HTTP/1.1"
+    def __init__(self, config: uvicorn.Config, sock: socket.socket | None = None):
+        self.server = uvicorn.Server(config)
+        self.socket = sock or bind(config.host, config.port)
+        self.thread: threading.Thread | None = None
 
-    def do_GET(self) -> None:
-        index = self.server.index
-        if self.path == "/health":
-            self._send(HTTPStatus.OK, {"status": "ok", "documents": len(index)})
-        elif self.path == "/info":
-            self._send(HTTPStatus.OK, index.info.model_dump())
-        else:
-            self._send(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: GET {self.path}"})
-
-    def do_POST(self) -> None:
-        if self.path != "/search":
-            self._send(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: POST {self.path}"})
-            return
-        try:
-            query, k, lang = parse_search_request(self._read_body())
-            with self.server.lock:
-                results = self.server.index.search(query if isinstance(query, list) else [query], k, lang)
-        except BadRequest as exc:
-            self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
-            return
-        except HybridbatchError as exc:
-            self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
-            return
-        except Exception as exc:  # keep serving; report the failure to the client
-            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(exc).__name__}: {exc}"})
-            return
-        dumped = [[h.model_dump() for h in hits] for hits in results]
-        if isinstance(query, str):
-            self._send(HTTPStatus.OK, {"hits": dumped[0]})
-        else:
-            results = [{"query": q, "hits": h} for q, h in zip(query, dumped, strict=True)]
-            self._send(HTTPStatus.OK, {"results": results})
-
-    def _read_body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            raise BadRequest("missing or invalid Content-Length header")
-        if int(length) > MAX_BODY_BYTES:
-            self.close_connection = True
-            raise BadRequest(f"request body larger than {MAX_BODY_BYTES} bytes")
-        return self.rfile.read(int(length))
-
-    def _send(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.verbose:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
-
-
-class SearchServer(ThreadingHTTPServer):
-    """A threading HTTP server holding one index."""
-
-    daemon_threads = True
-
-    def __init__(self, index: DenseIndex, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False):
-        self.index = index
-        self.lock = threading.Lock()
-        self.verbose = verbose
-        super().__init__((host, port), SearchHandler)
+    @property
+    def index(self) -> DenseIndex:
+        return self.server.config.app.state.index
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        host, port = self.socket.getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def run(self) -> None:
+        """Serve in this thread until interrupted."""
+        self.server.run(sockets=[self.socket])
+
+    def start(self, timeout: float = 120.0) -> SearchService:
+        """Start serving in a daemon thread; return once it listens (raise if it fails to start)."""
+        self.thread = threading.Thread(target=self.run, name="search-server", daemon=True)
+        self.thread.start()
+        self.thread.join(0.01)
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise HybridbatchError("the search server failed to start (see the log above)")
+            self.thread.join(0.05)
+            timeout -= 0.06
+            if timeout <= 0:
+                raise HybridbatchError("the search server did not start in time")
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Graceful shutdown: stop accepting, finish in-flight requests, drain the batcher."""
+        self.server.should_exit = True
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
+def load_index(index: DenseIndex | str | Path, model: str | None = None) -> DenseIndex:
+    """``index`` as a loaded :class:`DenseIndex` (``model`` overrides its recorded model)."""
+    if isinstance(index, DenseIndex):
+        return index
+    return DenseIndex.load(index, model=model)
 
 
 def make_server(
-    index: DenseIndex | str | Path, host: str = "127.0.0.1", port: int = 8000, **kw: Any
-) -> SearchServer:
-    """A :class:`SearchServer` for ``index`` (an index or its directory); ``port=0`` picks a free port.
+    index: DenseIndex | str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    limits: ServiceLimits | None = None,
+    *,
+    model: str | None = None,
+    encoder: Encoder | None = None,
+    **options: Any,
+) -> SearchService:
+    """A :class:`SearchService` for ``index`` (``port=0`` picks a free port); call ``.start()``.
 
-    The query model is loaded before the server starts, so the first request is not slow.
+    ``options`` go to :func:`uvicorn_config` (``max_connections``, ``keep_alive``, ``log_level``...).
     """
-    if not isinstance(index, DenseIndex):
-        index = DenseIndex.load(index)
-    _ = index.model
+    limits = limits or ServiceLimits()
+    sock = bind(host, port)  # fails fast, before the model loads
     try:
-        return SearchServer(index, host, port, **kw)
-    except OSError as exc:
-        raise HybridbatchError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+        index = load_index(index, model)
+        if encoder is None:
+            _ = index.model  # a missing or broken model fails here, with a one-line error
+        app = create_app(index, limits, encoder)
+        return SearchService(uvicorn_config(app, host, port, limits, **options), sock)
+    except BaseException:
+        sock.close()
+        raise
 
 
-def serve(index_dir: str | Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve ``index_dir`` until interrupted (Ctrl-C)."""
-    server = make_server(index_dir, host, port, verbose=True)
-    print(f"serving {len(server.index)} documents from {index_dir} on {server.url}", file=sys.stderr)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+def serve(
+    index_dir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    model: str | None = None,
+    limits: ServiceLimits | None = None,
+    **options: Any,
+) -> None:
+    """Serve ``index_dir`` in the foreground until SIGINT/SIGTERM (then shut down gracefully)."""
+    options.setdefault("log_level", "info")
+    service = make_server(index_dir, host, port, limits, model=model, **options)
+    print(
+        f"serving {len(service.index)} documents from {index_dir} on {service.url} (API: {service.url}/docs)",
+        file=sys.stderr,
+    )
+    service.run()

@@ -1,0 +1,226 @@
+"""The search service as an ASGI application (FastAPI): endpoints, request limits, structured errors.
+
+``POST /search`` takes ``{"query": str | [str], "k": int = 10, "lang": str | null}`` and answers
+``{"hits": [...]}`` (one query) or ``{"results": [{"query", "hits"}, ...]}`` (a list); each hit is
+``{"id", "score", "text", "lang"}``. ``GET /health``, ``GET /info``; the OpenAPI page is ``/docs``.
+Concurrent queries are encoded together by a :class:`~hybridbatch.search.batching.MicroBatcher`.
+Every error is ``{"error": message, "code": kind, "field": name | null}``: 400 malformed body,
+408 body too slow, 413 body or response too large, 422 invalid field, 503 overloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.search.batching import MicroBatcher, Overloaded
+from hybridbatch.search.index import DenseIndex
+from hybridbatch.search.limits import ApiError, ServiceLimits, read_body, request_error
+
+Encoder = Callable[[list[str]], np.ndarray]
+
+
+class SearchRequest(BaseModel):
+    """The body of ``POST /search`` (limits: see ``GET /info`` → ``server``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    query: str | list[str] = Field(description="One query, or a list of queries.")
+    k: int = Field(10, description="Hits per query.")
+    lang: str | None = Field(None, description="Only documents of this language (e.g. 'de').")
+
+
+class HitOut(BaseModel):
+    id: str
+    score: float
+    text: str
+    lang: str | None
+
+
+class SearchResponse(BaseModel):
+    hits: list[HitOut]
+
+
+class QueryResult(BaseModel):
+    query: str
+    hits: list[HitOut]
+
+
+class BatchSearchResponse(BaseModel):
+    results: list[QueryResult]
+
+
+class Health(BaseModel):
+    status: str
+    documents: int
+
+
+class ErrorBody(BaseModel):
+    error: str
+    code: str
+    field: str | None = None
+
+
+ERRORS = {code: {"model": ErrorBody} for code in (400, 408, 413, 422, 503)}
+
+
+def query_encoder(index: DenseIndex) -> Encoder:
+    """The index's own query encoding (its model and prompt), one call per list of texts."""
+    encode_queries = getattr(index, "encode_queries", None)
+    if encode_queries is not None:
+        return lambda texts: encode_queries(texts, batch_size=len(texts))
+    from hybridbatch.search import index as index_module
+
+    return lambda texts: index_module.encode(index.model, texts, "query", len(texts))
+
+
+def search_batch(index: DenseIndex, encoder: Encoder, jobs: list[tuple[list[str], int, str | None]]) -> list:
+    """Encode every job's queries in one call, then search each job; one result (or error) per job."""
+    emb = encoder([q for queries, _, _ in jobs for q in queries])
+    results: list[Any] = []
+    start = 0
+    docs = index.documents
+    for queries, k, lang in jobs:
+        part, start = emb[start : start + len(queries)], start + len(queries)
+        try:
+            scores, rows = index.search_rows(part, k, lang)
+        except HybridbatchError as exc:
+            results.append(ApiError(422, "invalid_field", str(exc), "lang"))
+            continue
+        results.append(
+            [
+                [
+                    {"id": docs[r].id, "score": float(s), "text": docs[r].text, "lang": docs[r].lang}
+                    for s, r in zip(ss, rr, strict=True)
+                    if r >= 0
+                ]
+                for ss, rr in zip(scores, rows, strict=True)
+            ]
+        )
+    return results
+
+
+def parse_request(body: bytes, limits: ServiceLimits, languages: dict[str, int]) -> SearchRequest:
+    """Validate a ``/search`` body against the schema and the limits, or raise :class:`ApiError`."""
+    try:
+        req = SearchRequest.model_validate_json(body)
+    except ValidationError as exc:
+        raise request_error(exc.errors()[0], limits) from None
+    queries = [req.query] if isinstance(req.query, str) else req.query
+    if not queries or len(queries) > limits.max_queries:
+        message = f"field 'query' must hold 1 to {limits.max_queries} queries"
+        raise ApiError(422, "invalid_field", message, "query")
+    if not all(q.strip() for q in queries):
+        raise ApiError(422, "invalid_field", "field 'query' holds an empty query", "query")
+    if max(len(q) for q in queries) > limits.max_query_chars:
+        message = f"field 'query': a query is longer than {limits.max_query_chars} characters"
+        raise ApiError(422, "invalid_field", message, "query")
+    if not 1 <= req.k <= limits.max_k:
+        raise ApiError(422, "invalid_field", f"field 'k' must be an integer from 1 to {limits.max_k}", "k")
+    if len(queries) * req.k > limits.max_hits:
+        message = f"{len(queries)} queries x k={req.k} is over {limits.max_hits} hits per request; lower k"
+        raise ApiError(422, "invalid_field", message, "k")
+    if req.lang is not None and req.lang not in languages:
+        known = ", ".join(languages) or "none recorded"
+        message = f"field 'lang': the index has no documents in language {req.lang!r} (languages: {known})"
+        raise ApiError(422, "invalid_field", message, "lang")
+    return req
+
+
+def create_app(
+    index: DenseIndex, limits: ServiceLimits | None = None, encoder: Encoder | None = None
+) -> FastAPI:
+    """The FastAPI application serving ``index``; ``encoder`` overrides the query encoder (tests)."""
+    limits = limits or ServiceLimits()
+    encoder = encoder or query_encoder(index)
+    batcher = MicroBatcher(
+        lambda jobs: search_batch(index, encoder, jobs),
+        max_batch=limits.max_batch,
+        max_wait=limits.max_wait_ms / 1000,
+        max_queue=limits.max_queue,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await asyncio.get_running_loop().run_in_executor(None, encoder, ["warm-up"])  # load the model now
+        await batcher.start()
+        yield
+        await batcher.stop(timeout=limits.request_timeout)
+
+    app = FastAPI(title="hybridbatch search", version="1", lifespan=lifespan)
+    app.state.index, app.state.limits, app.state.batcher = index, limits, batcher
+    add_error_handlers(app)
+    add_routes(app, index, limits, batcher)
+    return app
+
+
+def add_routes(app: FastAPI, index: DenseIndex, limits: ServiceLimits, batcher: MicroBatcher) -> None:
+    body_schema = {"content": {"application/json": {"schema": SearchRequest.model_json_schema()}}}
+
+    @app.get("/health", response_model=Health)
+    async def health() -> dict[str, Any]:
+        """Liveness: the number of indexed documents."""
+        return {"status": "ok", "documents": len(index)}
+
+    @app.get("/info")
+    async def info() -> dict[str, Any]:
+        """The index metadata (``index.json``) and the server's limits (``server``)."""
+        return {**index.info.model_dump(), "server": {**limits.as_dict(), "queued": batcher.queued}}
+
+    @app.post(
+        "/search",
+        response_model=SearchResponse | BatchSearchResponse,
+        responses=ERRORS,
+        openapi_extra={"requestBody": {**body_schema, "required": True}},
+    )
+    async def search(request: Request) -> Response:
+        """Top-k documents per query by cosine similarity, best first."""
+        req = parse_request(await read_body(request, limits), limits, index.info.languages)
+        queries = [req.query] if isinstance(req.query, str) else req.query
+        chunks = [queries[i : i + limits.max_batch] for i in range(0, len(queries), limits.max_batch)]
+        try:
+            parts = await asyncio.gather(*(batcher.submit((c, req.k, req.lang), len(c)) for c in chunks))
+        except Overloaded as exc:
+            raise ApiError(503, "overloaded", str(exc), headers={"Retry-After": "1"}) from None
+        hits = [h for part in parts for h in part]
+        if isinstance(req.query, str):
+            payload: dict[str, Any] = {"hits": hits[0]}
+        else:
+            payload = {"results": [{"query": q, "hits": h} for q, h in zip(queries, hits, strict=True)]}
+        content = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if len(content) > limits.max_response_bytes:
+            message = f"the response would be {len(content)} bytes, over {limits.max_response_bytes}; lower k"
+            raise ApiError(413, "response_too_large", message, "k")
+        return Response(content, media_type="application/json")
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Every error as ``{"error", "code", "field"}`` JSON."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), exc.status, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {404: "not_found", 405: "method_not_allowed"}
+        message = exc.detail
+        if exc.status_code in names:
+            message = f"no such endpoint: {request.method} {request.url.path}"
+        body = {"error": message, "code": names.get(exc.status_code, "http_error"), "field": None}
+        return JSONResponse(body, exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, exc: Exception) -> JSONResponse:
+        body = {"error": f"internal error ({type(exc).__name__})", "code": "internal", "field": None}
+        return JSONResponse(body, 500)
