@@ -77,6 +77,46 @@ def test_save_load_round_trip(tiny_model, saved_tiny):
     assert via_spec.get_embedding_dimension() == 32
 
 
+def test_a_saved_model_loads_without_a_pooler_or_load_report(tiny_model, saved_tiny, capfd):
+    """ST does not save ``add_pooling_layer=False``; loading must not add a random pooler and warn."""
+    assert "add_pooling_layer" not in (saved_tiny / "sentence_bert_config.json").read_text()
+    capfd.readouterr()
+    model = load_model(str(saved_tiny))
+    err = capfd.readouterr().err
+    assert "LOAD REPORT" not in err and "MISSING" not in err, err
+    assert getattr(model[0].auto_model, "pooler", None) is None
+    ours = model.encode(SENTENCES, prompt_name="query")
+    np.testing.assert_allclose(ours, tiny_model.encode(SENTENCES, prompt_name="query"), atol=1e-6)
+
+
+def _break(directory, how):
+    if how == "modules.json":
+        (directory / "modules.json").write_text("{bad")
+    elif how == "config.json":
+        (directory / "config.json").write_text("{bad")
+    elif how == "no weights":
+        (directory / "model.safetensors").unlink()
+    elif how == "garbage weights":
+        (directory / "model.safetensors").write_bytes(b"garbage")
+    elif how == "truncated weights":
+        data = (directory / "model.safetensors").read_bytes()
+        (directory / "model.safetensors").write_bytes(data[:1000])
+
+
+@pytest.mark.parametrize(
+    "how", ["modules.json", "config.json", "no weights", "garbage weights", "truncated weights"]
+)
+def test_broken_model_directory_is_one_model_error(saved_tiny, tmp_path, how):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(saved_tiny, broken)
+    _break(broken, how)
+    with pytest.raises(ModelError, match=r"model directory .*broken cannot be loaded \(") as info:
+        load_model(str(broken))
+    assert "\n" not in str(info.value)
+
+
 def test_plain_transformers_checkpoint_gets_pooling_and_prompts(tiny_model, tmp_path):
     plain = tmp_path / "plain"
     tiny_model[0].auto_model.save_pretrained(plain)

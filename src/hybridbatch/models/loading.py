@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from hybridbatch.errors import ModelError
 from hybridbatch.io import atomic_directory
-from hybridbatch.models.builders import DEFAULT_PROMPTS, build_multilingual_e5_small, build_tiny
+from hybridbatch.models.builders import DEFAULT_PROMPTS, NO_POOLER, build_multilingual_e5_small, build_tiny
 from hybridbatch.paths import models_home
 
 if TYPE_CHECKING:
@@ -99,19 +99,59 @@ def _looks_like_path(spec: str) -> bool:
 
 
 def _load_local(path: Path, device: str | None) -> SentenceTransformer:
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise ModelError(
+            f"model path {path} is neither a sentence-transformers directory (modules.json) "
+            "nor a transformers checkpoint (config.json)"
+        )
+    try:
+        return _load_dir(path, device)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a broken directory fails in many ways (JSON, OSError, safetensors, ...)
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ModelError(
+            f"model directory {path} cannot be loaded ({type(exc).__name__}: {reason[:300]})"
+        ) from exc
+
+
+def _load_dir(path: Path, device: str | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
+    kwargs = _no_pooler(path)
     if (path / "modules.json").is_file():
-        return SentenceTransformer(str(path), device=device, local_files_only=True)
-    if (path / "config.json").is_file():  # plain transformers checkpoint: add mean pooling + normalize
-        transformer = Transformer(str(path), model_kwargs={"local_files_only": True})
-        dim = transformer.get_embedding_dimension()
-        return SentenceTransformer(modules=[transformer, Pooling(dim, "mean"), Normalize()], device=device)
-    raise ModelError(
-        f"model path {path} is neither a sentence-transformers directory (modules.json) "
-        "nor a transformers checkpoint (config.json)"
-    )
+        return SentenceTransformer(str(path), device=device, local_files_only=True, model_kwargs=kwargs)
+    # a plain transformers checkpoint: add mean pooling + normalize
+    transformer = Transformer(str(path), model_kwargs={"local_files_only": True, **kwargs})
+    dim = transformer.get_embedding_dimension()
+    return SentenceTransformer(modules=[transformer, Pooling(dim, "mean"), Normalize()], device=device)
+
+
+def _no_pooler(path: Path) -> dict[str, bool]:
+    """:data:`NO_POOLER` when the checkpoint holds no pooler weights and its architecture has the option.
+
+    sentence-transformers does not save that load option, so a trained model would otherwise get a
+    randomly initialized (and unused: mean pooling) BERT pooler and a "MISSING … newly initialized" report.
+    """
+    import inspect
+
+    from safetensors import safe_open
+    from transformers import AutoConfig
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING
+
+    files = sorted([*path.glob("*.safetensors"), *path.glob("*/*.safetensors")])
+    if not files:
+        return {}
+    for file in files:
+        with safe_open(str(file), "pt") as handle:  # reads the header only
+            if any(key.startswith("pooler.") or ".pooler." in key for key in handle.keys()):  # noqa: SIM118
+                return {}
+    config = AutoConfig.from_pretrained(str(files[0].parent), local_files_only=True)
+    architecture = MODEL_MAPPING.get(type(config), None)
+    if architecture is None or "add_pooling_layer" not in inspect.signature(architecture.__init__).parameters:
+        return {}
+    return dict(NO_POOLER)
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
