@@ -1,0 +1,214 @@
+"""``hybridbatch study STUDY.yaml``: one research question, answered with reused runs and significance.
+
+A study is a YAML file (see ``benchmarks/studies/*.yaml``): a comparison recipe (the demo's unless
+overridden), optional named ``variants`` (hybrid runs with other training settings, e.g. a loss or
+an α schedule), evaluations (LAReQA datasets and ``afriqa:<split>``), a reference run, seeds and,
+for a learning curve, ``checkpoints`` (steps of the reference run, each evaluated). Runs are reused:
+same recipe + seed = same run, matched on the trainer's material settings (``config_material`` of a
+finished model) in the study's own run directory and in every ``reuse`` comparison directory, so
+the demo's runs serve every study. ``--train`` trains what is missing (resumable); without it the
+study reports what exists and lists the missing runs. :mod:`.study_report` writes the Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hybridbatch.comparison.config import ComparisonConfig, RunSpec, plan_runs, safe_name
+from hybridbatch.errors import ConfigError
+
+TRAINING_JSON = "hybridbatch_training.json"
+
+
+class StudyConfig(BaseModel):
+    """One study file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    question: str
+    comparison: dict[str, Any] = Field(default_factory=dict, description="ComparisonConfig fields.")
+    variants: dict[str, dict[str, Any]] = Field(default_factory=dict, description="name -> overrides.")
+    evaluations: list[str] = Field(default_factory=lambda: ["xquad-r"])
+    reference: str = "hybrid"
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    checkpoints: list[int] = Field(default_factory=list, description="Learning curve: steps to evaluate.")
+    reuse: list[Path] = Field(default_factory=lambda: [Path("runs/demo")])
+    out: Path | None = None
+    report: Path | None = None
+    validation: str = Field("", description="Issue 12 item 5: which validation numbers drove choices.")
+    n_resamples: int = Field(10_000, ge=99)
+
+    @property
+    def run_dir(self) -> Path:
+        """Where this study trains and evaluates: ``out`` or ``runs/studies/<name>``."""
+        return self.out or Path("runs/studies") / self.name
+
+    @property
+    def report_path(self) -> Path:
+        """The Markdown written: ``report`` or ``benchmarks/studies/<name>.md``."""
+        return self.report or Path("benchmarks/studies") / f"{self.name}.md"
+
+
+class PlannedRun(BaseModel):
+    """One row of a study: a run (or checkpoint) and, once found, its model."""
+
+    name: str
+    seed: int
+    overrides: dict[str, Any] | None
+    step: int | None = None
+    train_settings: dict[str, Any] | None = None
+    model: str | None = None
+    found_in: str | None = None
+    training: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        """The row name: the run's name, ``name@step`` for a checkpoint."""
+        return self.name if self.step is None else f"{self.name}@{self.step}"
+
+
+def load_study(path: str | Path) -> StudyConfig:
+    """Read and validate a study YAML (one-line ConfigError naming the file and key)."""
+    from hybridbatch.training.config import read_yaml_config
+
+    raw = read_yaml_config(path)
+    try:
+        study = StudyConfig(**raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: study setting '{where}': {first['msg']}") from None
+    comparison_config(study)  # validates the recipe and the run names before any work
+    plan(study)
+    return study
+
+
+def comparison_config(study: StudyConfig, seed: int | None = None) -> ComparisonConfig:
+    """The study's recipe as a comparison: the demo's settings, then the study's ``comparison``."""
+    from hybridbatch.comparison.cli import DEMO_BUDGET, DEMO_TRAIN_SETTINGS
+
+    values: dict[str, Any] = {"budget": DEMO_BUDGET, **study.comparison}
+    values["train_settings"] = {**DEMO_TRAIN_SETTINGS, **study.comparison.get("train_settings", {})}
+    values["out"] = (
+        study.run_dir if seed in (None, study.seeds[0]) else study.run_dir / "seeds" / f"seed-{seed}"
+    )
+    if seed is not None:
+        values["seed"] = seed
+    try:
+        return ComparisonConfig(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"study {study.name}: comparison.{first['loc'][0]}: {first['msg']}") from None
+
+
+def plan(study: StudyConfig) -> list[PlannedRun]:
+    """Every (run, seed) of the study; for a learning curve, every checkpoint of the reference run."""
+    if study.seeds != sorted(set(study.seeds)) or any(s < 0 for s in study.seeds) or not study.seeds:
+        raise ConfigError(f"study {study.name}: seeds must be distinct non-negative integers, ascending")
+    runs: list[PlannedRun] = []
+    for seed in study.seeds:
+        config = comparison_config(study, seed)
+        specs = plan_runs(config) + [
+            RunSpec(name=name, strategy="hybrid", overrides={"sampler": "hybrid", **overrides})
+            for name, overrides in study.variants.items()
+        ]
+        names = [s.name for s in specs]
+        if study.reference not in names:
+            raise ConfigError(
+                f"study {study.name}: reference {study.reference!r} is not a run ({', '.join(names)})"
+            )
+        if study.checkpoints:
+            specs = [s for s in specs if s.name == study.reference]
+        for spec in specs:
+            settings = None if spec.overrides is None else _train_settings(config, spec, study.checkpoints)
+            runs.append(
+                PlannedRun(name=spec.name, seed=seed, overrides=spec.overrides, train_settings=settings)
+            )
+    return runs
+
+
+def _train_settings(config: ComparisonConfig, spec: RunSpec, checkpoints: list[int]) -> dict[str, Any]:
+    """The TrainConfig fields ``hybridbatch compare`` would train this run with."""
+    settings = {
+        **config.train_settings, **(spec.overrides or {}), "model": config.model, "data": config.train,
+        "steps": config.budget, "seed": config.seed,
+    }  # fmt: skip
+    settings.pop("epochs", None)
+    if checkpoints:
+        if sorted(checkpoints) != checkpoints or checkpoints[0] < 1:
+            raise ConfigError(
+                "study checkpoints: give ascending positive step counts, e.g. [60, 120, 240, 480]"
+            )
+        settings["steps"] = checkpoints[-1]
+        settings["checkpoint_every"] = min(
+            b - a for a, b in zip([0, *checkpoints], checkpoints, strict=False)
+        )
+        settings["keep_checkpoints"] = len(checkpoints)
+    from hybridbatch.training import TrainConfig
+
+    try:
+        TrainConfig(**settings, out=Path("unused"))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"run {spec.name}: training setting '{first['loc'][0]}': {first['msg']}") from None
+    return settings
+
+
+def find_runs(study: StudyConfig, runs: list[PlannedRun]) -> None:
+    """Fill ``model``/``found_in``/``training`` of every run that exists with the same recipe."""
+    for run in runs:
+        if run.train_settings is None:
+            run.model = comparison_config(study, run.seed).model
+            run.found_in = "(untrained model)"
+            continue
+        for folder in candidate_dirs(study, run):
+            meta = folder / "model" / TRAINING_JSON
+            if meta.is_file() and same_recipe(json.loads(meta.read_text("utf-8")), run.train_settings):
+                run.model, run.found_in = str(folder / "model"), str(folder)
+                run.training = json.loads(meta.read_text("utf-8")).get("result")
+                break
+
+
+def candidate_dirs(study: StudyConfig, run: PlannedRun) -> list[Path]:
+    """Run directories that may hold ``run``: the study's own, then every ``runs/*`` of ``reuse``."""
+    own = comparison_config(study, run.seed).out / "runs" / safe_name(run.name)
+    found = [own]
+    for root in study.reuse:
+        found += (
+            sorted(p for p in (root / "runs").glob("*") if p.is_dir()) if (root / "runs").is_dir() else []
+        )
+        found += sorted(p for p in (root / "seeds").glob("seed-*/runs/*") if p.is_dir())
+    return list(dict.fromkeys(found))
+
+
+def same_recipe(meta: dict[str, Any], settings: dict[str, Any]) -> bool:
+    """Whether a finished model's saved material settings equal ``settings`` (defaults filled in).
+
+    Keys that only one side knows (a setting added or removed since that run was trained) count as
+    equal when the known value is the current default.
+    """
+    from hybridbatch.training import TrainConfig
+
+    mine = TrainConfig(**settings, out=Path("unused")).material()
+    saved = meta.get("config_material") or {}
+    defaults = {
+        k: f.get_default(call_default_factory=True)
+        for k, f in TrainConfig.model_fields.items()
+        if not f.is_required()
+    }
+    for key in set(mine) | set(saved):
+        if key not in mine:
+            continue
+        theirs = saved.get(key, _json(defaults.get(key)))
+        if _json(theirs) != _json(mine[key]):
+            return False
+    return True
+
+
+def _json(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))

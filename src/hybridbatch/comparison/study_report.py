@@ -1,0 +1,235 @@
+"""``benchmarks/studies/<name>.md`` (+ plots in ``<name>/``) from a :class:`.study_run.StudyResult`."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from hybridbatch.comparison.significance_report import render_significance
+from hybridbatch.comparison.study_run import StudyResult, afriqa_splits
+from hybridbatch.io import atomic_write_bytes, atomic_write_text
+
+LAREQA_COLUMNS = (
+    ("mono_map", "Mono"),
+    ("cross_map", "Cross"),
+    ("multi_map", "Multi"),
+    ("rank_distance", "RD ↓"),
+)
+AFRIQA_COLUMNS = ("ndcg@10", "mrr@10", "recall@100")
+
+
+def write_study(result: StudyResult, path: Path | None = None) -> Path:
+    """Write the study's Markdown and plots; return the Markdown path."""
+    study = result.study
+    path = path or study.report_path
+    plots = _plots(result, path.parent / study.name)
+    atomic_write_text(path, render_study(result, [p.relative_to(path.parent).as_posix() for p in plots]))
+    return path
+
+
+def render_study(result: StudyResult, plots: list[str]) -> str:
+    """The study as Markdown (see module docstring)."""
+    study = result.study
+    lines = [f"# Study: {study.name}", "", f"**Question.** {study.question}", ""]
+    lines += ["**What the numbers say** (generated; see the tables):", "", *findings(result), ""]
+    lines += _runs_table(result)
+    lines += [
+        "## Validation (the only numbers any choice may use)",
+        "",
+        study.validation or "No choices made.",
+        "",
+    ]
+    lines += _validation_table(result)
+    seed = study.seeds[0]
+    for dataset in result.lareqa_datasets:
+        lines += [f"## {dataset} (test; seed {seed})", "", *_lareqa_table(result, dataset), ""]
+    for split in afriqa_splits(study):
+        if seed in result.afriqa.get(split, {}):
+            lines += [f"## AfriQA {split} (seed {seed})", "", *_afriqa_tables(result.afriqa[split][seed]), ""]
+    if result.significance:
+        lines += ["## Significance", ""]
+        for sig in result.significance:
+            lines += render_significance(sig)
+    if plots:
+        lines += ["## Plots", "", *[f"![{Path(p).stem}]({p})" for p in plots], ""]
+    lines += _reproduce(result)
+    return "\n".join(lines)
+
+
+def findings(result: StudyResult) -> list[str]:
+    """One bullet per significance table: the best run on its first metric, how many Δ are significant."""
+    out = []
+    for sig in result.significance:
+        label = next(iter(next(iter(sig.rows.values()))))
+        lower = label.startswith("rank")
+        values = {n: r[label].seed_mean for n, r in sig.rows.items() if r[label].seed_mean is not None}
+        if not values:
+            continue
+        best = (min if lower else max)(values, key=values.__getitem__)
+        tests = [r[label].test for n, r in sig.rows.items() if r[label].test is not None]
+        significant = sum(t.significant for t in tests)
+        out.append(
+            f"- {sig.dataset}, {label}: best **{best}** ({values[best]:.3f}); "
+            f"{significant} of {len(tests)} differences to {sig.reference} significant (p < 0.05)."
+        )
+    if result.missing:
+        out.append(f"- Not yet run: {', '.join(sorted({r.label for r in result.missing}))} (see Reproduce).")
+    return out or ["- Not yet run: no finished run of this study exists (see Reproduce)."]
+
+
+def _runs_table(result: StudyResult) -> list[str]:
+    lines = [
+        "## Runs",
+        "",
+        "| run | seed | training overrides | found in | steps | minutes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in result.runs:
+        over = ", ".join(f"{k}={v}" for k, v in (run.overrides or {}).items()) or "–"
+        steps = str(run.step or (run.training or {}).get("steps", "–"))
+        minutes = f"{run.training['seconds'] / 60:.1f}" if run.training else "–"
+        lines.append(
+            f"| {run.label} | {run.seed} | {over} | {run.found_in or '**missing**'} | {steps} | {minutes} |"
+        )
+    return [*lines, ""]
+
+
+def _validation_table(result: StudyResult) -> list[str]:
+    seed = result.study.seeds[0]
+    dev = result.dev.get(seed, {})
+    afriqa_dev = result.afriqa.get("dev", {}).get(seed, {})
+    if not dev and not afriqa_dev:
+        return ["No validation numbers yet.", ""]
+    lines = ["| run | MLQA-R dev Mono mAP | MLQA-R dev Cross mAP | AfriQA dev nDCG@10 |", "|---|---|---|---|"]
+    for name in dict.fromkeys([*dev, *afriqa_dev]):
+        d = dev.get(name, {})
+        a = afriqa_dev.get(name, {}).get("mean_native", {})
+        cells = [_f(d.get("mono_map")), _f(d.get("cross_map")), _f(a.get("ndcg@10"))]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _lareqa_table(result: StudyResult, dataset: str) -> list[str]:
+    report = result.lareqa[result.study.seeds[0]]
+    head = [label for _, label in LAREQA_COLUMNS]
+    lines = [
+        "| run | " + " | ".join(head) + " | seen Multi | unseen Multi | unseen Cross |",
+        "|---|" + "---|" * (len(head) + 3),
+    ]
+    for name, strategy in report.strategies.items():
+        scores = strategy.datasets[dataset]
+        cells = [_f(getattr(scores.summary, k, None), k) for k, _ in LAREQA_COLUMNS]
+        cells += [
+            _f(getattr(scores.summary_seen, "multi_map", None)),
+            _f(getattr(scores.summary_unseen, "multi_map", None)),
+        ]
+        cells.append(_f(getattr(scores.summary_unseen, "cross_map", None)))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _afriqa_tables(runs: dict[str, dict]) -> list[str]:
+    head = [f"{m} native" for m in AFRIQA_COLUMNS] + ["nDCG@10 translate-test", "gap"]
+    lines = ["| run | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
+    for name, rep in runs.items():
+        native, translated = rep["mean_native"], rep["mean_translated"]
+        cells = [_f(native[m]) for m in AFRIQA_COLUMNS]
+        cells += [_f(translated["ndcg@10"]), f"{translated['ndcg@10'] - native['ndcg@10']:+.3f}"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    languages = list(next(iter(runs.values()))["languages"])
+    lines += ["", "nDCG@10 per question language (native question):", ""]
+    lines += ["| run | " + " | ".join(languages) + " |", "|---|" + "---|" * len(languages)]
+    for name, rep in runs.items():
+        cells = [_f(rep["languages"][lang]["native"]["ndcg@10"]) for lang in languages]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _reproduce(result: StudyResult) -> list[str]:
+    study = result.study
+    config = f"benchmarks/studies/{study.name}.yaml"
+    return [
+        "## Reproduce",
+        "",
+        "```",
+        f"hybridbatch study {config}           # evaluate the runs that exist, write this file",
+        f"hybridbatch study {config} --train   # first train the missing runs (resumable)",
+        "```",
+        "",
+        f"Runs are matched by training recipe in {', '.join(str(p) for p in study.reuse) or '–'} and "
+        f"{study.run_dir}; evaluations are cached in {study.run_dir}/evals. Significance: paired "
+        "randomization test and paired bootstrap CI over the same queries "
+        f"({study.n_resamples:,} resamples).",
+        "",
+    ]
+
+
+def _f(value: float | None, key: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if key == "rank_distance" else f"{value:.3f}"
+
+
+# --- plots ---------------------------------------------------------------------------------
+def _plots(result: StudyResult, folder: Path) -> list[Path]:
+    paths = []
+    seed = result.study.seeds[0]
+    if seed in result.lareqa:
+        paths.append(_save(_lareqa_bars(result), folder / "lareqa_map.png"))
+    for split in afriqa_splits(result.study):
+        if seed in result.afriqa.get(split, {}):
+            paths.append(
+                _save(_afriqa_bars(result.afriqa[split][seed], split), folder / f"afriqa_{split}.png")
+            )
+    return paths
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def _lareqa_bars(result: StudyResult) -> plt.Figure:
+    report = result.lareqa[result.study.seeds[0]]
+    names = list(report.strategies)
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(names) + 2), 4.0))
+    for i, (key, label) in enumerate(LAREQA_COLUMNS[:3]):
+        values = [getattr(report.strategies[n].summary, key, None) or 0.0 for n in names]
+        ax.bar(x + (i - 1) * 0.27, values, 0.27, label=label)
+    ax.set_xticks(x, names, rotation=15)
+    ax.set_ylabel("mAP")
+    ax.set_ylim(0, 1)
+    ax.legend(ncols=3, loc="upper center", fontsize=8)
+    ax.set_title(f"{result.study.name}: {report.primary_eval} mAP by run", fontsize=9)
+    return fig
+
+
+def _afriqa_bars(runs: dict[str, dict], split: str) -> plt.Figure:
+    names = list(runs)
+    languages = list(next(iter(runs.values()))["languages"])
+    x = np.arange(len(languages) + 1)
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.9 * len(x) + 2), 4.0))
+    for i, name in enumerate(names):
+        rep = runs[name]
+        values = [rep["languages"][lang]["native"]["ndcg@10"] for lang in languages]
+        ax.bar(
+            x + (i - (len(names) - 1) / 2) * width,
+            [*values, rep["mean_native"]["ndcg@10"]],
+            width,
+            label=name,
+        )
+    ax.set_xticks(x, [*languages, "mean"])
+    ax.set_ylabel("nDCG@10 (question in the African language)")
+    ax.set_title(f"AfriQA {split}: cross-lingual retrieval by question language", fontsize=9)
+    ax.legend(fontsize=8, ncols=len(names))
+    return fig

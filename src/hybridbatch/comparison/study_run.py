@@ -1,0 +1,206 @@
+"""Run a study (:mod:`.study`): find or train its runs, evaluate each once, test against the reference.
+
+Evaluations live in ``<study out>/evals/seed-<s>/<run>/``: ``eval/`` (LAReQA datasets, with
+``per_query.json``) and ``afriqa-<split>/``; an evaluation whose report exists for the same model is
+reused, so a rerun only evaluates what is new. Validation numbers (issue 12 item 5) come from the
+trainer's own MLQA-R dev split (the last ``dev`` record of ``metrics.jsonl``) and AfriQA dev.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from rich.console import Console
+
+from hybridbatch.comparison.config import safe_name
+from hybridbatch.comparison.paired import SignificanceReport, afriqa_significance, lareqa_significance
+from hybridbatch.comparison.results import ComparisonReport, DatasetScores, StrategyResult, TrainingCost
+from hybridbatch.comparison.study import PlannedRun, StudyConfig, comparison_config, find_runs, plan
+
+console = Console(stderr=True)
+
+
+class StudyResult(BaseModel):
+    """Everything a study measured (``<study out>/study.json``)."""
+
+    study: StudyConfig
+    runs: list[PlannedRun]
+    lareqa: dict[int, ComparisonReport] = Field(default_factory=dict, description="seed -> report")
+    afriqa: dict[str, dict[int, dict[str, dict]]] = Field(
+        default_factory=dict, description="split->seed->run"
+    )
+    dev: dict[int, dict[str, dict[str, float]]] = Field(default_factory=dict, description="MLQA-R dev")
+    significance: list[SignificanceReport] = Field(default_factory=list)
+
+    @property
+    def lareqa_datasets(self) -> list[str]:
+        """Names of the LAReQA datasets evaluated (as the evaluator names them)."""
+        first = next(iter(self.lareqa.values()), None)
+        return list(next(iter(first.strategies.values())).datasets) if first and first.strategies else []
+
+    @property
+    def missing(self) -> list[PlannedRun]:
+        """Planned runs without a finished model."""
+        return [r for r in self.runs if r.model is None]
+
+
+def afriqa_splits(study: StudyConfig) -> list[str]:
+    """The AfriQA splits among the study's evaluations (``afriqa`` = ``afriqa:test``)."""
+    return [e.partition(":")[2] or "test" for e in study.evaluations if e.split(":")[0] == "afriqa"]
+
+
+def lareqa_sets(study: StudyConfig) -> list[str]:
+    """The LAReQA-format evaluations of the study."""
+    return [e for e in study.evaluations if e.split(":")[0] != "afriqa"]
+
+
+def run_study(study: StudyConfig, train: bool = False) -> StudyResult:
+    """Find (``train``: also train) the runs, evaluate them, and compute the significance tables."""
+    runs = expand_checkpoints(study, plan(study))
+    find_runs(study, runs)
+    if train and any(r.model is None for r in runs):
+        _train_missing(study, runs)
+        find_runs(study, runs)
+    result = StudyResult(study=study, runs=runs)
+    for seed in study.seeds:
+        available = [r for r in runs if r.seed == seed and r.model is not None]
+        if not available:
+            continue
+        if lareqa_sets(study):
+            result.lareqa[seed] = _lareqa(study, seed, available)
+        for split in afriqa_splits(study):
+            result.afriqa.setdefault(split, {})[seed] = {r.label: _afriqa(study, r, split) for r in available}
+        result.dev[seed] = {r.label: d for r in available if (d := trainer_dev(r)) is not None}
+    _significance(study, result)
+    return result
+
+
+def expand_checkpoints(study: StudyConfig, runs: list[PlannedRun]) -> list[PlannedRun]:
+    """A learning curve: one row per checkpoint step of the reference run (others unchanged)."""
+    if not study.checkpoints:
+        return runs
+    return [r.model_copy(update={"step": step}) for r in runs for step in study.checkpoints]
+
+
+def _train_missing(study: StudyConfig, runs: list[PlannedRun]) -> None:
+    from hybridbatch.training import TrainConfig, train
+
+    done: set[tuple[str, int]] = set()
+    for run in runs:
+        if run.model is not None or run.train_settings is None or (run.name, run.seed) in done:
+            continue
+        out = comparison_config(study, run.seed).out / "runs" / safe_name(run.name)
+        console.rule(f"[bold]training {run.name} (seed {run.seed}) into {out}")
+        train(TrainConfig(**run.train_settings, out=out))
+        done.add((run.name, run.seed))
+
+
+def load_run_model(run: PlannedRun) -> Any:
+    """The model of a run, or of one of its checkpoints (base weights + the checkpoint's trainables)."""
+    from hybridbatch.models import load_model
+
+    if run.step is None or run.training is None or run.step == run.training.get("steps"):
+        return run.model
+    from hybridbatch.training.checkpoint import checkpoint_dir, load_checkpoint, restore_weights
+
+    path = checkpoint_dir(Path(run.found_in or ""), run.step)
+    if not (path / "state.json").is_file():
+        return None
+    model = load_model(str(run.train_settings["model"]))  # type: ignore[index]
+    restore_weights(model, load_checkpoint(path).weights, path)
+    return model
+
+
+def eval_dir(study: StudyConfig, run: PlannedRun) -> Path:
+    """Where a run's evaluations of this study live."""
+    return study.run_dir / "evals" / f"seed-{run.seed}" / safe_name(run.label)
+
+
+def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> ComparisonReport:
+    from hybridbatch.data import load_collection
+    from hybridbatch.evaluation import EvaluationReport, evaluate
+    from hybridbatch.paths import embeddings_home
+
+    config = comparison_config(study, seed)
+    languages = sorted({lang for spec in config.train for lang in load_collection(spec).languages})
+    strategies: dict[str, StrategyResult] = {}
+    for run in runs:
+        out = eval_dir(study, run) / "eval"
+        done = out / "report.json"
+        report = None
+        if done.is_file() and (out / "per_query.json").is_file():
+            data = json.loads(done.read_text("utf-8"))
+            data.pop("summary", None)
+            report = EvaluationReport.model_validate(data)
+            if report.model != run.model or list(report.datasets) != lareqa_sets(study):
+                report = None
+        if report is None:
+            model = load_run_model(run)
+            if model is None:
+                continue
+            report = evaluate(model, lareqa_sets(study), out=out, batch_size=config.eval_batch_size,
+                              cache_dir=embeddings_home(), train_languages=languages)  # fmt: skip
+        strategies[run.label] = _strategy_result(run, report, done)
+    return ComparisonReport(
+        config=config, train_languages=languages, primary_eval=lareqa_sets(study)[0], strategies=strategies
+    )
+
+
+def _strategy_result(run: PlannedRun, report: Any, path: Path) -> StrategyResult:
+    scores = {
+        name: DatasetScores(summary=r.summary, summary_seen=r.summary_seen, summary_unseen=r.summary_unseen)
+        for name, r in report.datasets.items()
+    }
+    primary = next(iter(scores.values()))
+    cost = None
+    if run.training:
+        cost = TrainingCost(**{k: run.training[k] for k in ("steps", "seconds", "pairs_per_second")})
+    return StrategyResult(
+        name=run.label, strategy=run.name, model=str(run.model), summary=primary.summary,
+        summary_seen=primary.summary_seen, summary_unseen=primary.summary_unseen, datasets=scores,
+        training=cost, report=str(path),
+    )  # fmt: skip
+
+
+def _afriqa(study: StudyConfig, run: PlannedRun, split: str) -> dict:
+    from hybridbatch.evaluation.afriqa import evaluate_afriqa, write_afriqa_report
+
+    folder = eval_dir(study, run) / f"afriqa-{split}"
+    done = folder / "report.json"
+    if done.is_file() and json.loads(done.read_text("utf-8")).get("model") == run.model:
+        return json.loads(done.read_text("utf-8"))
+    model = load_run_model(run)
+    report = evaluate_afriqa(model, split, batch_size=comparison_config(study, run.seed).eval_batch_size)
+    report.model = run.model
+    write_afriqa_report(report, folder)
+    return json.loads(report.model_dump_json())
+
+
+def trainer_dev(run: PlannedRun) -> dict[str, float] | None:
+    """The last MLQA-R dev scores the trainer logged (``metrics.jsonl``), if any."""
+    if run.found_in is None or run.train_settings is None:
+        return None
+    log = Path(run.found_in) / "metrics.jsonl"
+    if not log.is_file():
+        return None
+    last = None
+    for line in log.read_text("utf-8").splitlines():
+        record = json.loads(line) if line.strip() else {}
+        if record.get("event") == "dev" and (run.step is None or record.get("step") == run.step):
+            last = {k: v for k, v in record.items() if k in ("step", "mono_map", "cross_map")}
+    return last
+
+
+def _significance(study: StudyConfig, result: StudyResult) -> None:
+    reference = study.reference if not study.checkpoints else f"{study.reference}@{study.checkpoints[-1]}"
+    if result.lareqa and all(reference in r.strategies for r in result.lareqa.values()):
+        for dataset in result.lareqa_datasets:
+            result.significance.append(
+                lareqa_significance(result.lareqa, reference, dataset, study.n_resamples)
+            )
+    for split, by_seed in result.afriqa.items():
+        if all(reference in runs for runs in by_seed.values()):
+            result.significance.append(afriqa_significance(by_seed, reference, split, study.n_resamples))

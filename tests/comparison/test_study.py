@@ -1,0 +1,110 @@
+"""Studies: YAML validation, run reuse by recipe, training what is missing, the Markdown with significance."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import write_lareqa
+from data.test_afriqa import write_afriqa  # tests/ is on sys.path (conftest)
+from hybridbatch.comparison.study import find_runs, load_study, plan
+from hybridbatch.comparison.study_report import write_study
+from hybridbatch.comparison.study_run import run_study
+from hybridbatch.data import download as dl
+from hybridbatch.errors import ConfigError
+
+STUDIES = Path(__file__).resolve().parents[2] / "benchmarks" / "studies"
+
+
+def _write(path: Path, **values) -> Path:
+    path.write_text(yaml.safe_dump(values), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def toy_study(tmp_path: Path, monkeypatch) -> dict:
+    home = tmp_path / "home"
+    write_afriqa(home / "afriqa")
+    pins = {}
+    for file in (home / "afriqa").glob("gold_passages/*/*.json"):
+        _, _, lang, pivot, split, _ = file.name.split(".")
+        pins[(lang, pivot, split)] = hashlib.sha256(file.read_bytes()).hexdigest()
+    monkeypatch.setattr(dl, "AFRIQA_SHA256", pins)
+    monkeypatch.setenv("HYBRIDBATCH_DATA", str(home))
+    return {
+        "name": "toy",
+        "question": "Does it work?",
+        "comparison": {
+            "model": "builtin:tiny",
+            "train": [str(write_lareqa(tmp_path / "train"))],
+            "strategies": ["base", "xy", "hybrid"],
+            "budget": 2,
+            "train_settings": {
+                "batch_size": 2,
+                "dev_fraction": 0.0,
+                "checkpoint_every": 0,
+                "show_progress": False,
+            },
+        },
+        "evaluations": [str(write_lareqa(tmp_path / "heldout")), "afriqa:test"],
+        "reference": "hybrid",
+        "reuse": [],
+        "out": str(tmp_path / "study"),
+        "report": str(tmp_path / "bench" / "toy.md"),
+        "n_resamples": 199,
+        "validation": "Nothing tuned.",
+    }
+
+
+def test_shipped_studies_are_valid() -> None:
+    names = {load_study(f).name for f in STUDIES.glob("*.yaml")}
+    assert names == {"languages-per-batch", "alpha-schedules", "losses", "budget", "low-resource"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"colour": "red"}, "study setting 'colour'"),
+        ({"reference": "xx"}, "reference 'xx' is not a run"),
+        ({"variants": {"odd": {"loss": "magic"}}}, "run odd: training setting 'loss'"),
+        ({"seeds": [1, 0]}, "seeds must be distinct"),
+        ({"checkpoints": [4, 2]}, "ascending positive step counts"),
+    ],
+)
+def test_bad_study_files_are_one_line_errors(
+    tmp_path: Path, toy_study: dict, change: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_study(_write(tmp_path / "s.yaml", **{**toy_study, **change}))
+
+
+def test_study_trains_missing_runs_then_reuses_them(tmp_path: Path, toy_study: dict, monkeypatch) -> None:
+    study = load_study(_write(tmp_path / "s.yaml", **toy_study))
+    first = run_study(study)
+    assert sorted(r.name for r in first.missing) == ["hybrid", "xy"]
+    text = write_study(first).read_text()
+    assert "Not yet run: hybrid, xy" in text and "**missing**" in text
+
+    result = run_study(study, train=True)
+    assert not result.missing
+    path = write_study(result)
+    text = path.read_text()
+    assert "## Significance" in text and "against hybrid" in text
+    assert "| xy |" in text and "p=" in text and "[" in text
+    assert "AfriQA test" in text and "nDCG@10 per question language" in text
+    assert (path.parent / "toy" / "afriqa_test.png").stat().st_size > 1000
+    afriqa = next(s for s in result.significance if s.dataset == "afriqa test")
+    assert afriqa.rows["xy"]["nDCG@10"].test.n == 4
+
+    # another study reusing the first one's runs finds them by recipe; a different recipe does not
+    reusing = {**toy_study, "out": str(tmp_path / "o"), "reuse": [toy_study["out"]]}
+    runs = plan(load_study(_write(tmp_path / "o.yaml", **reusing)))
+    find_runs(load_study(tmp_path / "o.yaml"), runs)
+    assert {r.name: r.found_in for r in runs}["hybrid"] == str(Path(toy_study["out"]) / "runs" / "hybrid")
+    reusing["comparison"] = {**toy_study["comparison"], "budget": 3}
+    runs = plan(load_study(_write(tmp_path / "c.yaml", **reusing)))
+    find_runs(load_study(tmp_path / "c.yaml"), runs)
+    assert [r.name for r in runs if r.model is None] == ["xy", "hybrid"]
