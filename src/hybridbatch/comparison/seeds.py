@@ -110,6 +110,7 @@ def compare_seeds(
 def afriqa_for_runs(report: ComparisonReport, split: str) -> dict[str, dict]:
     """AfriQA ``report.json`` content of every strategy's model (reused when already written)."""
     from hybridbatch.evaluation.afriqa import evaluate_afriqa, write_afriqa_report
+    from hybridbatch.paths import embeddings_home
 
     out: dict[str, dict] = {}
     for name, result in report.strategies.items():
@@ -118,7 +119,8 @@ def afriqa_for_runs(report: ComparisonReport, split: str) -> dict[str, dict]:
         if done.is_file() and json.loads(done.read_text("utf-8")).get("model") == result.model:
             out[name] = json.loads(done.read_text("utf-8"))
             continue
-        evaluation = evaluate_afriqa(result.model, split, batch_size=report.config.eval_batch_size)
+        batch = report.config.eval_batch_size
+        evaluation = evaluate_afriqa(result.model, split, batch_size=batch, cache_dir=embeddings_home())
         write_afriqa_report(evaluation, folder)
         out[name] = json.loads(evaluation.model_dump_json())
     return out

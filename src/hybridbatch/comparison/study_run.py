@@ -167,13 +167,15 @@ def _strategy_result(run: PlannedRun, report: Any, path: Path) -> StrategyResult
 
 def _afriqa(study: StudyConfig, run: PlannedRun, split: str) -> dict:
     from hybridbatch.evaluation.afriqa import evaluate_afriqa, write_afriqa_report
+    from hybridbatch.paths import embeddings_home
 
     folder = eval_dir(study, run) / f"afriqa-{split}"
     done = folder / "report.json"
     if done.is_file() and json.loads(done.read_text("utf-8")).get("model") == run.model:
         return json.loads(done.read_text("utf-8"))
     model = load_run_model(run)
-    report = evaluate_afriqa(model, split, batch_size=comparison_config(study, run.seed).eval_batch_size)
+    batch = comparison_config(study, run.seed).eval_batch_size
+    report = evaluate_afriqa(model, split, batch_size=batch, cache_dir=embeddings_home())
     report.model = run.model
     write_afriqa_report(report, folder)
     return json.loads(report.model_dump_json())

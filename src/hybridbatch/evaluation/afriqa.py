@@ -71,32 +71,54 @@ def evaluate_afriqa(
     batch_size: int = 64,
     show_progress: bool = False,
     data: AfriqaSplit | None = None,
+    cache_dir: Path | None = None,
 ) -> AfriqaReport:
-    """Score ``model`` (a spec or a loaded model) on AfriQA ``split`` (data home's copy unless ``root``)."""
+    """Score ``model`` (a spec or a loaded model) on AfriQA ``split`` (data home's copy unless ``root``).
+
+    ``cache_dir``: the embedding cache (:mod:`hybridbatch.models.embedding_cache`; None = no cache).
+    """
     from hybridbatch.data.registry import afriqa_dir
+    from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
+    from hybridbatch.models.encoding import resolve_model
 
     if data is None:
         data = load_afriqa(root if root is not None else afriqa_dir(split), split)  # fail before the model
-    encode, resolve_model = _encoder()
     model, spec = resolve_model(model)
     start = time.perf_counter()
-    passages = encode(model, data.passages, "passage", batch_size, show_progress)
+    fingerprint = model_fingerprint(model) if cache_dir is not None else None
+    label = f"afriqa-{data.split}"
+
+    def embed(texts: list[str], kind: str, side: str) -> np.ndarray:
+        return encode_cached(
+            model,
+            texts,
+            kind,
+            f"{label}-{side}",
+            cache_dir,
+            batch_size,
+            show_progress,
+            fingerprint=fingerprint,
+        )  # type: ignore[arg-type]
+
+    passages = embed(data.passages, "passage", "passages")
+    questions = [q for lang in data.languages for q in data.questions[lang]]
+    vectors = {side: embed([_text(q, side) for q in questions], "query", side) for side in SIDES}
     per_query: dict[str, dict[str, dict[str, float]]] = {side: {} for side in SIDES}
     languages: dict[str, AfriqaLanguage] = {}
+    row = 0
     for lang in data.languages:
-        questions = data.questions[lang]
-        qrels = {f"{lang}:{q.id}": {str(q.passage): 1} for q in questions}
+        block = data.questions[lang]
+        qrels = {f"{lang}:{q.id}": {str(q.passage): 1} for q in block}
         scores = {}
         for side in SIDES:
-            texts = [q.text if side == "native" else q.translated for q in questions]
-            run = _search(encode(model, texts, "query", batch_size, show_progress), passages, list(qrels))
+            run = _search(vectors[side][row : row + len(block)], passages, list(qrels))
             found = score_run(qrels, run, K_VALUES)
             per_query[side].update(found)
             scores[side] = _mean(found)
-        pivot = data.passage_langs[questions[0].passage]
+        row += len(block)
         languages[lang] = AfriqaLanguage(
-            lang=lang, pivot=pivot, num_queries=len(questions), native=scores["native"],
-            translated=scores["translated"],
+            lang=lang, pivot=data.passage_langs[block[0].passage], num_queries=len(block),
+            native=scores["native"], translated=scores["translated"],
         )  # fmt: skip
     return AfriqaReport(
         model=spec,
@@ -112,13 +134,8 @@ def evaluate_afriqa(
     )
 
 
-def _encoder() -> tuple[Any, Any]:
-    """The project's one encoder (``models.encoding``; ``search.encode`` before it existed)."""
-    try:
-        from hybridbatch.models.encoding import encode, resolve_model
-    except ImportError:  # pragma: no cover - older layout
-        from hybridbatch.search.encode import encode, resolve_model
-    return encode, resolve_model
+def _text(question: Any, side: str) -> str:
+    return question.text if side == "native" else question.translated
 
 
 def _search(queries: np.ndarray, passages: np.ndarray, qids: list[str]) -> dict[str, dict[str, float]]:
@@ -182,17 +199,23 @@ def write_afriqa_report(report: AfriqaReport, out_dir: str | Path) -> Path:
     return out
 
 
-def afriqa_command(model: str, split: str | None, out: str | Path | None, batch_size: int = 64) -> str:
+def afriqa_command(
+    model: str, split: str | None, out: str | Path | None, batch_size: int = 64, cache: bool = True
+) -> str:
     """``evaluate-retrieval --data afriqa``: evaluate, write ``out`` when given, return the printout."""
     from hybridbatch.data.afriqa import SPLITS
     from hybridbatch.data.registry import afriqa_dir
     from hybridbatch.errors import ConfigError
+    from hybridbatch.paths import embeddings_home
 
     split = split or "test"
     if split not in SPLITS:
         raise ConfigError(f"--split: AfriQA has no split {split!r} (choose from {', '.join(SPLITS)})")
     data = load_afriqa(afriqa_dir(split), split)
-    report = evaluate_afriqa(model, split, batch_size=batch_size, show_progress=True, data=data)
+    cache_dir = embeddings_home() if cache else None
+    report = evaluate_afriqa(
+        model, split, batch_size=batch_size, show_progress=True, data=data, cache_dir=cache_dir
+    )
     text = render_afriqa_report(report)
     if out is not None:
         write_afriqa_report(report, out)
