@@ -391,19 +391,31 @@ def serve_index(
 @app.command("evaluate-retrieval")
 def evaluate_retrieval(
     model: Annotated[str, typer.Option("--model", help="Model spec (builtin:..., path, HF id).")],
-    data: Annotated[str, typer.Option("--data", help="BEIR/MIRACL dir, or a dir of them.")],
-    out: Annotated[str, typer.Option("--out", help="Directory for report.json and report.md.")],
-    split: Annotated[str, typer.Option("--split", help="Qrels split.")] = "dev",
+    data: Annotated[str, typer.Option("--data", help="BEIR/MIRACL dir, a dir of them, or afriqa.")],
+    out: Annotated[
+        str | None, typer.Option("--out", help="Directory for report.json and report.md (afriqa: optional).")
+    ] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Split (BEIR: dev; afriqa: test).")] = None,
     k: Annotated[list[int], typer.Option("-k", "--k", help="Cutoffs (repeatable).")] = [10, 100],  # noqa: B006
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
-    """Dense retrieval on a BEIR-layout dataset (MIRACL): nDCG@k, Recall@k, MRR@k."""
+    """Dense retrieval on a BEIR-layout dataset (MIRACL) or AfriQA: nDCG@k, Recall@k, MRR@k."""
     from hybridbatch.io import marked_output, prepare_output_dir
 
+    if data == "afriqa":  # cross-lingual AfriQA, native vs translate-test (hybridbatch.evaluation.afriqa)
+        from hybridbatch.evaluation.afriqa import afriqa_command
+
+        typer.echo(afriqa_command(model, split, out, batch_size, k_values=k, overwrite=overwrite))
+        return
+    if out is None:
+        from hybridbatch.errors import ConfigError
+
+        raise ConfigError("--out: required for BEIR data (a directory for report.json and report.md)")
     target = prepare_output_dir(out, "retrieval-evaluation", overwrite)
     from hybridbatch.evaluation.beir import evaluate_beir, render_beir_report, write_beir_report
 
+    split = split or "dev"
     report = evaluate_beir(model, data, split=split, k_values=k, batch_size=batch_size, show_progress=True)
     with marked_output(target, "retrieval-evaluation"):
         write_beir_report(report, target)
@@ -465,6 +477,27 @@ def merge_cmd(
 
     path = average_models(average, target) if average else merge_models(base, tuned, weight, target)
     typer.echo(f"wrote {path}")
+
+
+# ----------------------------------------------------------------------------------------------
+# study  (owner: studies)
+# ----------------------------------------------------------------------------------------------
+@app.command("study")
+def study_cmd(
+    config: Annotated[Path, typer.Argument(help="Study YAML (e.g. benchmarks/studies/low-resource.yaml).")],
+    train: Annotated[bool, typer.Option("--train", help="Train the missing runs first (slow).")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Markdown path (default: YAML).")] = None,
+) -> None:
+    """Answer one research question: reuse (or train) its runs, evaluate, test, write the study Markdown."""
+    from hybridbatch.comparison.study import load_study
+    from hybridbatch.comparison.study_report import write_study
+    from hybridbatch.comparison.study_run import run_study
+
+    result = run_study(load_study(config), train=train)
+    path = write_study(result, report)
+    missing = sorted({r.label for r in result.missing})
+    note = f" (not yet run: {', '.join(missing)}; --train trains them)" if missing else ""
+    typer.echo(f"wrote {path}{note}")
 
 
 if __name__ == "__main__":
