@@ -108,3 +108,10 @@ def test_study_trains_missing_runs_then_reuses_them(tmp_path: Path, toy_study: d
     runs = plan(load_study(_write(tmp_path / "c.yaml", **reusing)))
     find_runs(load_study(tmp_path / "c.yaml"), runs)
     assert [r.name for r in runs if r.model is None] == ["xy", "hybrid"]
+
+
+def test_cli_study_bad_file_is_one_line(tmp_path: Path, cli) -> None:
+    code, _, err = cli("study", str(_write(tmp_path / "s.yaml", name="x", question="q", colour="red")))
+    assert code == 2 and err.startswith("error:") and "colour" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli("study", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "cannot read config" in err

@@ -200,24 +200,35 @@ def write_afriqa_report(report: AfriqaReport, out_dir: str | Path) -> Path:
 
 
 def afriqa_command(
-    model: str, split: str | None, out: str | Path | None, batch_size: int = 64, cache: bool = True
+    model: str,
+    split: str | None,
+    out: str | Path | None,
+    batch_size: int = 64,
+    k_values: Sequence[int] = K_VALUES,
+    overwrite: bool = False,
+    cache: bool = True,
 ) -> str:
-    """``evaluate-retrieval --data afriqa``: evaluate, write ``out`` when given, return the printout."""
+    """``evaluate-retrieval --data afriqa``: validate, evaluate, write ``out`` if given, return the text."""
     from hybridbatch.data.afriqa import SPLITS
     from hybridbatch.data.registry import afriqa_dir
     from hybridbatch.errors import ConfigError
+    from hybridbatch.io import marked_output, prepare_output_dir
     from hybridbatch.paths import embeddings_home
 
     split = split or "test"
     if split not in SPLITS:
         raise ConfigError(f"--split: AfriQA has no split {split!r} (choose from {', '.join(SPLITS)})")
+    if sorted(set(k_values)) != list(K_VALUES):
+        raise ConfigError("-k: AfriQA reports fixed cutoffs (nDCG@10, MRR@10, Recall@100); drop -k")
+    target = prepare_output_dir(out, "retrieval-evaluation", overwrite) if out is not None else None
     data = load_afriqa(afriqa_dir(split), split)
     cache_dir = embeddings_home() if cache else None
     report = evaluate_afriqa(
         model, split, batch_size=batch_size, show_progress=True, data=data, cache_dir=cache_dir
     )
     text = render_afriqa_report(report)
-    if out is not None:
-        write_afriqa_report(report, out)
+    if target is not None:
+        with marked_output(target, "retrieval-evaluation"):
+            write_afriqa_report(report, target)
         text += f"\nwrote {out}/report.json and report.md"
     return text
