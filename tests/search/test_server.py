@@ -257,6 +257,20 @@ def read_all(sock: socket.socket) -> bytes:
     return data
 
 
+def test_idle_connections_are_closed_silently_and_keep_alive_outlives_the_request_deadline(served) -> None:
+    service, _ = served
+    silent = socket.create_connection(address(service))  # sends nothing: closed after the deadline
+    conn = http.client.HTTPConnection(*address(service), timeout=10)
+    conn.request("GET", "/health")
+    conn.getresponse().read()
+    time.sleep(1.5)  # > request_timeout (1 s), < keep-alive (5 s)
+    conn.request("POST", "/search", body=b'{"query": "tower", "k": 1}')
+    assert conn.getresponse().status == 200  # the same connection, no stray 408
+    conn.close()
+    assert read_all(silent) == b""
+    silent.close()
+
+
 def test_streamed_oversized_body_is_413(served) -> None:
     service, _ = served
     sock = socket.create_connection(address(service))

@@ -175,7 +175,12 @@ def add_routes(app: FastAPI, index: DenseIndex, limits: ServiceLimits, batcher: 
     @app.get("/info")
     async def info() -> dict[str, Any]:
         """The index metadata (``index.json``) and the server's limits (``server``)."""
-        return {**index.info.model_dump(), "server": {**limits.as_dict(), "queued": batcher.queued}}
+        counters = {
+            "queued": batcher.queued,
+            "encode_calls": batcher.calls,
+            "encoded_queries": batcher.batched_items,
+        }
+        return {**index.info.model_dump(), "server": {**limits.as_dict(), **counters}}
 
     @app.post(
         "/search",

@@ -49,10 +49,11 @@ class DeadlineH11Protocol(H11Protocol):
     """uvicorn's h11 protocol plus a deadline of ``request_timeout`` s on receiving each request,
     and a JSON 503 for every request on a connection opened beyond ``max_connections``.
 
-    The deadline starts when the connection opens or the previous response ends and is cleared once
-    the whole request has arrived. When it passes and the application is not busy with the request
-    (waiting for headers, or the answer already sent), the client gets 408 (if nothing was answered)
-    and the connection closes; a body that stalls inside the application gets 408 from the body reader.
+    The deadline starts when the connection opens or the first byte of a request arrives, and is
+    cleared once the whole request has arrived. When it passes: a partial request gets 408 and the
+    connection closes; a connection that sent nothing is closed silently (idle keep-alive
+    connections are left to uvicorn's ``timeout_keep_alive``); a body that stalls while the
+    application reads it gets 408 from the body reader.
     """
 
     request_timeout: float = 10.0
@@ -71,10 +72,11 @@ class DeadlineH11Protocol(H11Protocol):
 
     def handle_events(self) -> None:
         super().handle_events()
-        if self.conn.their_state in WAITING and not self.transport.is_closing():
-            self._arm()
-        else:
-            self._disarm()
+        state = self.conn.their_state
+        if state is h11.SEND_BODY or (state is h11.IDLE and self.conn.trailing_data[0]):
+            self._arm()  # a request has begun and is not complete
+        elif state is not h11.IDLE:
+            self._disarm()  # complete (or the connection is done); an idle one is uvicorn's keep-alive
 
     def _arm(self) -> None:
         if self._deadline is None:
@@ -87,25 +89,29 @@ class DeadlineH11Protocol(H11Protocol):
 
     def _expire(self) -> None:
         self._deadline = None
-        if self.transport.is_closing() or self.conn.their_state not in WAITING:
+        state = self.conn.their_state
+        if self.transport.is_closing() or state not in WAITING:
             return
         if self.cycle is not None and not self.cycle.response_complete:
             return  # the application is reading the body: its reader answers 408
-        if self.conn.our_state is h11.IDLE:
-            body = b'{"error":"request not received in time","code":"timeout","field":null}'
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ]
-            response = h11.Response(status_code=408, headers=headers, reason=b"Request Timeout")
-            try:
-                self.transport.write(self.conn.send(response))
-                self.transport.write(self.conn.send(h11.Data(data=body)))
-                self.transport.write(self.conn.send(h11.EndOfMessage()))
-            except h11.LocalProtocolError:
-                pass
-        self.transport.close()
+        if state is h11.IDLE and self.conn.trailing_data[0] and self.conn.our_state is h11.IDLE:
+            self._send_408()  # part of a request came, not all of it
+        self.transport.close()  # a silent close when nothing came or the answer was sent
+
+    def _send_408(self) -> None:
+        body = b'{"error":"request not received in time","code":"timeout","field":null}'
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        response = h11.Response(status_code=408, headers=headers, reason=b"Request Timeout")
+        try:
+            self.transport.write(self.conn.send(response))
+            self.transport.write(self.conn.send(h11.Data(data=body)))
+            self.transport.write(self.conn.send(h11.EndOfMessage()))
+        except h11.LocalProtocolError:
+            pass
 
 
 def uvicorn_config(

@@ -1,0 +1,448 @@
+"""Load test of ``hybridbatch serve`` on loopback: micro-batched vs one-request-one-encode, same run.
+
+The real model (``builtin:multilingual-e5-small``) over an XQuAD-R index (built with
+``hybridbatch index`` into ``runs/bench-index`` when missing, ~6 min CPU). For each server mode —
+``batched`` (``--max-batch 32``) and ``naive`` (``--max-batch 1``: every query its own encode call,
+the same app otherwise) — a fresh ``hybridbatch serve`` subprocess on 127.0.0.1 (a free port) gets
+``--requests`` requests from ``--concurrency`` client workers (asyncio, raw HTTP/1.1 sockets; valid
+requests on keep-alive connections). Valid requests are XQuAD-R questions (11 languages, k=10);
+``--malformed`` of them are, in turn: bad JSON, 100,000-deep JSON, oversized bodies (2 MiB with
+Content-Length, and chunked), invalid fields, half-sent headers, half-sent bodies (both wait for the
+server's 408 after ``--request-timeout``) and clients that hang up mid-request. Each kind has an
+expected status; anything else is counted as unexpected. Reported: throughput, p50/p95/p99 latency
+of valid requests, counts by kind and status, 5xx count, failed valid requests, the server's peak RSS
+(VmHWM). Every phase is bounded (``--time-limit`` per mode, 60 s per request) and the servers are
+stopped with SIGTERM. Usage (a heavy job: share the CPU through the lock)::
+
+    flock /work/coord/heavy.lock python benchmarks/serve_load.py [--requests 10000] [--concurrency 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"  # the local mirror, when there is one
+MODEL = "builtin:multilingual-e5-small"
+CLIENT_TIMEOUT = 60.0
+MALFORMED = (
+    "bad_json",
+    "deep_json",
+    "oversized",
+    "oversized_chunked",
+    "bad_field",
+    "slow_headers",
+    "half_body",
+    "hang_up",
+)
+EXPECTED = {
+    "valid": 200,
+    "bad_json": 400,
+    "deep_json": 400,
+    "oversized": 413,
+    "oversized_chunked": 413,
+    "bad_field": 422,
+    "slow_headers": 408,
+    "half_body": 408,
+    "hang_up": None,
+}
+BAD_FIELDS = (
+    {"query": "x", "k": 0},
+    {"query": "x", "k": 100000},
+    {"query": "   "},
+    {"k": 3},
+    {"query": "x", "top_k": 3},
+    {"query": ["q"] * 500},
+    {"query": "x", "lang": "xx"},
+)
+
+
+@dataclass
+class Outcome:
+    kind: str
+    status: int | None  # None: no response (connection closed or client timeout)
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    wall: float
+    outcomes: list[Outcome]
+    peak_rss_mb: float
+    start_rss_mb: float
+    encode_calls: str = ""
+    retries: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+# --- raw HTTP/1.1 client --------------------------------------------------------------------
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, dict[str, str]]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, body, headers
+
+
+def post(body: bytes, extra: str = "") -> bytes:
+    return (
+        f"POST /search HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n{extra}\r\n"
+    ).encode() + body
+
+
+class Connection:
+    """A keep-alive connection for valid requests, reopened when the server closes it.
+
+    Like any HTTP client's connection pool, a request that fails on a *reused* connection before any
+    byte of the answer (the server closed it as idle meanwhile) is retried once on a new connection;
+    ``retries`` counts those.
+    """
+
+    retries = 0
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, raw: bytes) -> int:
+        reused = self.writer is not None and not self.writer.is_closing()
+        try:
+            return await self._request(raw)
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+        await self.close()
+        Connection.retries += 1
+        return await self._request(raw)
+
+    async def _request(self, raw: bytes) -> int:
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(raw)
+        await self.writer.drain()
+        status, body, headers = await read_response(self.reader)
+        if status == 200:
+            assert "hits" in json.loads(body)  # a valid answer
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def malformed(host: str, port: int, kind: str, rng: random.Random) -> int | None:
+    """Send one malformed request on a fresh connection; the status, or None when none came."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        if kind == "bad_json":
+            writer.write(post(b'{"query": "unterminated'))
+        elif kind == "deep_json":
+            writer.write(post(b'{"query": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"))
+        elif kind == "oversized":
+            writer.write(post(b"x" * (2 << 20)))
+        elif kind == "oversized_chunked":
+            head = b"POST /search HTTP/1.1\r\nHost: bench\r\nTransfer-Encoding: chunked\r\n\r\n"
+            writer.write(head + (b"40000\r\n" + b"x" * 0x40000 + b"\r\n") * 8)
+        elif kind == "bad_field":
+            writer.write(post(json.dumps(rng.choice(BAD_FIELDS)).encode()))
+        elif kind == "slow_headers":
+            writer.write(b"POST /search HTTP/1.1\r\nHost: bench\r\nContent-Le")
+        elif kind == "half_body":
+            writer.write(b'POST /search HTTP/1.1\r\nHost: bench\r\nContent-Length: 99\r\n\r\n{"query": "half')
+        elif kind == "hang_up":
+            writer.write(post(b'{"query": "bye", "k": 10}')[:40])
+            await writer.drain()
+            return None
+        with contextlib.suppress(ConnectionError):  # the server may answer early and close
+            await writer.drain()
+        return (await read_response(reader))[0]
+    finally:
+        writer.close()
+
+
+async def one(kind: str, payload: bytes, conn: Connection, address: tuple[str, int], rng) -> Outcome:
+    start = time.perf_counter()
+    try:
+        if kind == "valid":
+            status = await asyncio.wait_for(conn.request(payload), CLIENT_TIMEOUT)
+        else:
+            status = await asyncio.wait_for(malformed(*address, kind, rng), CLIENT_TIMEOUT)
+        return Outcome(kind, status, time.perf_counter() - start)
+    except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError, KeyError) as exc:
+        await conn.close()
+        return Outcome(kind, None, time.perf_counter() - start, type(exc).__name__)
+
+
+async def drive(address: tuple[str, int], plan: list[tuple[str, bytes]], concurrency: int, limit: float):
+    """Run ``plan`` with ``concurrency`` workers; stop starting requests after ``limit`` seconds."""
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    for item in plan:
+        queue.put_nowait(item)
+    outcomes: list[Outcome] = []
+    deadline = time.perf_counter() + limit
+
+    async def worker(seed: int) -> None:
+        rng, conn = random.Random(seed), Connection(*address)
+        while not queue.empty() and time.perf_counter() < deadline:
+            kind, payload = queue.get_nowait()
+            outcomes.append(await one(kind, payload, conn, address, rng))
+        await conn.close()
+
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    return outcomes
+
+
+# --- server ---------------------------------------------------------------------------------
+def memory_mb(pid: int, key: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(index: Path, max_batch: int, timeout: float, log: Path) -> tuple[subprocess.Popen, int]:
+    command = [
+        sys.executable,
+        "-m",
+        "hybridbatch.cli",
+        "serve",
+        "--index",
+        str(index),
+        "--port",
+        "0",
+        "--max-batch",
+        str(max_batch),
+        "--request-timeout",
+        str(timeout),
+    ]
+    handle = log.open("w")
+    proc = subprocess.Popen(
+        command, stderr=handle, stdout=handle, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None:
+        text = log.read_text()
+        if "Application startup complete" in text:
+            port = int(text.split("serving ")[1].split(" on ")[1].split()[0].rsplit(":", 1)[1])
+            return proc, port
+        time.sleep(0.2)
+    proc.kill()
+    sys.exit(f"error: the server did not start; see {log}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def server_info(port: int) -> dict:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/info")
+    info = json.loads(conn.getresponse().read())
+    conn.close()
+    return info["server"]
+
+
+# --- the run --------------------------------------------------------------------------------
+def make_plan(questions: list[str], n: int, malformed_share: float, seed: int) -> list[tuple[str, bytes]]:
+    """``n`` requests: valid XQuAD-R questions (k=10) and, spread evenly, the malformed kinds in turn."""
+    rng = random.Random(seed)
+    n_bad = round(n * malformed_share)
+    bad_slots = set(rng.sample(range(n), n_bad))
+    plan, turn = [], 0
+    for i in range(n):
+        if i in bad_slots:
+            plan.append((MALFORMED[turn % len(MALFORMED)], b""))
+            turn += 1
+        else:
+            plan.append(("valid", post(json.dumps({"query": rng.choice(questions), "k": 10}).encode())))
+    return plan
+
+
+def run_mode(mode: str, args: argparse.Namespace, plan: list[tuple[str, bytes]]) -> ModeResult:
+    max_batch = 32 if mode == "batched" else 1
+    log = Path(args.log_dir) / f"serve-{mode}.log"
+    proc, port = start_server(Path(args.index), max_batch, args.request_timeout, log)
+    try:
+        start_rss = memory_mb(proc.pid, "VmRSS")
+        start = time.perf_counter()
+        Connection.retries = 0
+        outcomes = asyncio.run(drive(("127.0.0.1", port), plan, args.concurrency, args.time_limit))
+        wall = time.perf_counter() - start
+        info = server_info(port)
+        peak = memory_mb(proc.pid, "VmHWM")
+    finally:
+        stop_server(proc)
+    calls = (
+        f"{info['encode_calls']} calls, {info['encoded_queries'] / max(info['encode_calls'], 1):.1f} q/call"
+    )
+    result = ModeResult(mode, wall, outcomes, peak, start_rss, calls, Connection.retries)
+    if len(outcomes) < len(plan):
+        result.notes.append(f"stopped by --time-limit after {len(outcomes)} of {len(plan)} requests")
+    if proc.returncode not in (0, -signal.SIGTERM):
+        result.notes.append(f"server exit code {proc.returncode}")
+    return result
+
+
+def summarize(r: ModeResult) -> dict:
+    valid = [o for o in r.outcomes if o.kind == "valid"]
+    ok = np.array([o.seconds for o in valid if o.status == 200]) * 1000
+    unexpected = [o for o in r.outcomes if EXPECTED[o.kind] is not None and o.status != EXPECTED[o.kind]]
+    return {
+        "requests": len(r.outcomes),
+        "wall_s": r.wall,
+        "req_per_s": len(r.outcomes) / r.wall,
+        "valid_per_s": len(ok) / r.wall,
+        "valid": len(valid),
+        "valid_failed": len(valid) - len(ok),
+        "p50": float(np.percentile(ok, 50)) if len(ok) else float("nan"),
+        "p95": float(np.percentile(ok, 95)) if len(ok) else float("nan"),
+        "p99": float(np.percentile(ok, 99)) if len(ok) else float("nan"),
+        "server_5xx": sum(1 for o in r.outcomes if o.status is not None and o.status >= 500),
+        "unexpected": len(unexpected),
+        "by_kind": Counter(
+            f"{o.kind} → {o.status if o.status is not None else 'no response'}" for o in r.outcomes
+        ),
+        "errors": Counter(o.error for o in r.outcomes if o.error),
+    }
+
+
+def render(results: list[ModeResult], args: argparse.Namespace, plan_size: int) -> str:
+    s = {r.mode: summarize(r) for r in results}
+    rows = [
+        ("requests run", "requests", "{:d}"),
+        ("wall time (s)", "wall_s", "{:.1f}"),
+        ("throughput, all requests (req/s)", "req_per_s", "{:.1f}"),
+        ("throughput, valid answered (req/s)", "valid_per_s", "{:.1f}"),
+        ("valid p50 (ms)", "p50", "{:.0f}"),
+        ("valid p95 (ms)", "p95", "{:.0f}"),
+        ("valid p99 (ms)", "p99", "{:.0f}"),
+        ("valid requests", "valid", "{:d}"),
+        ("failed valid requests", "valid_failed", "{:d}"),
+        ("server errors (5xx)", "server_5xx", "{:d}"),
+        ("unexpected statuses", "unexpected", "{:d}"),
+    ]
+    modes = [r.mode for r in results]
+    lines = ["| | " + " | ".join(modes) + " |", "|---|" + "---:|" * len(modes)]
+    lines += [
+        f"| {label} | " + " | ".join(fmt.format(s[m][key]) for m in modes) + " |" for label, key, fmt in rows
+    ]
+    rss = " | ".join(f"{r.peak_rss_mb:.0f} ({r.start_rss_mb:.0f})" for r in results)
+    lines.append(f"| server peak RSS, MB (RSS when ready) | {rss} |")
+    lines.append("| encode calls | " + " | ".join(r.encode_calls for r in results) + " |")
+    lines.append("| keep-alive retries (idle-closed) | " + " | ".join(str(r.retries) for r in results) + " |")
+    if {"batched", "naive"} <= set(s):
+        ratio = s["batched"]["valid_per_s"] / max(s["naive"]["valid_per_s"], 1e-9)
+        lines.append(f"\n**Throughput ratio batched / naive (valid requests): {ratio:.2f}×**")
+    for r in results:
+        lines.append(
+            f"\n`{r.mode}` by kind → status: "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(summarize(r)["by_kind"].items()))
+        )
+        errors = summarize(r)["errors"]
+        if errors:
+            lines.append(
+                f"client-side errors ({r.mode}): " + ", ".join(f"{k}: {v}" for k, v in errors.items())
+            )
+        lines += [f"note ({r.mode}): {n}" for n in r.notes]
+    head = (
+        f"{plan_size} requests per mode, {args.concurrency} concurrent, {args.malformed:.0%} malformed, "
+        f"server --request-timeout {args.request_timeout:g} s, seed {args.seed}"
+    )
+    return head + "\n\n" + "\n".join(lines) + "\n"
+
+
+def questions(limit_per_lang: int | None = None) -> list[str]:
+    from hybridbatch.data.registry import load_collection
+
+    collection = load_collection("xquad-r")
+    return [q.text for by_id in collection.questions.values() for q in list(by_id.values())[:limit_per_lang]]
+
+
+def ensure_index(path: Path) -> None:
+    if (path / "index.json").is_file():
+        return
+    print(f"building the XQuAD-R index into {path} (~6 min CPU) ...", file=sys.stderr)
+    command = [
+        sys.executable,
+        "-m",
+        "hybridbatch.cli",
+        "index",
+        "--model",
+        MODEL,
+        "--corpus",
+        "xquad-r",
+        "--out",
+        str(path),
+    ]
+    subprocess.run(command, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--index", default=str(ROOT / "runs" / "bench-index"))
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--malformed", type=float, default=0.1)
+    parser.add_argument("--request-timeout", type=float, default=1.0, help="the server's, for slow clients")
+    parser.add_argument("--time-limit", type=float, default=900.0, help="seconds per mode")
+    parser.add_argument("--modes", default="batched,naive")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--log-dir", default="/tmp")
+    parser.add_argument("--out", default=None, help="write the results table here (markdown)")
+    args = parser.parse_args()
+    if args.requests < 1 or args.concurrency < 1 or not 0 <= args.malformed <= 1 or args.time_limit <= 0:
+        sys.exit("error: --requests/--concurrency must be >= 1, --malformed in [0, 1], --time-limit > 0")
+    if "HYBRIDBATCH_DATA" not in os.environ and (SHARED_DATA / "xquad-r").is_dir():
+        os.environ["HYBRIDBATCH_DATA"] = str(SHARED_DATA)
+    modes = args.modes.split(",")
+    if not set(modes) <= {"batched", "naive"}:
+        sys.exit(f"error: --modes: unknown mode in {args.modes!r} (batched, naive)")
+    from hybridbatch.errors import HybridbatchError
+
+    try:
+        texts = questions()
+        ensure_index(Path(args.index))
+    except (HybridbatchError, subprocess.CalledProcessError) as exc:
+        sys.exit(f"error: {exc}")
+    plan = make_plan(texts, args.requests, args.malformed, args.seed)
+    results = []
+    for mode in modes:
+        print(f"[{time.strftime('%H:%M:%S')}] {mode}: {len(plan)} requests ...", file=sys.stderr, flush=True)
+        results.append(run_mode(mode, args, plan))
+    report = render(results, args, len(plan))
+    print(report)
+    if args.out:
+        Path(args.out).write_text(report, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
