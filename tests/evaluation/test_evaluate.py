@@ -121,3 +121,32 @@ def test_dev_path_skips_multi_and_keeps_training_mode(tiny_model, toy_dir):
     finally:
         tiny_model.eval()
     assert report.summary.multi_map is None and report.summary.cross_map is not None
+
+
+class Centering:
+    """A post-encode transform fitted on the candidates: subtract their mean, renormalise."""
+
+    def __init__(self) -> None:
+        self.fitted_on: list[str] = []
+        self.calls: list[int] = []
+
+    def fit(self, embeddings, langs):
+        self.fitted_on = list(langs)
+        self.mean = embeddings.mean(axis=0)
+
+    def __call__(self, embeddings, langs):
+        assert len(langs) == len(embeddings)
+        self.calls.append(len(embeddings))
+        out = embeddings - self.mean
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_transform_after_encoding_and_cache(toy_dir, tmp_path):
+    plain = evaluate_model(StubModel(), str(toy_dir), show_progress=False, cache_dir=tmp_path)
+    transform, model = Centering(), StubModel()
+    report = evaluate_model(model, str(toy_dir), show_progress=False, cache_dir=tmp_path, transform=transform)
+    assert model.calls == []  # raw vectors came from the cache
+    assert len(transform.fitted_on) == report.num_candidates
+    assert set(transform.fitted_on) == {"de", "en", "es"}
+    assert transform.calls == [report.num_candidates, report.num_queries]
+    assert report.summary != plain.summary

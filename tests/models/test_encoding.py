@@ -27,3 +27,34 @@ def test_texts_are_ordered_by_tokens_not_characters(tiny_model):
 
 def test_empty_input_gives_an_empty_matrix(tiny_model):
     assert encode_texts(tiny_model, [], None, batch_size=4, show_progress=False).shape[0] == 0
+
+
+def test_prompts_and_model_directory(tiny_model, tmp_path):
+    from hybridbatch.models.encoding import model_directory, prompt_name, prompt_text, resolve_model
+
+    assert (prompt_name(tiny_model, "query"), prompt_name(tiny_model, "passage")) == ("query", "passage")
+    assert prompt_text(tiny_model, "query") == tiny_model.prompts["query"]
+
+    class Bare:
+        def __init__(self) -> None:
+            self.prompts = {"document": "doc: "}
+
+        def encode(self, texts, **_):
+            return np.ones((len(texts), 2))
+
+    assert prompt_name(Bare(), "query") is None and prompt_text(Bare(), "query") == ""
+    assert prompt_name(Bare(), "passage") == "document"  # sentence-transformers' other name
+    assert model_directory(str(tmp_path)) == tmp_path and model_directory(str(tmp_path / "no")) is None
+    assert model_directory(Bare()) is None
+    assert resolve_model(Bare(), "given")[1] == "given" and resolve_model(tiny_model)[1] == "builtin:tiny"
+
+
+def test_encode_keeps_training_mode(tiny_model):
+    from hybridbatch.models.encoding import encode
+
+    tiny_model.train()
+    try:
+        vectors = encode(tiny_model, ["a b", "c"], "passage", batch_size=1)
+        assert tiny_model.training and vectors.shape[0] == 2
+    finally:
+        tiny_model.eval()

@@ -13,9 +13,10 @@ import numpy as np
 
 from hybridbatch.comparison.config import alpha_of, plan_runs
 from hybridbatch.comparison.results import ComparisonReport
+from hybridbatch.evaluation.registry import scores
 from hybridbatch.io import atomic_write_bytes
 
-SETTINGS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi"))
+SETTINGS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi"))  # mAP per setting
 
 
 def write_plots(report: ComparisonReport, out: Path) -> list[Path]:
@@ -62,14 +63,26 @@ def _map_bars(report: ComparisonReport) -> plt.Figure:
 
 
 def _rank_distance_bars(report: ComparisonReport) -> plt.Figure:
+    """Rank distance per strategy, and next to it the other registered language-bias scores in [0, 1]."""
     names = list(report.strategies)
+    shares = [s for s in scores("multi", headline=True) if not s.in_ranks]
+    fig, (ax, right) = plt.subplots(1, 2, figsize=(max(9.0, 2.0 * len(names) + 3), 3.8))
     values = [report.strategies[n].summary.rank_distance or 0.0 for n in names]
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.0 * len(names) + 2), 3.8))
     bars = ax.bar(names, values, color="tab:red")
     ax.bar_label(bars, fmt="%.0f", fontsize=8)
     ax.set_ylabel("mean rank distance (lower = less language bias)")
     ax.set_xlabel("training strategy")
-    ax.set_title(_title(report, "Language bias"), fontsize=9)
+    x = np.arange(len(names))
+    width = 0.8 / max(1, len(shares))
+    for i, score in enumerate(shares):
+        heights = [report.strategies[n].summary.get(score.name) or 0.0 for n in names]
+        drawn = right.bar(x + (i - (len(shares) - 1) / 2) * width, heights, width, label=score.header)
+        right.bar_label(drawn, fmt="%.2f", fontsize=7, padding=1)
+    right.set_xticks(x, names)
+    right.set_ylim(0, 1.15)
+    right.set_xlabel("training strategy")
+    right.legend(fontsize=8, loc="upper center", ncols=max(1, len(shares)))
+    fig.suptitle(_title(report, "Language bias"), fontsize=9)
     return fig
 
 

@@ -1,4 +1,8 @@
-"""``comparison.md`` and ``comparison.json``: the strategies side by side, seen vs unseen languages."""
+"""``comparison.md`` and ``comparison.json``: the strategies side by side, seen vs unseen languages.
+
+Columns come from the score registry (:mod:`hybridbatch.evaluation.registry`): the main table shows
+the ``main`` scores, the seen/unseen table the ``headline`` ones (mAP, rank distance, LPR, TLR@10).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from pathlib import Path
 from hybridbatch.comparison.paper import paper_rows
 from hybridbatch.comparison.results import ComparisonReport, StrategyResult
 from hybridbatch.evaluation import Summary
+from hybridbatch.evaluation.registry import get_score, scores
 from hybridbatch.io import atomic_write_text
 
-MAIN_COLUMNS = ("mono_map", "cross_map", "multi_map", "mono_r1", "cross_r1", "multi_r10", "rank_distance")
-HEADERS = ("Mono mAP", "Cross mAP", "Multi mAP", "Mono R@1", "Cross R@1", "Multi R@10", "rank dist. ↓")
+MAIN_COLUMNS = tuple(s.name for s in scores(table="main"))
+HEADERS = tuple(s.header for s in scores(table="main"))
 
 
 def write_comparison(report: ComparisonReport, out: Path) -> None:
@@ -72,13 +77,13 @@ def _paper_table(dataset: str) -> list[str]:
 
 
 def _seen_table(report: ComparisonReport) -> list[str]:
-    header = ("strategy", "seen Mono", "seen Cross", "seen Multi", "seen RD", "unseen Mono", "unseen Cross")
-    header += ("unseen Multi", "unseen RD")
+    columns = scores(headline=True)
+    header = ("strategy", *(f"{group} {c.header}" for group in ("seen", "unseen") for c in columns))
     rows = [_row(header), _row(("---",) * len(header))]
     for name, result in report.strategies.items():
         cells = [name]
         for summary in (result.summary_seen, result.summary_unseen):
-            cells += _cells(summary, ("mono_map", "cross_map", "multi_map", "rank_distance"))
+            cells += _cells(summary, tuple(c.name for c in columns))
         rows.append(_row(cells))
     return rows
 
@@ -99,14 +104,9 @@ def _cost_cells(result: StrategyResult) -> list[str]:
 
 
 def _cells(summary: Summary | None, columns: tuple[str, ...] = MAIN_COLUMNS) -> list[str]:
-    out = []
-    for column in columns:
-        value = getattr(summary, column, None) if summary is not None else None
-        if value is None:
-            out.append("–")
-        else:
-            out.append(f"{value:.0f}" if column == "rank_distance" else f"{value:.3f}")
-    return out
+    return [
+        get_score(c).format(summary.get(c) if summary is not None else None, compact=True) for c in columns
+    ]
 
 
 def _delta(summary: Summary, base: Summary | None) -> str:

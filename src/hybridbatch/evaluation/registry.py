@@ -43,6 +43,7 @@ class Score:
         table: ``main`` (headline tables) or ``extra`` (the report's second table).
         lower_is_better: e.g. rank distance.
         in_ranks: the value is in ranks (shown with thousands separators), not in ``[0, 1]``.
+        headline: shown in the compact tables (seen vs unseen, plots).
         description: one line for the docs.
     """
 
@@ -54,6 +55,7 @@ class Score:
     table: Table = "main"
     lower_is_better: bool = False
     in_ranks: bool = False
+    headline: bool = False
     description: str = ""
 
     @property
@@ -61,11 +63,14 @@ class Score:
         """The title with ``↓`` when lower is better."""
         return f"{self.title} ↓" if self.lower_is_better else self.title
 
-    def format(self, value: float | None) -> str:
-        """3 decimals, ranks with thousands separators and 1 decimal, ``–`` when missing."""
+    def format(self, value: float | None, compact: bool = False) -> str:
+        """3 decimals, ranks with thousands separators and 1 decimal (none if ``compact``), ``–`` when
+        missing."""
         if value is None:
             return "–"
-        return f"{value:,.1f}" if self.in_ranks else f"{value:.3f}"
+        if self.in_ranks:
+            return f"{value:,.0f}" if compact else f"{value:,.1f}"
+        return f"{value:.3f}"
 
 
 SCORES: dict[str, Score] = {}
@@ -82,7 +87,12 @@ def register(score: Score) -> Score:
 
 
 def register_pair(
-    cell_key: str, title: str, metric: Metric, table: Table = "main", description: str = ""
+    cell_key: str,
+    title: str,
+    metric: Metric,
+    table: Table = "main",
+    description: str = "",
+    headline: bool = False,
 ) -> None:
     """Register ``mono_<cell_key>`` and ``cross_<cell_key>`` from one ranking metric."""
     for setting in ("mono", "cross"):
@@ -94,14 +104,21 @@ def register_pair(
                 _ignore_own(metric),
                 cell_key=cell_key,
                 table=table,
+                headline=headline,
                 description=description,
             )
         )
 
 
-def scores(setting: Setting | None = None, table: Table | None = None) -> list[Score]:
-    """Registered scores, in registration order, optionally of one setting and/or table."""
-    return [s for s in SCORES.values() if setting in (None, s.setting) and table in (None, s.table)]
+def scores(
+    setting: Setting | None = None, table: Table | None = None, headline: bool | None = None
+) -> list[Score]:
+    """Registered scores, in registration order, optionally of one setting, table and/or headline."""
+    return [
+        s
+        for s in SCORES.values()
+        if setting in (None, s.setting) and table in (None, s.table) and headline in (None, s.headline)
+    ]
 
 
 def score_names() -> list[str]:
@@ -137,8 +154,8 @@ def _rank_distance(ranks: np.ndarray, own: np.ndarray) -> np.ndarray:
 
 
 # --- the registered scores (order = column and JSON key order) ------------------------------------
-register_pair("map", "mAP", get_metric("AP"), description="mean average precision over the full ranking")
-register(Score("multi_map", "Multi mAP", "multi", _multi("AP")))
+register_pair("map", "mAP", get_metric("AP"), description="mean average precision", headline=True)
+register(Score("multi_map", "Multi mAP", "multi", _multi("AP"), headline=True))
 register_pair("r1", "R@1", get_metric("R@1"))
 register(Score("multi_r10", "Multi R@10", "multi", _multi("R@10")))
 register(
@@ -149,6 +166,7 @@ register(
         _rank_distance,
         lower_is_better=True,
         in_ranks=True,
+        headline=True,
         description="max − min rank of a query's relevant candidates in the Multi pool (arXiv 2408.10536)",
     )
 )
@@ -159,6 +177,7 @@ register(
         "multi",
         language_preference,
         lower_is_better=True,
+        headline=True,
         description="share of Multi queries whose best-ranked relevant candidate is in their own language",
     )
 )
@@ -168,6 +187,7 @@ register(
         "TLR@10",
         "multi",
         target_language_recall(10),
+        headline=True,
         description="Multi recall@10 counting only relevant candidates not in the query's language",
     )
 )

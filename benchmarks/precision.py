@@ -1,0 +1,129 @@
+"""int8 vs fp32 evaluation: encode speed on a fixed XQuAD-R slice and every metric's deviation.
+
+``--precision int8`` encodes with a dynamically quantized copy of the model (int8 ``nn.Linear``,
+:mod:`hybridbatch.models.quantize`). This benchmark measures, in one process on this machine:
+
+1. encode throughput (texts/s) of fp32 and int8 on a fixed slice of XQuAD-R candidates (the first
+   ``--slice`` candidates of every language), alternating the two ``--rounds`` times (best round kept);
+2. with ``--full``: the whole XQuAD-R evaluation at both precisions (fp32 normally from the embedding
+   cache, int8 encoded and cached), every summary metric side by side with its deviation, and the
+   per-query agreement (Pearson r of per-query AP in Mono and Multi, rank distance).
+
+Run it through the heavy-job lock (real model, minutes of CPU):
+
+    flock /work/coord/heavy.lock .venv/bin/python benchmarks/precision.py --full \
+        --json benchmarks/precision.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hybridbatch.data import load_collection
+from hybridbatch.evaluation import evaluate_model
+from hybridbatch.evaluation.registry import scores
+from hybridbatch.models import load_model
+from hybridbatch.models.encoding import encode
+from hybridbatch.models.quantize import quantized
+from hybridbatch.paths import embeddings_home
+
+
+def slice_speed(model, texts: list[str], batch_size: int, rounds: int) -> dict:
+    """Best-of-``rounds`` seconds per precision on ``texts`` (alternating), and the speed-up."""
+    started = time.perf_counter()
+    quantized(model)
+    quantize_seconds = time.perf_counter() - started
+    for precision in ("fp32", "int8"):  # warm up both paths
+        encode(model, texts[:16], "passage", batch_size, precision=precision)
+    best = {"fp32": float("inf"), "int8": float("inf")}
+    for _ in range(rounds):
+        for precision in best:
+            start = time.perf_counter()
+            vectors = encode(model, texts, "passage", batch_size, precision=precision)
+            best[precision] = min(best[precision], time.perf_counter() - start)
+            if precision == "fp32":
+                reference = vectors
+    cosine = (reference * encode(model, texts, "passage", batch_size, precision="int8")).sum(axis=1)
+    return {
+        "texts": len(texts),
+        "seconds": best,
+        "texts_per_second": {p: len(texts) / s for p, s in best.items()},
+        "speedup": best["fp32"] / best["int8"],
+        "quantize_seconds": quantize_seconds,
+        "cosine_fp32_int8": {"min": float(cosine.min()), "mean": float(cosine.mean())},
+    }
+
+
+def full_comparison(model, collection, batch_size: int) -> dict:
+    """Both precisions on the whole collection: summaries, deviations, per-query agreement."""
+    reports = {
+        p: evaluate_model(model, collection, batch_size=batch_size, cache_dir=embeddings_home(), precision=p)
+        for p in ("fp32", "int8")
+    }
+    deviations = {}
+    for score in scores():
+        a, b = reports["fp32"].summary.get(score.name), reports["int8"].summary.get(score.name)
+        deviations[score.name] = {"fp32": a, "int8": b, "delta": None if a is None or b is None else b - a}
+    agreement = {}
+    for setting, key in (("mono", "map"), ("multi", "multi_map"), ("multi", "rank_distance")):
+        a, b = reports["fp32"].per_query.paired(reports["int8"].per_query, setting, key)
+        agreement[f"{setting}:{key}"] = {
+            "n": len(a),
+            "pearson_r": float(np.corrcoef(a, b)[0, 1]),
+            "mean_abs_diff": float(np.abs(a - b).mean()),
+        }
+    return {
+        "encode_seconds": {p: r.encode_seconds for p, r in reports.items()},
+        "summary": deviations,
+        "per_query": agreement,
+        "max_abs_delta_0_1_scores": max(
+            abs(d["delta"]) for n, d in deviations.items() if d["delta"] is not None and n != "rank_distance"
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="builtin:multilingual-e5-small")
+    parser.add_argument("--data", default="xquad-r")
+    parser.add_argument("--slice", type=int, default=50, help="Candidates per language in the speed slice.")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--full", action="store_true", help="Also evaluate the whole dataset at both precisions."
+    )
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model = load_model(args.model)
+    collection = load_collection(args.data)
+    texts = [c.text for lang in collection.languages for c in collection.candidates[lang][: args.slice]]
+    result = {"args": {k: str(v) for k, v in vars(args).items()}, "torch": torch.__version__}
+    result["slice"] = slice_speed(model, texts, args.batch_size, args.rounds)
+    s = result["slice"]
+    print(
+        f"slice of {s['texts']} XQuAD-R candidates: fp32 {s['texts_per_second']['fp32']:.1f} texts/s, "
+        f"int8 {s['texts_per_second']['int8']:.1f} texts/s -> {s['speedup']:.2f}x "
+        f"(quantize {s['quantize_seconds']:.2f} s; cosine fp32/int8 min {s['cosine_fp32_int8']['min']:.4f})"
+    )
+    if args.full:
+        result["full"] = full_comparison(model, collection, args.batch_size)
+        for name, d in result["full"]["summary"].items():
+            if d["delta"] is not None:
+                print(f"{name:<14} fp32 {d['fp32']:10.4f}  int8 {d['int8']:10.4f}  Δ {d['delta']:+.4f}")
+        for key, d in result["full"]["per_query"].items():
+            print(f"per-query {key}: Pearson r {d['pearson_r']:.4f}, mean |Δ| {d['mean_abs_diff']:.4f}")
+        print(f"encode seconds: {result['full']['encode_seconds']}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
