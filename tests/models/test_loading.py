@@ -77,14 +77,23 @@ def test_save_load_round_trip(tiny_model, saved_tiny):
     assert via_spec.get_embedding_dimension() == 32
 
 
-def test_a_saved_model_loads_without_a_pooler_or_load_report(tiny_model, saved_tiny, capfd):
-    """ST does not save ``add_pooling_layer=False``; loading must not add a random pooler and warn."""
-    assert "add_pooling_layer" not in (saved_tiny / "sentence_bert_config.json").read_text()
+def test_a_saved_model_loads_without_a_pooler_or_load_report(tiny_model, saved_tiny, capfd, tmp_path):
+    """Plain ST saves drop ``add_pooling_layer=False``; loading must not add a random pooler and warn."""
+    import shutil
+
+    plain = shutil.copytree(saved_tiny, tmp_path / "plain")
+    config = json.loads((plain / "sentence_bert_config.json").read_text())
+    config.pop("model_kwargs", None)
+    (plain / "sentence_bert_config.json").write_text(json.dumps(config))
     capfd.readouterr()
-    model = load_model(str(saved_tiny))
+    model = load_model(str(plain))
     err = capfd.readouterr().err
     assert "LOAD REPORT" not in err and "MISSING" not in err, err
     assert getattr(model[0].auto_model, "pooler", None) is None
+    model.save(str(tmp_path / "again"))  # ...and every later save (e.g. a trainer checkpoint) says so
+    assert json.loads((tmp_path / "again" / "sentence_bert_config.json").read_text())["model_kwargs"] == {
+        "add_pooling_layer": False
+    }
     ours = model.encode(SENTENCES, prompt_name="query")
     np.testing.assert_allclose(ours, tiny_model.encode(SENTENCES, prompt_name="query"), atol=1e-6)
 

@@ -71,3 +71,54 @@ def test_sentence_transformer_trainer_trains_on_our_batches(mlqa, tiny_model, tm
     for step, received in enumerate(seen):
         anchors = [mlqa.question(p.id, p.query_lang).text for p in sampler.batch_at(step).pairs]
         assert received == tiny_model.tokenize(anchors)["input_ids"].tolist()
+
+
+def test_batch_sampler_pickles(synth):
+    import pickle
+
+    sampler = build_sampler(SamplerConfig(strategy="hybrid", batch_size=4, seed=2), synth)
+    factory = pickle.loads(pickle.dumps(st_batch_sampler(sampler, steps_per_epoch=3)))
+    batches = factory(to_st_dataset(sampler), 4, False)
+    assert isinstance(batches, HybridSTBatchSampler) and len(batches) == 3
+    assert [list(b) for b in batches] == [
+        list(b) for b in st_batch_sampler(sampler, 3)(to_st_dataset(sampler), 4, False)
+    ]
+
+
+def test_trainer_checkpoints_and_resumes_on_our_batches(synth, tiny_model, tmp_path):
+    """save_strategy="steps" writes checkpoints (the trainer pickles its arguments, batch_sampler
+    included); resuming from step 2 replays exactly the batches of steps 3 and 4."""
+    import copy
+
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    sampler = build_sampler(SamplerConfig(strategy="hybrid", batch_size=4, seed=1), synth)
+    out = tmp_path / "st"
+
+    def train(resume: str | None = None) -> list[list[int]]:
+        model = copy.deepcopy(tiny_model)
+        seen: list[list[int]] = []
+
+        class RecordingLoss(MultipleNegativesRankingLoss):
+            def forward(self, sentence_features, labels):
+                seen.append(sentence_features[0]["input_ids"].tolist())
+                return super().forward(sentence_features, labels)
+
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(out), max_steps=4, per_device_train_batch_size=4,
+            batch_sampler=st_batch_sampler(sampler), learning_rate=1e-4,
+            save_strategy="steps", save_steps=2, report_to=[], use_cpu=True, seed=0,
+        )  # fmt: skip
+        trainer = SentenceTransformerTrainer(
+            model=model, args=args, train_dataset=to_st_dataset(sampler), loss=RecordingLoss(model)
+        )
+        trainer.train(resume_from_checkpoint=resume)
+        return seen
+
+    full = train()
+    assert len(full) == 4
+    for step in (2, 4):
+        assert (out / f"checkpoint-{step}" / "trainer_state.json").is_file()
+        assert (out / f"checkpoint-{step}" / "training_args.bin").is_file()
+    assert train(resume=str(out / "checkpoint-2")) == full[2:]

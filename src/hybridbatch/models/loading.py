@@ -228,4 +228,19 @@ def load_model(spec: str, device: str | None = None) -> SentenceTransformer:
         raise ModelError("empty model spec (give builtin:<name>, a path or a Hugging Face id)")
     path = resolve_path(spec)
     model = _load_local(path, device) if path is not None else _load_hub(spec, device)
+    keep_no_pooler(model)
     return ensure_prompts(model)
+
+
+def keep_no_pooler(model: SentenceTransformer) -> None:
+    """Make every later save of a pooler-less BERT (trainer checkpoints too) record ``add_pooling_layer``.
+
+    sentence-transformers drops ``model_kwargs`` when saving, so reloading a checkpoint (e.g.
+    ``resume_from_checkpoint``) would build a pooler the saved weights do not have.
+    """
+    module = model[0]
+    if getattr(getattr(module, "auto_model", None), "pooler", "absent") is not None:
+        return
+    if "model_kwargs" not in module.config_keys:
+        module.config_keys = [*module.config_keys, "model_kwargs"]
+    module.model_kwargs = {**getattr(module, "model_kwargs", {}), **NO_POOLER}

@@ -5,7 +5,8 @@ The extension point is the trainer's ``batch_sampler`` argument, which accepts a
 
 * :func:`to_st_dataset` lays out one ``(anchor, positive)`` row per (source, id, query language,
   passage language) of the sampler's training collections: the question and its answer sentence;
-* :func:`st_batch_sampler` returns that callable; its :class:`HybridSTBatchSampler` yields, for each
+* :func:`st_batch_sampler` returns that callable (a picklable :class:`STBatchSamplerFactory`, as the
+  trainer saves its arguments in every checkpoint); its :class:`HybridSTBatchSampler` yields, for each
   step, the rows of our batch (``sampler.batch_at(step)``), so in-batch negatives follow the hybrid
   X-X / X-Y mix with its id and answer-group dedup.
 
@@ -19,7 +20,7 @@ stream at step ``e · steps_per_epoch``. Prefixes: pass ``prompts={"anchor": "qu
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sentence_transformers.base.sampler import DefaultBatchSampler
@@ -95,17 +96,21 @@ class HybridSTBatchSampler(DefaultBatchSampler):
         return self.steps_per_epoch
 
 
-def st_batch_sampler(
-    sampler: BatchSampler, steps_per_epoch: int | None = None
-) -> Callable[..., DefaultBatchSampler]:
-    """The value for ``SentenceTransformerTrainingArguments(batch_sampler=...)``.
+class STBatchSamplerFactory:
+    """The picklable ``batch_sampler`` callable (the trainer pickles its arguments into each checkpoint).
 
-    The training dataset must come from :func:`to_st_dataset` (same sampler). Any other dataset (an
-    evaluation split) gets plain sequential batches.
+    Called by the trainer with ``(dataset, batch_size, drop_last, valid_label_columns, generator, seed)``:
+    the training dataset from :func:`to_st_dataset` (same sampler) gets a :class:`HybridSTBatchSampler`;
+    any other dataset (an evaluation split) gets plain sequential batches.
     """
-    expected = len(st_rows(sampler))
 
-    def make(
+    def __init__(self, sampler: BatchSampler, steps_per_epoch: int | None = None) -> None:
+        self.sampler = sampler
+        self.steps_per_epoch = steps_per_epoch
+        self.expected = len(st_rows(sampler))
+
+    def __call__(
+        self,
         dataset: Dataset,
         batch_size: int,
         drop_last: bool,
@@ -113,10 +118,10 @@ def st_batch_sampler(
         generator=None,
         seed: int = 0,
     ) -> DefaultBatchSampler:
-        if len(dataset) == expected:
+        if len(dataset) == self.expected:
             return HybridSTBatchSampler(
                 dataset, batch_size, drop_last, valid_label_columns, generator, seed,
-                sampler=sampler, steps_per_epoch=steps_per_epoch,
+                sampler=self.sampler, steps_per_epoch=self.steps_per_epoch,
             )  # fmt: skip
         logger.info("dataset of %d rows is not to_st_dataset(sampler): sequential batches", len(dataset))
         from torch.utils.data import SequentialSampler
@@ -125,7 +130,11 @@ def st_batch_sampler(
             SequentialSampler(dataset), batch_size, drop_last, valid_label_columns, generator, seed
         )
 
-    return make
+
+def st_batch_sampler(sampler: BatchSampler, steps_per_epoch: int | None = None) -> STBatchSamplerFactory:
+    """The value for ``SentenceTransformerTrainingArguments(batch_sampler=...)`` (picklable, so the
+    trainer can save checkpoints). The training dataset must come from :func:`to_st_dataset`."""
+    return STBatchSamplerFactory(sampler, steps_per_epoch)
 
 
 def _check_supported(sampler: BatchSampler) -> None:
