@@ -140,3 +140,15 @@ def write_significance(result: SeededComparison, out: Path) -> None:
     text = markdown.read_text("utf-8") if markdown.is_file() else ""
     text = text.split(f"\n{SECTION}\n", 1)[0].rstrip("\n")
     atomic_write_text(markdown, text + "\n\n" + "\n".join(lines) + "\n")
+
+
+def print_significance(result: SeededComparison) -> None:
+    """Print every significance table (and where the full report is) on the terminal."""
+    from rich.console import Console
+
+    from hybridbatch.comparison.significance_report import significance_table
+
+    console = Console()
+    for sig in result.significance:
+        console.print(significance_table(sig))
+    console.print("(n.s.) = not significant at p < 0.05 (paired randomization test; CI: paired bootstrap)")
