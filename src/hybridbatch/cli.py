@@ -324,14 +324,19 @@ def index_build(
     hnsw: Annotated[bool, typer.Option("--hnsw", help="Approximate HNSW index instead of exact.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    neutralize: Annotated[str | None, typer.Option("--neutralize", help="lsar or center.")] = None,
 ) -> None:
     """Encode a corpus with a model and save a dense (faiss) index directory."""
     from hybridbatch.io import prepare_output_dir
 
+    if neutralize:  # hybridbatch.neutrality: fitted on this corpus's texts and languages
+        from hybridbatch.neutrality import check_method
+
+        neutralize = check_method(neutralize)
     prepare_output_dir(out, "index", overwrite)
     from hybridbatch.search import build_index
 
-    index = build_index(model, corpus, out, hnsw=hnsw, batch_size=batch_size)
+    index = build_index(model, corpus, out, hnsw=hnsw, batch_size=batch_size, neutralize=neutralize)
     typer.echo(f"indexed {len(index)} documents (dim {index.info.dim}) into {out}")
 
 
@@ -343,11 +348,12 @@ def search_index(
     lang: Annotated[str | None, typer.Option("--lang", help="Only documents of this language.")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Override the index's model.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as one JSON list.")] = False,
+    query_lang: Annotated[str | None, typer.Option("--query-lang", help="Query language (center).")] = None,
 ) -> None:
     """Search an index and print the top hits."""
     from hybridbatch.search import DenseIndex, render_hits
 
-    hits = DenseIndex.load(index, model=model).search([query], k=k, lang=lang)[0]
+    hits = DenseIndex.load(index, model=model).search([query], k=k, lang=lang, query_lang=query_lang)[0]
     typer.echo(render_hits(hits, as_json=as_json))
 
 

@@ -13,13 +13,15 @@ def _summary(out) -> dict:
     return dataset["summary"]
 
 
+def _evaluate(cli, toy_dir, out, *args: str):
+    return cli("evaluate", "--model", "builtin:tiny", "--data", str(toy_dir), "--out", str(out), *args)
+
+
 def test_evaluate_neutralize_matches_the_neutralized_model(cli, toy_dir, tmp_path):
     cache = str(tmp_path / "cache")
-    code, _, err = cli("evaluate", "--model", "builtin:tiny", "--data", str(toy_dir), "--out", str(tmp_path / "plain"),
-                       "--cache", cache)  # fmt: skip
+    code, _, err = _evaluate(cli, toy_dir, tmp_path / "plain", "--cache", cache)
     assert code == 0, err
-    code, _, err = cli("evaluate", "--model", "builtin:tiny", "--data", str(toy_dir), "--out", str(tmp_path / "post"),
-                       "--cache", cache, "--neutralize", "lsar")  # fmt: skip
+    code, _, err = _evaluate(cli, toy_dir, tmp_path / "post", "--cache", cache, "--neutralize", "lsar")
     assert code == 0, err
     code, out, err = cli("neutralize", "--model", "builtin:tiny", "--fit-on", str(toy_dir), "--out",
                          str(tmp_path / "model"), "--no-cache")  # fmt: skip
@@ -52,8 +54,7 @@ def test_evaluate_neutralize_bad_inputs_are_one_line_errors(cli, toy_dir, tmp_pa
     one = tmp_path / "one.jsonl"
     one.write_text(json.dumps({"id": "a", "text": "x", "lang": "en"}) + "\n")
     args = [str(one) if a == "ONE" else a for a in args]
-    code, _, err = cli("evaluate", "--model", "builtin:tiny", "--data", str(toy_dir), "--out",
-                       str(tmp_path / "e"), "--no-cache", *args)  # fmt: skip
+    code, _, err = _evaluate(cli, toy_dir, tmp_path / "e", "--no-cache", *args)
     errors = [line for line in err.splitlines() if "error" in line.lower()]
     assert code == 2 and message in err and len(errors) == 1 and "Traceback" not in err, err
 
@@ -62,8 +63,9 @@ def test_center_with_a_source_missing_evaluated_languages_is_an_error(cli, toy_d
     two = tmp_path / "two.jsonl"
     two.write_text("\n".join(json.dumps({"id": str(i), "text": t, "lang": lang}) for i, (t, lang) in
                              enumerate([("Der Turm.", "de"), ("The tower.", "en")])))  # fmt: skip
-    code, _, err = cli("evaluate", "--model", "builtin:tiny", "--data", str(toy_dir), "--out", str(tmp_path / "e"),
-                       "--no-cache", "--neutralize", "center", "--fit-on", str(two))  # fmt: skip
+    code, _, err = _evaluate(
+        cli, toy_dir, tmp_path / "e", "--no-cache", "--neutralize", "center", "--fit-on", str(two)
+    )
     assert code == 2 and "no statistics for language(s) es" in err, err
 
 

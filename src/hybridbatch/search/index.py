@@ -51,6 +51,7 @@ class IndexInfo(BaseModel):
     prompts: dict[str, str | None]
     languages: dict[str, int]
     created: str
+    neutralize: dict[str, Any] | None = None  # hybridbatch.neutrality map fitted on this corpus
 
 
 class DenseIndex:
@@ -60,7 +61,8 @@ class DenseIndex:
     encodes queries with the same model (loaded lazily from ``info.model`` after :meth:`load`).
     """
 
-    def __init__(self, index: faiss.Index, documents: list[Document], info: IndexInfo, model: Any = None):
+    def __init__(self, index: faiss.Index, documents: list[Document], info: IndexInfo, model: Any = None,
+                 neutralizer: Any = None):  # fmt: skip
         if index.ntotal != len(documents):
             raise DataError(f"index holds {index.ntotal} vectors but {len(documents)} documents")
         self.index = index
@@ -68,6 +70,7 @@ class DenseIndex:
         self.info = info
         self._model = model
         self._lang_ids: dict[str, np.ndarray] = {}
+        self.neutralizer = neutralizer  # a hybridbatch.neutrality LanguageMap, applied to queries
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -84,17 +87,28 @@ class DenseIndex:
         hnsw_m: int = 32,
         batch_size: int = 64,
         show_progress: bool = False,
+        neutralize: str | None = None,
     ) -> DenseIndex:
         """Encode ``documents`` with ``model`` (a spec or a loaded model) under its ``passage`` prompt.
 
         ``hnsw=True`` builds an approximate ``IndexHNSWFlat`` (``hnsw_m`` links per node) instead of
-        the exact ``IndexFlatIP``.
+        the exact ``IndexFlatIP``. ``neutralize`` (``lsar``/``center``) fits a language map on these
+        documents and applies it to them and, at search time, to queries (:mod:`hybridbatch.neutrality`).
         """
         if not documents:
             raise DataError("cannot build an index over an empty corpus")
+        if neutralize:
+            from hybridbatch.neutrality.index import check_corpus
+
+            check_corpus(documents, neutralize)
         model, spec = resolve_model(model, model_spec)
         spec = _absolute_spec(spec)
         emb = encode(model, [d.text for d in documents], "passage", batch_size, show_progress)
+        neutralizer = None
+        if neutralize:
+            from hybridbatch.neutrality.index import fit_documents
+
+            neutralizer, emb = fit_documents(emb, documents, neutralize)
         dim = emb.shape[1]
         if hnsw:
             index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -113,8 +127,9 @@ class DenseIndex:
             prompts={k: _prompt_text(model, k) for k in ("query", "passage")},
             languages=dict(sorted(languages.items())),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
+            neutralize=neutralizer.describe() if neutralizer is not None else None,
         )
-        return cls(index, list(documents), info, model)
+        return cls(index, list(documents), info, model, neutralizer)
 
     # --- persistence ----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -128,6 +143,8 @@ class DenseIndex:
                     handle.write(json.dumps({"id": d.id, "text": d.text, "lang": d.lang}, ensure_ascii=False))
                     handle.write("\n")
             (tmp / "index.json").write_text(self.info.model_dump_json(indent=2) + "\n", encoding="utf-8")
+            if self.neutralizer is not None:
+                self.neutralizer.save(tmp, "neutralize")
         return path
 
     @classmethod
@@ -163,7 +180,9 @@ class DenseIndex:
             )
         if model is not None:
             model, _ = resolve_model(model)
-        return cls(index, documents, info, model)
+        from hybridbatch.neutrality.index import load_map
+
+        return cls(index, documents, info, model, load_map(path, info.neutralize))
 
     # --- searching ------------------------------------------------------------------------
     @property
@@ -179,12 +198,18 @@ class DenseIndex:
         return self._model
 
     def search(
-        self, queries: str | list[str], k: int = 10, lang: str | None = None, batch_size: int = 64
+        self,
+        queries: str | list[str],
+        k: int = 10,
+        lang: str | None = None,
+        batch_size: int = 64,
+        query_lang: str | None = None,
     ) -> list[list[Hit]]:
         """Top-``k`` documents per query by cosine similarity, best first.
 
         ``lang`` restricts results to documents of that language. With an HNSW index a filtered
-        search may return fewer than ``k`` hits.
+        search may return fewer than ``k`` hits. ``query_lang`` (the queries' language) is used only by
+        an index built with ``neutralize="center"``.
         """
         if isinstance(queries, str):
             queries = [queries]
@@ -192,8 +217,16 @@ class DenseIndex:
             return []
         if lang is not None:
             self._ids_of(lang)  # an unknown language fails before the model is loaded
+        return self.search_embeddings(self.encode_queries(list(queries), batch_size, query_lang), k, lang)
+
+    def encode_queries(
+        self, queries: list[str], batch_size: int = 64, query_lang: str | None = None
+    ) -> np.ndarray:
+        """Normalized float32 query embeddings as :meth:`search` scores them (neutralized if the index is)."""
+        from hybridbatch.neutrality.index import map_queries
+
         emb = encode(self.model, list(queries), "query", batch_size)
-        return self.search_embeddings(emb, k, lang)
+        return map_queries(self.neutralizer, emb, query_lang)
 
     def search_embeddings(self, emb: np.ndarray, k: int = 10, lang: str | None = None) -> list[list[Hit]]:
         """Like :meth:`search`, for already encoded (normalized) query embeddings."""
@@ -254,11 +287,14 @@ def build_index(
     *,
     hnsw: bool = False,
     batch_size: int = 64,
+    neutralize: str | None = None,
 ) -> DenseIndex:
     """Load ``corpus`` (see :func:`hybridbatch.search.corpus.load_documents`), index it, save to ``out``."""
     from hybridbatch.search.corpus import load_documents
 
     documents = corpus if isinstance(corpus, list) else load_documents(corpus)
-    index = DenseIndex.build(model, documents, hnsw=hnsw, batch_size=batch_size, show_progress=True)
+    index = DenseIndex.build(
+        model, documents, hnsw=hnsw, batch_size=batch_size, show_progress=True, neutralize=neutralize
+    )
     index.save(out)
     return index
