@@ -147,11 +147,21 @@ def _no_pooler(path: Path) -> dict[str, bool]:
         with safe_open(str(file), "pt") as handle:  # reads the header only
             if any(key.startswith("pooler.") or ".pooler." in key for key in handle.keys()):  # noqa: SIM118
                 return {}
-    config = AutoConfig.from_pretrained(str(files[0].parent), local_files_only=True)
+    folders = [f.parent for f in files if "model_type" in _read_text(f.parent / "config.json")]
+    if not folders:  # e.g. only a Dense module's weights (its config.json names no model_type)
+        return {}
+    config = AutoConfig.from_pretrained(str(folders[0]), local_files_only=True)
     architecture = MODEL_MAPPING.get(type(config), None)
     if architecture is None or "add_pooling_layer" not in inspect.signature(architecture.__init__).parameters:
         return {}
     return dict(NO_POOLER)
+
+
+def _read_text(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
