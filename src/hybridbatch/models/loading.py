@@ -10,10 +10,11 @@ import fcntl
 import json
 import os
 import socket
+import types
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from hybridbatch.errors import ModelError
@@ -246,11 +247,17 @@ def keep_no_pooler(model: SentenceTransformer) -> None:
     """Make every later save of a pooler-less BERT (trainer checkpoints too) record ``add_pooling_layer``.
 
     sentence-transformers drops ``model_kwargs`` when saving, so reloading a checkpoint (e.g.
-    ``resume_from_checkpoint``) would build a pooler the saved weights do not have.
+    ``resume_from_checkpoint``) would build a pooler the saved weights do not have. Only the module's
+    ``save`` is wrapped: its repr (and so embedding-cache fingerprints) stays the same.
     """
     module = model[0]
-    if getattr(getattr(module, "auto_model", None), "pooler", "absent") is not None:
-        return
-    if "model_kwargs" not in module.config_keys:
-        module.config_keys = [*module.config_keys, "model_kwargs"]
-    module.model_kwargs = {**getattr(module, "model_kwargs", {}), **NO_POOLER}
+    if getattr(getattr(module, "auto_model", None), "pooler", "absent") is None:
+        module.save = types.MethodType(_save_without_pooler, module)
+
+
+def _save_without_pooler(self: Any, output_path: str, *args: Any, **kwargs: Any) -> None:
+    type(self).save(self, output_path, *args, **kwargs)
+    file = Path(output_path) / self.config_file_name
+    config = json.loads(file.read_text(encoding="utf-8"))
+    config["model_kwargs"] = {**config.get("model_kwargs", {}), **NO_POOLER}
+    file.write_text(json.dumps(config, indent=4) + "\n", encoding="utf-8")
