@@ -196,15 +196,11 @@ def same_recipe(meta: dict[str, Any], settings: dict[str, Any]) -> bool:
 
     mine = TrainConfig(**settings, out=Path("unused")).material()
     saved = meta.get("config_material") or {}
-    defaults = {
-        k: f.get_default(call_default_factory=True)
-        for k, f in TrainConfig.model_fields.items()
-        if not f.is_required()
-    }
+    defaults = TrainConfig(out=Path("unused")).material()
     for key in set(mine) | set(saved):
         if key not in mine:
             continue
-        theirs = saved.get(key, _json(defaults.get(key)))
+        theirs = saved.get(key, defaults.get(key))
         if _json(theirs) != _json(mine[key]):
             return False
     return True
