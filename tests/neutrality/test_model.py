@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hybridbatch.errors import DataError
-from hybridbatch.evaluation.encode import encode_texts
+from hybridbatch.models.encoding import encode
 from hybridbatch.neutrality.model import neutralize_model
 
 TEXTS = ["Der Turm ist in Paris.", "La torre está en París.", "The tower is in Paris.", "Anna wrote it."]
@@ -22,7 +22,7 @@ def test_neutralized_model_applies_the_map_with_plain_sentence_transformers(tiny
     loaded = SentenceTransformer(str(out), device="cpu")
     assert [type(m).__name__ for m in loaded][-2:] == ["Dense", "Normalize"]
     got = loaded.encode(TEXTS, prompt_name="passage", convert_to_numpy=True)
-    expected = lmap.apply(encode_texts(tiny_model, TEXTS, "passage", 8, False))
+    expected = lmap.apply(encode(tiny_model, TEXTS, "passage"))
     np.testing.assert_allclose(got, expected, atol=1e-5)
     record = json.loads((out / "hybridbatch_training.json").read_text())
     assert record["neutralization"]["languages"] == ["de", "en", "es"]
@@ -35,7 +35,7 @@ def test_center_model_uses_the_language_free_fallback(tiny_model, toy_dir, tmp_p
 
     out, lmap, _ = neutralize_model("builtin:tiny", str(toy_dir), "center", tmp_path / "c")
     got = SentenceTransformer(str(out), device="cpu").encode(TEXTS, prompt_name="query")
-    expected = lmap.apply(encode_texts(tiny_model, TEXTS, "query", 8, False), None)
+    expected = lmap.apply(encode(tiny_model, TEXTS, "query"), None)
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 

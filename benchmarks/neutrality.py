@@ -1,0 +1,394 @@
+"""Write ``benchmarks/neutrality.md``: post-hoc language neutralization and weight interpolation, measured.
+
+For the base model and the demo's trained models (``runs/demo/runs/{hybrid,xy,xx}/model``), on XQuAD-R
+with the project's evaluator (Mono / Cross / Multi mAP, rank distance, language preference rate; seen
+= the 7 MLQA-R training languages, unseen = el ru th tr):
+
+- as is;
+- + LSAR (Xie et al., EMNLP 2022) fitted on the training set (a fixed sample of MLQA-R candidates);
+- + LSAR / per-language centering (Libovický et al., 2020) fitted on the evaluated candidate pools;
+- the LSAR rank sweep r;
+- WiSE-FT merges (Wortsman et al., CVPR 2022) of hybrid with base, λ in ``--merge-weights``.
+
+Embeddings are computed once per model through the evaluator's cache (a cache file written by another
+process for the same model is found and checked row by row), so the post-hoc variants cost seconds.
+Usage (heavy: run under ``flock /work/coord/heavy.lock``)::
+
+    python benchmarks/neutrality.py [--runs runs/demo/runs] [--merge-weights 0.3,0.5,0.7] [--no-merge]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from hybridbatch.data import load_collection
+from hybridbatch.evaluation.lareqa import CollectionEmbeddings, score_collection
+from hybridbatch.io import atomic_write_json, atomic_write_text
+from hybridbatch.neutrality import fit
+from hybridbatch.neutrality.embeddings import neutralize_collection
+from hybridbatch.neutrality.model import load_clean
+from hybridbatch.paths import embeddings_home
+
+HERE = Path(__file__).resolve().parent
+BASE = "builtin:multilingual-e5-small"
+TRAIN_LANGS = ["ar", "de", "en", "es", "hi", "vi", "zh"]
+COLUMNS = [("Mono", "mono_map"), ("Cross", "cross_map"), ("Multi", "multi_map"), ("RD", "rank_distance"),
+           ("LPR", "lpr")]  # fmt: skip
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+# --- embeddings -----------------------------------------------------------------------------------
+def find_cached(model, collection) -> CollectionEmbeddings | None:
+    """Embeddings of ``collection`` by ``model`` in any cache folder, verified on sample rows.
+
+    Fingerprints change with code versions (module ``repr``), so a file another process wrote for the
+    same weights may sit under another folder; a file is accepted only if re-encoded probe rows (the
+    longest texts, which truncation would change, and a few others) match it (cosine > 0.999). An
+    accepted file is copied to this model's own cache entry, so ``hybridbatch evaluate`` reuses it.
+    """
+    from hybridbatch.models.encoding import encode
+
+    questions = {lang: [collection.questions[lang][q].text for q in collection.ids_in(lang)]
+                 for lang in collection.languages if collection.ids_in(lang)}  # fmt: skip
+    pools = {lang: [c.text for c in collection.candidates[lang]] for lang in collection.languages}
+    flat = {"query": [t for texts in questions.values() for t in texts],
+            "passage": [t for texts in pools.values() for t in texts]}  # fmt: skip
+    picks = {kind: _probe_rows(texts) for kind, texts in flat.items()}
+    probes = {kind: encode(model, [flat[kind][i] for i in picks[kind]], kind) for kind in flat}
+    sides = {"query": "queries", "passage": "candidates"}
+    for folder in sorted(embeddings_home().glob("*/")):
+        found = {
+            kind: _match(folder.glob(f"{collection.name}-{sides[kind]}-*.npy"), len(flat[kind]), picks[kind],
+                         probes[kind])
+            for kind in flat
+        }  # fmt: skip
+        if all(v is not None for v in found.values()):
+            log(f"cached embeddings found in {folder.name}")
+            _adopt(model, collection.name, flat, found)
+            return CollectionEmbeddings(_split(found["query"], questions), _split(found["passage"], pools))
+    return None
+
+
+def _probe_rows(texts: list[str]) -> list[int]:
+    longest = sorted(range(len(texts)), key=lambda i: -len(texts[i]))[:3]
+    return sorted({0, len(texts) // 2, len(texts) - 1, *longest})
+
+
+def _adopt(model, label: str, flat: dict, found: dict) -> None:
+    import io
+
+    from hybridbatch.io import atomic_write_bytes
+    from hybridbatch.models.embedding_cache import cache_file, model_fingerprint
+    from hybridbatch.models.encoding import prompt_text
+
+    fingerprint = model_fingerprint(model)
+    for kind, vectors in found.items():
+        file = cache_file(
+            embeddings_home(), fingerprint, label, kind, prompt_text(model, kind), flat[kind], "fp32"
+        )
+        if not file.is_file():
+            buffer = io.BytesIO()
+            np.save(buffer, np.asarray(vectors, dtype=np.float32))
+            atomic_write_bytes(file, buffer.getvalue())
+
+
+def _match(files, rows: int, picks: list[int], probe: np.ndarray) -> np.ndarray | None:
+    for file in files:
+        array = np.load(file, mmap_mode="r")
+        if array.shape[0] == rows and np.min(np.sum(array[picks] * probe, axis=1)) > 0.999:
+            return np.asarray(array)
+    return None
+
+
+def _split(vectors: np.ndarray, texts: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    out, start = {}, 0
+    for lang, items in texts.items():
+        out[lang], start = vectors[start : start + len(items)], start + len(items)
+    return out
+
+
+def embeddings_of(model, collection) -> CollectionEmbeddings:
+    from hybridbatch.evaluation.encode import encode_collection
+
+    found = find_cached(model, collection)
+    if found is not None:
+        return found
+    log(f"encoding {collection.name} ({collection.num_questions()} questions, {collection.num_candidates()} "
+        "candidates)")  # fmt: skip
+    return encode_collection(model, collection, 64, True, embeddings_home())
+
+
+def training_sample(model, per_lang: int) -> dict[str, np.ndarray]:
+    """Passage embeddings of an evenly spaced sample of MLQA-R candidates per language."""
+    from hybridbatch.models.embedding_cache import encode_cached
+
+    mlqa = load_collection("mlqa-r")
+    out = {}
+    for lang in mlqa.languages:
+        pool = mlqa.candidates[lang]
+        texts = [pool[i].text for i in np.linspace(0, len(pool) - 1, min(per_lang, len(pool))).astype(int)]
+        out[lang] = encode_cached(
+            model, texts, "passage", f"mlqa-r-sample{per_lang}-{lang}", embeddings_home()
+        )
+    return out
+
+
+# --- variants ------------------------------------------------------------------------------------
+def score(collection, emb) -> dict:
+    report = score_collection(collection, emb, train_languages=TRAIN_LANGS)
+    row = {}
+    for part, summary in (
+        ("all", report.summary),
+        ("seen", report.summary_seen),
+        ("unseen", report.summary_unseen),
+    ):
+        for _, key in COLUMNS:
+            row[f"{part}:{key}"] = summary.get(key) if summary is not None else None
+    return row
+
+
+def variants(name: str, collection, emb, sample, ranks: list[int]) -> dict[str, dict]:
+    """Scores of the model as is and of every post-hoc variant."""
+    rows = {"as is": score(collection, emb)}
+    if sample is not None:
+        rows[f"+LSAR (MLQA-R, r={len(sample) - 1})"] = _mapped(
+            collection, emb, fit(sample, "lsar", source="mlqa-r")
+        )
+    pools = emb.candidates
+    top = len(pools) - 1
+    rows[f"+LSAR (pools, r={top})"] = _mapped(collection, emb, fit(pools, "lsar", source="pools"))
+    rows["+center (pools)"] = _mapped(collection, emb, fit(pools, "center", source="pools"))
+    for r in ranks:
+        if r < top:
+            rows[f"sweep: LSAR (pools, r={r})"] = _mapped(
+                collection, emb, fit(pools, "lsar", r, source="pools")
+            )
+    log(f"{name}: {len(rows)} variants scored")
+    return rows
+
+
+def _mapped(collection, emb, lmap) -> dict:
+    return score(collection, neutralize_collection(lmap, collection, emb))
+
+
+def merged_model(base, tuned, weight: float):
+    """(1 − λ)·base + λ·tuned in memory (WiSE-FT); the architecture is checked as in ``merge``."""
+    import copy
+
+    from hybridbatch.neutrality.merge import check_same_architecture, combine
+
+    check_same_architecture(base, tuned, ("base", "tuned"))
+    model = copy.deepcopy(base)
+    model.load_state_dict(combine([base.state_dict(), tuned.state_dict()], [1 - weight, weight]))
+    return model
+
+
+# --- running -------------------------------------------------------------------------------------
+def models_to_run(runs: Path, weights: list[float]) -> list[tuple[str, str | tuple[str, float]]]:
+    """``(name, spec)`` of base, the trained demo models present, and the merges (``(tuned, λ)``)."""
+    out: list[tuple[str, str | tuple[str, float]]] = [("base", BASE)]
+    for name in ("hybrid", "xy", "xx"):
+        if (runs / name / "model" / "modules.json").is_file():
+            out.append((name, str(runs / name / "model")))
+    if any(name == "hybrid" for name, _ in out):
+        out += [(f"hybrid@{w:g}", (str(runs / "hybrid" / "model"), w)) for w in weights]
+    anchored = sorted(p.parent for p in runs.glob("*anchor*/model/modules.json"))
+    out += [(p.name, str(p / "model")) for p in anchored]
+    return out
+
+
+def run(args: argparse.Namespace) -> dict:
+    store = Path(args.out).with_suffix(".json")
+    results = json.loads(store.read_text()) if store.is_file() else {"models": {}}
+    xquad = load_collection("xquad-r")
+    base = load_clean(BASE)
+    for name, spec in models_to_run(Path(args.runs), args.merge_weights):
+        if name in results["models"] or (args.no_merge and "@" in name):
+            continue
+        started = time.perf_counter()
+        if isinstance(spec, tuple):
+            model = merged_model(base, load_clean(spec[0]), spec[1])
+        else:
+            model = base if spec == BASE else load_clean(spec)
+        emb = embeddings_of(model, xquad)
+        sample = training_sample(model, args.mlqa_sample) if "@" not in name else None
+        ranks = args.ranks if name in ("base", "hybrid") else []
+        rows = variants(name, xquad, emb, sample, ranks)
+        label = spec if isinstance(spec, str) else f"{spec[0]} λ={spec[1]}"
+        seconds = round(time.perf_counter() - started, 1)
+        results["models"][name] = {"spec": label, "seconds": seconds, "variants": rows}
+        results["machine"] = f"{platform.machine()}, {platform.system()}, torch CPU"
+        results["written"] = datetime.now(UTC).isoformat(timespec="minutes")
+        atomic_write_json(store, results)
+        atomic_write_text(args.out, render(results, args))
+        log(f"{name} done in {time.perf_counter() - started:.0f} s")
+    atomic_write_text(args.out, render(results, args))
+    return results
+
+
+# --- report --------------------------------------------------------------------------------------
+def _f(value, key: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.0f}" if key == "rank_distance" else f"{value:.3f}"
+
+
+HEADER = ("| model | variant | Mono | Cross | Multi | RD | LPR | Multi seen | Multi unseen | Cross unseen | "
+          "Mono unseen |\n|---|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
+EXTRA = ("seen:multi_map", "unseen:multi_map", "unseen:cross_map", "unseen:mono_map")
+
+
+def table(models: dict, keep=lambda variant: not variant.startswith("sweep")) -> list[str]:
+    lines = [HEADER]
+    for name, entry in models.items():
+        for variant, row in entry["variants"].items():
+            if keep(variant):
+                cells = [_f(row[f"all:{k}"], k) for _, k in COLUMNS] + [_f(row[k], k) for k in EXTRA]
+                lines.append(f"| {name} | {variant} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def rank_sweep(models: dict) -> list[str]:
+    names = [n for n in ("base", "hybrid") if n in models]
+    if not names:
+        return []
+    ranks = sorted({int(v.split("r=")[1].rstrip(")")) for n in names for v in models[n]["variants"]
+                    if "LSAR (pools" in v})  # fmt: skip
+    lines = ["| r | " + " | ".join(f"{n} Mono | {n} Multi | {n} RD" for n in names) + " |",
+             "|---|" + "---|---|---|" * len(names)]  # fmt: skip
+    for r in ranks:
+        cells = []
+        for n in names:
+            row = next(
+                (v for k, v in models[n]["variants"].items() if k.endswith(f"LSAR (pools, r={r})")), None
+            )
+            cells += [_f(row and row[f"all:{k}"], k) for k in ("mono_map", "multi_map", "rank_distance")]
+        lines.append(f"| {r} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def verdicts(models: dict) -> list[str]:
+    """One plain sentence per model: which variant helps (Multi, unseen Multi) and what it costs (Mono)."""
+    lines = []
+    for name, entry in models.items():
+        rows = entry["variants"]
+        plain = rows["as is"]
+        best = max(
+            (v for v in rows if not v.startswith("sweep")), key=lambda v: rows[v]["all:multi_map"] or -1
+        )
+        keys = ("all:multi_map", "all:mono_map", "all:cross_map", "unseen:multi_map")
+        d = {k: (rows[best][k] or 0) - (plain[k] or 0) for k in keys}
+        train = next((v for v in rows if "MLQA" in v), None)
+        train_note = ""
+        if train:
+            dt = (rows[train]["all:multi_map"] or 0) - (plain["all:multi_map"] or 0)
+            du = (rows[train]["unseen:multi_map"] or 0) - (plain["unseen:multi_map"] or 0)
+            train_note = f" LSAR fitted on the training set: Multi {dt:+.3f}, unseen Multi {du:+.3f}."
+        if best == "as is":
+            multi = plain["all:multi_map"]
+            lines.append(
+                f"- **{name}**: no post-hoc variant beats it on Multi mAP ({multi:.3f}).{train_note}"
+            )
+            continue
+        lines.append(f"- **{name}**: best Multi with {best}: Multi {d['all:multi_map']:+.3f}, Cross "
+                     f"{d['all:cross_map']:+.3f}, Mono {d['all:mono_map']:+.3f}, unseen Multi "
+                     f"{d['unseen:multi_map']:+.3f}.{train_note}")  # fmt: skip
+    lines += merge_verdict(models)
+    return lines
+
+
+def merge_verdict(models: dict) -> list[str]:
+    merges = {k: v for k, v in models.items() if k.startswith("hybrid@")}
+    if not merges or "hybrid" not in models or "base" not in models:
+        return []
+    ref = {n: models[n]["variants"]["as is"] for n in ("base", "hybrid")}
+    out = []
+    for name, entry in merges.items():
+        row = entry["variants"]["as is"]
+        pairs = (("Mono", "all:mono_map"), ("Cross", "all:cross_map"), ("Multi", "all:multi_map"),
+                 ("unseen Multi", "unseen:multi_map"))  # fmt: skip
+        parts = [f"{label} {_f(row[k], k)} (hybrid {_f(ref['hybrid'][k], k)}, base {_f(ref['base'][k], k)})"
+                 for label, k in pairs]  # fmt: skip
+        out.append(f"- **{name}** (WiSE-FT): " + ", ".join(parts) + ".")
+    return out
+
+
+def render(results: dict, args: argparse.Namespace) -> str:
+    models = results["models"]
+    missing = [n for n in ("hybrid", "xy", "xx") if n not in models]
+    anchored = [n for n in models if "anchor" in n]
+    notes = []
+    if missing:
+        notes.append(f"- Not measured yet (model not trained when this ran): {', '.join(missing)}.")
+    if not anchored:
+        notes.append("- Anchored hybrid (`train --anchor-weight`, L2-SP): no trained model in the runs "
+                     "folder this session, so no row.")  # fmt: skip
+    if not any("@" in n for n in models):
+        notes.append("- WiSE-FT merges: not measured in this run (each needs a full re-encode of XQuAD-R).")
+    return "\n".join(
+        [
+            "# Language neutrality without training: LSAR, centering, WiSE-FT merges",
+            "",
+            f"Written by `python benchmarks/neutrality.py` ({results.get('written', '')}, "
+            f"{results.get('machine', '')}).",
+            "XQuAD-R (11 languages, 1,190 parallel questions, candidate pools of every language),",
+            "the project's evaluator; mAP, rank distance (RD, lower is better), language preference rate",
+            "(LPR: share of queries whose best-ranked relevant candidate is in their own language; 1/11",
+            "≈ 0.09 would be neutral). Seen = the MLQA-R training languages",
+            f"({', '.join(TRAIN_LANGS)}); unseen = el, ru, th, tr (Cross unseen: pairs with an unseen",
+            "language). Variants: LSAR (Xie et al., EMNLP 2022) fitted on the training set (an evenly",
+            f"spaced sample of {args.mlqa_sample} MLQA-R candidates per language, 7 languages, r = 6) or",
+            "on the evaluated candidate pools (index-time statistics, r = 10); per-language centering",
+            "(Libovický et al., 2020) with candidate-pool means for both sides; WiSE-FT `hybrid@λ` =",
+            "(1 − λ)·base + λ·hybrid (Wortsman et al., CVPR 2022). Models: base = builtin",
+            "multilingual-e5-small; hybrid / xy / xx = the demo's models (`runs/demo/runs/<name>/model`).",
+            "",
+            "## What helps which model",
+            "",
+            *verdicts(models),
+            *notes,
+            "",
+            "## All variants",
+            "",
+            *table(models),
+            "",
+            "## LSAR rank sweep (statistics from the evaluated pools)",
+            "",
+            *rank_sweep(models),
+            "",
+            "Reproduce one row: `hybridbatch evaluate --model builtin:multilingual-e5-small --data xquad-r "
+            "--neutralize lsar --fit-on pool --out DIR`.",
+            "",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default="runs/demo/runs", help="Folder of the demo's trained runs.")
+    parser.add_argument("--out", default=str(HERE / "neutrality.md"))
+    parser.add_argument(
+        "--merge-weights", default="0.3,0.5,0.7", type=lambda s: [float(x) for x in s.split(",")]
+    )
+    parser.add_argument("--no-merge", action="store_true", help="Skip the WiSE-FT merges (re-encoding).")
+    parser.add_argument("--ranks", default="1,3,6", type=lambda s: [int(x) for x in s.split(",")])
+    parser.add_argument("--mlqa-sample", default=300, type=int, help="MLQA-R candidates per language.")
+    args = parser.parse_args(argv)
+    run(args)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
