@@ -264,22 +264,34 @@ def evaluate_cmd(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="No cached embeddings.")] = False,
     with_context: Annotated[bool, typer.Option("--with-context", help="Candidates with paragraph.")] = False,
     settings: Annotated[str, typer.Option("--settings", help="Comma-separated subset.")] = "mono,cross,multi",
+    neutralize: Annotated[str | None, typer.Option("--neutralize", help="lsar or center.")] = None,
+    fit_on: Annotated[str, typer.Option("--fit-on", help="pool (evaluated pools) or a dataset.")] = "pool",
+    rank: Annotated[int | None, typer.Option("--rank", min=1, help="LSAR rank r (default L-1).")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="fp32, or int8 (fast CPU path).")] = "fp32",
 ) -> None:
     """Mono / Cross / Multi mAP, Recall, rank distance on LAReQA-format data; writes a report with plots."""
     from rich.console import Console
 
     from hybridbatch.io import marked_output, prepare_output_dir
+    from hybridbatch.models.encoding import check_precision
 
+    precision = check_precision(precision)
     target = prepare_output_dir(out, "evaluation", overwrite)
     from hybridbatch.evaluation import evaluate
     from hybridbatch.evaluation.report import render_summary
     from hybridbatch.paths import embeddings_home
 
     cache_dir = None if no_cache else (cache or embeddings_home())
+    transform = None
+    if neutralize:  # LSAR / centering on the cached embeddings (hybridbatch.neutrality)
+        from hybridbatch.neutrality.embeddings import evaluation_transform
+
+        model, transform = evaluation_transform(model, neutralize, fit_on, rank, batch_size, cache_dir, data)
     with marked_output(target, "evaluation"):
         report = evaluate(
-            model, data, target, settings.split(","), batch_size, True, cache_dir, with_context=with_context
-        )
+            model, data, target, settings.split(","), batch_size, True, cache_dir, with_context=with_context,
+            transform=transform, precision=precision,
+        )  # fmt: skip
     Console(width=max(Console().width, 120)).print(render_summary(report))
     typer.echo(f"wrote {out}/report.json, report.md and plots")
 
