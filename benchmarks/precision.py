@@ -8,6 +8,9 @@
 2. with ``--full``: the whole XQuAD-R evaluation at both precisions (fp32 normally from the embedding
    cache, int8 encoded and cached), every summary metric side by side with its deviation, and the
    per-query agreement (Pearson r of per-query AP in Mono and Multi, rank distance).
+   ``--fp32-from DIR`` reuses fp32 vectors of the same weights cached under another fingerprint
+   directory (e.g. by a process running older code): each side's file is copied to this code's cache
+   key after checking 64 random rows against a fresh fp32 encode (cosine > 0.9999).
 
 Run it through the heavy-job lock (real model, minutes of CPU):
 
@@ -60,6 +63,47 @@ def slice_speed(model, texts: list[str], batch_size: int, rounds: int) -> dict:
     }
 
 
+def seed_fp32_cache(model, collection, source: Path, batch_size: int) -> list[str]:
+    """Copy ``source``'s fp32 vectors of ``collection`` to this code's cache key, once verified."""
+    from hybridbatch.evaluation.encode import candidate_text
+    from hybridbatch.models.embedding_cache import SIDES, cache_file, model_fingerprint
+    from hybridbatch.models.encoding import prompt_text
+
+    texts = {
+        "query": [
+            collection.questions[x][q].text for x in collection.languages for q in collection.ids_in(x)
+        ],
+        "passage": [
+            candidate_text(c.text, c.context, False)
+            for x in collection.languages
+            for c in collection.candidates.get(x, [])
+        ],
+    }
+    fingerprint, seeded = model_fingerprint(model), []
+    rng = np.random.default_rng(0)
+    for kind, side_texts in texts.items():
+        target = cache_file(
+            embeddings_home(),
+            fingerprint,
+            collection.name,
+            kind,
+            prompt_text(model, kind),
+            side_texts,
+            "fp32",
+        )
+        found = [f for f in source.glob(f"{collection.name}-{SIDES[kind]}-*.npy") if "-int8-" not in f.name]
+        arrays = [a for a in (np.load(f) for f in found) if a.shape[0] == len(side_texts)]
+        if target.is_file() or len(arrays) != 1:
+            continue
+        rows = rng.choice(len(side_texts), size=64, replace=False)
+        fresh = encode(model, [side_texts[i] for i in rows], kind, batch_size)
+        if (fresh * arrays[0][rows]).sum(axis=1).min() > 0.9999:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            np.save(target, arrays[0])
+            seeded.append(kind)
+    return seeded
+
+
 def full_comparison(model, collection, batch_size: int) -> dict:
     """Both precisions on the whole collection: summaries, deviations, per-query agreement."""
     reports = {
@@ -99,6 +143,7 @@ def main() -> None:
     parser.add_argument(
         "--full", action="store_true", help="Also evaluate the whole dataset at both precisions."
     )
+    parser.add_argument("--fp32-from", type=Path, default=None, help="Cache dir of fp32 vectors to reuse.")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -113,6 +158,9 @@ def main() -> None:
         f"int8 {s['texts_per_second']['int8']:.1f} texts/s -> {s['speedup']:.2f}x "
         f"(quantize {s['quantize_seconds']:.2f} s; cosine fp32/int8 min {s['cosine_fp32_int8']['min']:.4f})"
     )
+    if args.full and args.fp32_from is not None:
+        result["fp32_seeded"] = seed_fp32_cache(model, collection, args.fp32_from, args.batch_size)
+        print(f"fp32 vectors reused from {args.fp32_from}: {result['fp32_seeded'] or 'none'}")
     if args.full:
         result["full"] = full_comparison(model, collection, args.batch_size)
         for name, d in result["full"]["summary"].items():

@@ -30,3 +30,17 @@ def test_hits_per_precision(tiny_model, tmp_path):
     np.save(file, np.zeros_like(first))  # a cache hit returns the stored vectors, not re-encoded ones
     assert not encode_cached(tiny_model, TEXTS, "passage", "toy", tmp_path).any()
     assert file.parent.name == model_fingerprint(tiny_model)[:16]
+
+
+def test_fingerprint_ignores_the_pooler_head_but_not_pooling(tiny_model):
+    import copy
+
+    import torch
+
+    before = model_fingerprint(tiny_model)
+    other = copy.deepcopy(tiny_model)
+    auto = other[0].auto_model
+    auto.pooler = torch.nn.Sequential(torch.nn.Linear(4, 4))  # a (random) pooler head is never used
+    assert any(".pooler." in k for k in other.state_dict()) and model_fingerprint(other) == before
+    other[1].pooling_mode = "cls"
+    assert other[1].get_config_dict()["pooling_mode"] == "cls" and model_fingerprint(other) != before

@@ -1,17 +1,18 @@
 """An on-disk cache of encoded texts, keyed by the model's weights (*ours*).
 
 One ``.npy`` per (model, label, side, precision), under ``<cache_dir>/<model fingerprint>/``. The
-file name hashes everything the vectors depend on: the model fingerprint (a hash of the weights and
-the module stack, so a model changed in training never hits a stale entry), the label (e.g. the
-dataset name), the side (``queries`` / ``candidates``), the prompt text, the precision (``int8``
-entries never answer an ``fp32`` request; fp32 keys are those of earlier versions, so existing
-caches stay valid) and the texts themselves. Files are written atomically.
+file name hashes everything the vectors depend on: the model fingerprint (:func:`model_fingerprint`:
+weights and module configuration, so a model changed in training never hits a stale entry), the label
+(e.g. the dataset name), the side (``queries`` / ``candidates``), the prompt text, the precision
+(``int8`` entries never answer an ``fp32`` request; fp32 file names are built as in earlier versions)
+and the texts themselves. Files are written atomically.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import re
 import sys
@@ -31,21 +32,44 @@ from hybridbatch.models.encoding import (
 )
 
 logger = logging.getLogger(__name__)
+_POOLER_HEAD = re.compile(r"(^|\.)(auto_)?model\.pooler\.")
 SIDES: dict[str, str] = {"query": "queries", "passage": "candidates"}
 
 
 def model_fingerprint(model: Any) -> str:
-    """A hash of the model's weights, module stack (``repr``: pooling, normalisation) and max length."""
+    """A hash of what a model's embeddings depend on: its weights, the type and configuration of each
+    module (pooling mode, normalisation, dense activation) and its max length.
+
+    Module *configurations* are hashed, not ``repr(model)``, so a loader or library change that only
+    alters how a module prints keeps the key; the weights of a Hugging Face pooler head
+    (``model.pooler.*``) are left out: sentence-transformers embeds from the token embeddings, so
+    they never change an embedding (and a checkpoint saved without them used to get random ones).
+    """
     import torch
 
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(repr(model).encode())
+    digest.update(json.dumps(_module_configs(model), sort_keys=True, default=str).encode())
     digest.update(str(getattr(model, "max_seq_length", None)).encode())
     for name, tensor in model.state_dict().items():
+        if _POOLER_HEAD.search(name):
+            continue
         digest.update(name.encode())
         digest.update(str(tuple(tensor.shape)).encode())
         digest.update(tensor.detach().cpu().contiguous().view(-1).view(dtype=torch.uint8).numpy().tobytes())
     return digest.hexdigest()
+
+
+def _module_configs(model: Any) -> list[Any]:
+    """``[type name, config]`` per module of a sentence-transformers model (``repr`` for other models)."""
+    try:
+        modules = list(model)
+    except TypeError:
+        return [repr(model)]
+    configs = []
+    for module in modules:
+        get_config = getattr(module, "get_config_dict", None)
+        configs.append([type(module).__name__, get_config() if callable(get_config) else repr(module)])
+    return configs
 
 
 def cache_file(
