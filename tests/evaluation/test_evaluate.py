@@ -150,3 +150,11 @@ def test_transform_after_encoding_and_cache(toy_dir, tmp_path):
     assert set(transform.fitted_on) == {"de", "en", "es"}
     assert transform.calls == [report.num_candidates, report.num_queries]
     assert report.summary != plain.summary
+
+
+def test_int8_precision_is_recorded_and_close(tiny_model, toy_dir, tmp_path):
+    fp32 = evaluate_model(tiny_model, str(toy_dir), show_progress=False, cache_dir=tmp_path)
+    int8 = evaluate_model(tiny_model, str(toy_dir), show_progress=False, cache_dir=tmp_path, precision="int8")
+    assert (fp32.precision, int8.precision) == ("fp32", "int8")
+    assert len(list(tmp_path.rglob("*-int8-*.npy"))) == 2  # its own cache entries
+    assert abs(int8.summary.mono_map - fp32.summary.mono_map) < 0.1
