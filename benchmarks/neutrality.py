@@ -195,14 +195,12 @@ def merged_model(base, tuned, weight: float):
 
 
 # --- running -------------------------------------------------------------------------------------
-def models_to_run(runs: Path, weights: list[float]) -> list[tuple[str, str | tuple[str, float]]]:
-    """``(name, spec)`` of base, the trained demo models present, and the merges (``(tuned, λ)``)."""
-    out: list[tuple[str, str | tuple[str, float]]] = [("base", BASE)]
+def models_to_run(runs: Path, base: str) -> list[tuple[str, str]]:
+    """``(name, spec)`` of base and of the trained demo (and anchored) models present."""
+    out = [("base", base)]
     for name in ("hybrid", "xy", "xx"):
         if (runs / name / "model" / "modules.json").is_file():
             out.append((name, str(runs / name / "model")))
-    if any(name == "hybrid" for name, _ in out):
-        out += [(f"hybrid@{w:g}", (str(runs / "hybrid" / "model"), w)) for w in weights]
     anchored = sorted(p.parent for p in runs.glob("*anchor*/model/modules.json"))
     out += [(p.name, str(p / "model")) for p in anchored]
     return out
@@ -211,30 +209,81 @@ def models_to_run(runs: Path, weights: list[float]) -> list[tuple[str, str | tup
 def run(args: argparse.Namespace) -> dict:
     store = Path(args.out).with_suffix(".json")
     results = json.loads(store.read_text()) if store.is_file() else {"models": {}}
-    xquad = load_collection("xquad-r")
-    base = load_clean(BASE)
-    for name, spec in models_to_run(Path(args.runs), args.merge_weights):
-        if name in results["models"] or (args.no_merge and "@" in name):
+    xquad = load_collection(args.data)
+    base = load_clean(args.base)
+    full: dict[str, CollectionEmbeddings] = {}
+    for name, spec in models_to_run(Path(args.runs), args.base):
+        if name in results["models"] and not (args.merge_weights and name in ("base", "hybrid")):
             continue
         started = time.perf_counter()
-        if isinstance(spec, tuple):
-            model = merged_model(base, load_clean(spec[0]), spec[1])
-        else:
-            model = base if spec == BASE else load_clean(spec)
-        emb = embeddings_of(model, xquad)
-        sample = training_sample(model, args.mlqa_sample) if "@" not in name else None
-        ranks = args.ranks if name in ("base", "hybrid") else []
-        rows = variants(name, xquad, emb, sample, ranks)
-        label = spec if isinstance(spec, str) else f"{spec[0]} λ={spec[1]}"
-        seconds = round(time.perf_counter() - started, 1)
-        results["models"][name] = {"spec": label, "seconds": seconds, "variants": rows}
-        results["machine"] = f"{platform.machine()}, {platform.system()}, torch CPU"
-        results["written"] = datetime.now(UTC).isoformat(timespec="minutes")
-        atomic_write_json(store, results)
-        atomic_write_text(args.out, render(results, args))
+        model = base if name == "base" else load_clean(spec)
+        full[name] = embeddings_of(model, xquad)
+        if name not in results["models"]:
+            sample = training_sample(model, args.mlqa_sample)
+            ranks = args.ranks if name in ("base", "hybrid") else []
+            rows = variants(name, xquad, full[name], sample, ranks)
+            seconds = round(time.perf_counter() - started, 1)
+            results["models"][name] = {"spec": spec, "seconds": seconds, "variants": rows}
+            save(results, args)
         log(f"{name} done in {time.perf_counter() - started:.0f} s")
-    atomic_write_text(args.out, render(results, args))
+    if args.merge_weights and "hybrid" in full:
+        merges(results, args, xquad, base, full)
+    save(results, args)
     return results
+
+
+def save(results: dict, args: argparse.Namespace) -> None:
+    results["machine"] = f"{platform.machine()}, {platform.system()}, torch CPU"
+    results["written"] = datetime.now(UTC).isoformat(timespec="minutes")
+    atomic_write_json(Path(args.out).with_suffix(".json"), results)
+    atomic_write_text(args.out, render(results, args))
+
+
+def subset_of(collection, every: int):
+    """The ids whose English answer paragraph number is a multiple of ``every`` (pools shrink alike)."""
+    en = collection.questions["en"]
+    ids = [i for i in collection.ids if collection.candidates["en"][en[i].answer].paragraph % every == 0]
+    return collection.subset(ids, name=f"{collection.name}-every{every}")
+
+
+def slice_embeddings(full, emb: CollectionEmbeddings, sub) -> CollectionEmbeddings:
+    """The rows of ``full``'s embeddings that ``sub`` (a :meth:`subset` of it) keeps."""
+    queries, candidates = {}, {}
+    for lang in sub.languages:
+        position = {qid: i for i, qid in enumerate(full.ids_in(lang))}
+        queries[lang] = emb.queries[lang][[position[q] for q in sub.ids_in(lang)]]
+        kept = {c.paragraph for c in sub.candidates[lang]}
+        rows = [i for i, c in enumerate(full.candidates[lang]) if c.paragraph in kept]
+        assert len(rows) == len(sub.candidates[lang]), lang
+        candidates[lang] = emb.candidates[lang][rows]
+    return CollectionEmbeddings(queries, candidates)
+
+
+def merges(results: dict, args, xquad, base, full: dict) -> None:
+    """WiSE-FT merges of hybrid with base on a subset of XQuAD-R (each merge is a re-encode)."""
+    sub = subset_of(xquad, args.merge_every)
+    table = results.setdefault("merge", {"every": args.merge_every, "ids": len(sub.ids), "models": {}})
+    for name in ("base", "hybrid"):
+        emb = slice_embeddings(xquad, full[name], sub)
+        table["models"][name] = {"variants": two_variants(sub, emb)}
+    tuned = load_clean(str(Path(args.runs) / "hybrid" / "model"))
+    for weight in args.merge_weights:
+        name = f"hybrid@{weight:g}"
+        if name in table["models"]:
+            continue
+        started = time.perf_counter()
+        emb = embeddings_of(merged_model(base, tuned, weight), sub)
+        table["models"][name] = {
+            "variants": two_variants(sub, emb),
+            "seconds": round(time.perf_counter() - started),
+        }
+        save(results, args)
+        log(f"{name} done in {time.perf_counter() - started:.0f} s")
+
+
+def two_variants(collection, emb) -> dict:
+    lsar = fit(emb.candidates, "lsar", source="pools")
+    return {"as is": score(collection, emb), "+LSAR (pools)": _mapped(collection, emb, lsar)}
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -304,24 +353,42 @@ def verdicts(models: dict) -> list[str]:
         lines.append(f"- **{name}**: best Multi with {best}: Multi {d['all:multi_map']:+.3f}, Cross "
                      f"{d['all:cross_map']:+.3f}, Mono {d['all:mono_map']:+.3f}, unseen Multi "
                      f"{d['unseen:multi_map']:+.3f}.{train_note}")  # fmt: skip
-    lines += merge_verdict(models)
     return lines
 
 
-def merge_verdict(models: dict) -> list[str]:
-    merges = {k: v for k, v in models.items() if k.startswith("hybrid@")}
-    if not merges or "hybrid" not in models or "base" not in models:
-        return []
+def merge_section(merge: dict | None) -> list[str]:
+    """The WiSE-FT table (subset of XQuAD-R) and one plain sentence per merge weight."""
+    if not merge:
+        return ["Not measured in this run (each merge needs a re-encode of XQuAD-R)."]
+    models = merge["models"]
+    lines = [f"Subset: the {merge['ids']} XQuAD-R ids whose English answer paragraph number is a multiple of "
+             f"{merge['every']} (pools shrink alike); base and hybrid rows are the same subset of their full "
+             "embeddings, so all rows compare like for like.", "", *table(models)]  # fmt: skip
+    if "hybrid" not in models or "base" not in models:
+        return lines
     ref = {n: models[n]["variants"]["as is"] for n in ("base", "hybrid")}
-    out = []
-    for name, entry in merges.items():
+    pairs = (("Mono", "all:mono_map"), ("Cross", "all:cross_map"), ("Multi", "all:multi_map"),
+             ("unseen Multi", "unseen:multi_map"), ("unseen Cross", "unseen:cross_map"))  # fmt: skip
+    lines.append("")
+    for name, entry in models.items():
+        if "@" not in name:
+            continue
         row = entry["variants"]["as is"]
-        pairs = (("Mono", "all:mono_map"), ("Cross", "all:cross_map"), ("Multi", "all:multi_map"),
-                 ("unseen Multi", "unseen:multi_map"))  # fmt: skip
-        parts = [f"{label} {_f(row[k], k)} (hybrid {_f(ref['hybrid'][k], k)}, base {_f(ref['base'][k], k)})"
-                 for label, k in pairs]  # fmt: skip
-        out.append(f"- **{name}** (WiSE-FT): " + ", ".join(parts) + ".")
-    return out
+        parts = []
+        for label, k in pairs:
+            if None in (row[k], ref["base"][k], ref["hybrid"][k]):
+                continue
+            value, lo, hi = row[k], ref["base"][k], ref["hybrid"][k]
+            tag = (
+                "above both parents"
+                if value > max(lo, hi)
+                else "below both"
+                if value < min(lo, hi)
+                else "between"
+            )
+            parts.append(f"{label} {_f(row[k], k)} ({tag})")
+        lines.append(f"- **{name}**: " + ", ".join(parts) + ".")
+    return lines
 
 
 def render(results: dict, args: argparse.Namespace) -> str:
@@ -334,8 +401,6 @@ def render(results: dict, args: argparse.Namespace) -> str:
     if not anchored:
         notes.append("- Anchored hybrid (`train --anchor-weight`, L2-SP): no trained model in the runs "
                      "folder this session, so no row.")  # fmt: skip
-    if not any("@" in n for n in models):
-        notes.append("- WiSE-FT merges: not measured in this run (each needs a full re-encode of XQuAD-R).")
     return "\n".join(
         [
             "# Language neutrality without training: LSAR, centering, WiSE-FT merges",
@@ -363,6 +428,10 @@ def render(results: dict, args: argparse.Namespace) -> str:
             "",
             *table(models),
             "",
+            "## WiSE-FT: hybrid merged with base, (1 − λ)·base + λ·hybrid",
+            "",
+            *merge_section(results.get("merge")),
+            "",
             "## LSAR rank sweep (statistics from the evaluated pools)",
             "",
             *rank_sweep(models),
@@ -378,13 +447,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default="runs/demo/runs", help="Folder of the demo's trained runs.")
     parser.add_argument("--out", default=str(HERE / "neutrality.md"))
+    parser.add_argument("--data", default="xquad-r", help="Evaluation collection (has 'en').")
+    parser.add_argument("--base", default=BASE, help="Base model spec.")
     parser.add_argument(
         "--merge-weights", default="0.3,0.5,0.7", type=lambda s: [float(x) for x in s.split(",")]
     )
     parser.add_argument("--no-merge", action="store_true", help="Skip the WiSE-FT merges (re-encoding).")
     parser.add_argument("--ranks", default="1,3,6", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--mlqa-sample", default=300, type=int, help="MLQA-R candidates per language.")
+    parser.add_argument("--merge-every", default=6, type=int, help="Merge subset: every Nth paragraph.")
     args = parser.parse_args(argv)
+    if args.no_merge:
+        args.merge_weights = []
     run(args)
     print(f"wrote {args.out}")
     return 0
