@@ -122,3 +122,45 @@ def test_evaluate_retrieval_writes_reports(tmp_path: Path, monkeypatch, capsys, 
     assert set(report["mean"]) == {f"{m}@{k}" for m in ("ndcg", "recall", "mrr") for k in (1, 3)}
     assert report["mean"]["recall@3"] == 1.0  # 3 documents: the relevant one is always in the top 3
     assert (out / "report.md").is_file()
+
+
+def test_index_never_replaces_a_directory_it_did_not_create(tmp_path: Path, monkeypatch, capsys) -> None:
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in DOCS), encoding="utf-8")
+    runs = tmp_path / "runs"
+    (runs / "model").mkdir(parents=True)
+    (runs / "notes.txt").write_text("mine", encoding="utf-8")
+    args = ["index", "--model", "builtin:tiny", "--corpus", str(corpus), "--out", str(runs)]
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 2 and "pass --overwrite" in err
+    assert sorted(p.name for p in runs.iterdir()) == ["model", "notes.txt"]
+    code, _, _ = run([*args, "--overwrite"], monkeypatch, capsys)
+    assert code == 0
+    assert {"model", "notes.txt", "index.json"} <= {p.name for p in runs.iterdir()}
+    assert (runs / "notes.txt").read_text(encoding="utf-8") == "mine"
+    fresh = tmp_path / "ix"
+    for _ in range(2):  # an index of its own is rebuilt in place without --overwrite
+        code, _, _ = run([*args[:-1], str(fresh)], monkeypatch, capsys)
+        assert code == 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_an_index_finds_its_local_model_from_another_directory(tmp_path: Path, monkeypatch, capsys) -> None:
+    from hybridbatch.models import builtin_path
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "runs").mkdir(parents=True)
+    elsewhere.mkdir()
+    (work / "runs" / "model").symlink_to(builtin_path("builtin:tiny"))
+    (work / "docs.jsonl").write_text("".join(json.dumps(d) + "\n" for d in DOCS), encoding="utf-8")
+    monkeypatch.chdir(work)
+    args = ["index", "--model", "runs/model", "--corpus", "docs.jsonl", "--out", "runs/index"]
+    assert run(args, monkeypatch, capsys)[0] == 0
+    info = json.loads((work / "runs" / "index" / "index.json").read_text(encoding="utf-8"))
+    assert info["model"] == str(work / "runs" / "model")
+    monkeypatch.chdir(elsewhere)
+    code, out, err = run(
+        ["search", "--index", str(work / "runs" / "index"), "Anna", "--json"], monkeypatch, capsys
+    )
+    assert code == 0, err
+    assert {hit["id"] for hit in json.loads(out)} == {"a", "b", "c"}
