@@ -44,6 +44,9 @@ def render_study(result: StudyResult, plots: list[str]) -> str:
         "",
         study.validation or "No choices made.",
         "",
+        "The trainer's dev split is the held-out share of the training data's parallel ids (MLQA-R for "
+        "the demo recipe), scored at the end of training (`metrics.jsonl`).",
+        "",
     ]
     lines += _validation_table(result)
     seed = study.seeds[0]
@@ -66,7 +69,8 @@ def findings(result: StudyResult) -> list[str]:
     """One bullet per significance table: the best run on its first metric, how many Δ are significant."""
     out = []
     for sig in result.significance:
-        label = next(iter(next(iter(sig.rows.values()))))
+        labels = list(next(iter(sig.rows.values())))
+        label = "Multi mAP" if "Multi mAP" in labels else labels[0]
         lower = label.startswith("rank")
         values = {n: r[label].seed_mean for n, r in sig.rows.items() if r[label].seed_mean is not None}
         if not values:
@@ -106,7 +110,10 @@ def _validation_table(result: StudyResult) -> list[str]:
     afriqa_dev = result.afriqa.get("dev", {}).get(seed, {})
     if not dev and not afriqa_dev:
         return ["No validation numbers yet.", ""]
-    lines = ["| run | MLQA-R dev Mono mAP | MLQA-R dev Cross mAP | AfriQA dev nDCG@10 |", "|---|---|---|---|"]
+    lines = [
+        "| run | trainer dev Mono mAP | trainer dev Cross mAP | AfriQA dev nDCG@10 |",
+        "|---|---|---|---|",
+    ]
     for name in dict.fromkeys([*dev, *afriqa_dev]):
         d = dev.get(name, {})
         a = afriqa_dev.get(name, {}).get("mean_native", {})
@@ -119,12 +126,13 @@ def _lareqa_table(result: StudyResult, dataset: str) -> list[str]:
     report = result.lareqa[result.study.seeds[0]]
     head = [label for _, label in LAREQA_COLUMNS]
     lines = [
-        "| run | " + " | ".join(head) + " | seen Multi | unseen Multi | unseen Cross |",
-        "|---|" + "---|" * (len(head) + 3),
+        "| run | " + " | ".join(head) + " | Multi MRR@10 | seen Multi | unseen Multi | unseen Cross |",
+        "|---|" + "---|" * (len(head) + 4),
     ]
     for name, strategy in report.strategies.items():
         scores = strategy.datasets[dataset]
         cells = [_f(getattr(scores.summary, k, None), k) for k, _ in LAREQA_COLUMNS]
+        cells.append(_f(getattr(scores.summary, "multi_mrr10", None)))
         cells += [
             _f(getattr(scores.summary_seen, "multi_map", None)),
             _f(getattr(scores.summary_unseen, "multi_map", None)),
