@@ -75,6 +75,7 @@ CASES: list[tuple[list[str], str] | object] = [
     ([*EVALUATE, "--out", ""], "--out: empty path"),
     ([*EVALUATE, "--out", "."], "current directory"),
     ([*EVALUATE, "--out", "/sys/hybridbatch-report"], "cannot write in /sys"),
+    ([*EVALUATE, "--out", "{t}/new", "--cache", "{t}/file.txt"], "--cache {t}/file.txt: is an existing file"),
     ([*RETRIEVAL, "--out", "{t}/runs"], "not a hybridbatch retrieval-evaluation; pass --overwrite"),
     ([*RETRIEVAL, "--out", "{t}/file.txt"], "is an existing file"),
     ([*RETRIEVAL, "--out", ""], "--out: empty path"),
