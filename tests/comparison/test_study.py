@@ -115,3 +115,14 @@ def test_cli_study_bad_file_is_one_line(tmp_path: Path, cli) -> None:
     assert code == 2 and err.startswith("error:") and "colour" in err and len(err.strip().splitlines()) == 1
     code, _, err = cli("study", str(tmp_path / "missing.yaml"))
     assert code == 2 and "cannot read config" in err
+
+
+def test_learning_curve_evaluates_checkpoints_of_one_run(tmp_path: Path, toy_study: dict) -> None:
+    values = {**toy_study, "checkpoints": [1, 2], "evaluations": toy_study["evaluations"][:1]}
+    values["comparison"] = {**toy_study["comparison"], "strategies": ["hybrid"]}
+    result = run_study(load_study(_write(tmp_path / "b.yaml", **values)), train=True)
+    assert [r.label for r in result.runs] == ["hybrid@1", "hybrid@2"]
+    assert len({r.found_in for r in result.runs}) == 1  # one run, two checkpoints
+    assert list(result.lareqa[0].strategies) == ["hybrid@1", "hybrid@2"]
+    sig = result.significance[0]
+    assert sig.reference == "hybrid@2" and sig.rows["hybrid@1"]["Multi mAP"].test is not None

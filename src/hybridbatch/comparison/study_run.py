@@ -19,6 +19,7 @@ from hybridbatch.comparison.config import safe_name
 from hybridbatch.comparison.paired import SignificanceReport, afriqa_significance, lareqa_significance
 from hybridbatch.comparison.results import ComparisonReport, DatasetScores, StrategyResult, TrainingCost
 from hybridbatch.comparison.study import PlannedRun, StudyConfig, comparison_config, find_runs, plan
+from hybridbatch.errors import ConfigError
 
 console = Console(stderr=True)
 
@@ -104,13 +105,15 @@ def load_run_model(run: PlannedRun) -> Any:
 
     if run.step is None or run.training is None or run.step == run.training.get("steps"):
         return run.model
-    from hybridbatch.training.checkpoint import checkpoint_dir, load_checkpoint, restore_weights
+    from safetensors.torch import load_file
 
-    path = checkpoint_dir(Path(run.found_in or ""), run.step)
-    if not (path / "state.json").is_file():
+    path = Path(run.found_in or "") / "checkpoints" / f"step-{run.step:06d}"
+    if not (path / "trainable.safetensors").is_file():
         return None
     model = load_model(str(run.train_settings["model"]))  # type: ignore[index]
-    restore_weights(model, load_checkpoint(path).weights, path)
+    _, unexpected = model.load_state_dict(load_file(str(path / "trainable.safetensors")), strict=False)
+    if unexpected:
+        raise ConfigError(f"{path}: checkpoint parameters do not match {run.train_settings['model']}")  # type: ignore[index]
     return model
 
 
