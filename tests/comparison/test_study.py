@@ -126,3 +126,6 @@ def test_learning_curve_evaluates_checkpoints_of_one_run(tmp_path: Path, toy_stu
     assert list(result.lareqa[0].strategies) == ["hybrid@1", "hybrid@2"]
     sig = result.significance[0]
     assert sig.reference == "hybrid@2" and sig.rows["hybrid@1"]["Multi mAP"].test is not None
+    path = write_study(result)
+    assert (path.parent / "toy" / "learning_curve.png").stat().st_size > 1000
+    assert "| hybrid@1 |" in path.read_text()

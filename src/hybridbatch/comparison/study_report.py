@@ -195,7 +195,34 @@ def _plots(result: StudyResult, folder: Path) -> list[Path]:
             paths.append(
                 _save(_afriqa_bars(result.afriqa[split][seed], split), folder / f"afriqa_{split}.png")
             )
+    if result.study.checkpoints and (seed in result.lareqa or result.afriqa):
+        paths.append(_save(_learning_curve(result), folder / "learning_curve.png"))
     return paths
+
+
+def _learning_curve(result: StudyResult) -> plt.Figure:
+    """Scores against training steps (checkpoints of one run)."""
+    seed = result.study.seeds[0]
+    runs = [r for r in result.runs if r.seed == seed and r.step is not None]
+    fig, ax = plt.subplots(figsize=(6.5, 4.0))
+    report = result.lareqa.get(seed)
+    for key, label in LAREQA_COLUMNS[:3] if report else ():
+        points = [
+            (r.step, getattr(report.strategies[r.label].summary, key))
+            for r in runs
+            if r.label in report.strategies
+        ]
+        ax.plot(*zip(*points, strict=True), marker="o", label=f"{report.primary_eval} {label} mAP")
+    for split, by_seed in result.afriqa.items():
+        done = by_seed.get(seed, {})
+        points = [(r.step, done[r.label]["mean_native"]["ndcg@10"]) for r in runs if r.label in done]
+        ax.plot(*zip(*points, strict=True), marker="s", linestyle="--", label=f"AfriQA {split} nDCG@10")
+    ax.set_xlabel("training steps (checkpoints of one run)")
+    ax.set_ylabel("score")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.set_title(f"{result.study.name}: learning curve of {result.study.reference}", fontsize=9)
+    return fig
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
