@@ -99,6 +99,8 @@ def test_output_file_needs_overwrite(here: Path) -> None:
     assert prepare_output_file("file.txt", overwrite=True) == Path("file.txt")
     with pytest.raises(OutputError, match="is a directory"):
         prepare_output_file("runs", overwrite=True)
+    with pytest.raises(OutputError, match="is not a regular file"):
+        prepare_output_file("/dev/null", overwrite=True)
     assert prepare_output_file("new/out.jsonl") == Path("new/out.jsonl")
     assert not Path("new").exists()
 

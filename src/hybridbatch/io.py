@@ -231,6 +231,8 @@ def prepare_output_file(path: str | Path, overwrite: bool = False, *, flag: str 
         raise OutputError(f"{flag}: empty path")
     path = Path(path)
     _check_location(path, flag, want_dir=False)
+    if path.exists() and not path.is_file():
+        raise OutputError(f"{flag} {path}: is not a regular file")
     if path.exists() and not overwrite:
         raise OutputError(f"{flag} {path}: file exists; pass --overwrite to replace it")
     return path
