@@ -367,6 +367,8 @@ def search_index(
     """Search an index and print the top hits."""
     from hybridbatch.search import DenseIndex, render_hits
 
+    if not query.strip():
+        raise HybridbatchError("QUERY: empty query text")
     hits = DenseIndex.load(index, model=model).search([query], k=k, lang=lang, query_lang=query_lang)[0]
     typer.echo(render_hits(hits, as_json=as_json))
 
