@@ -109,6 +109,7 @@ CASES: list[tuple[list[str], str] | object] = [
     ([*EVALUATE[:2], "{t}/bad-weights", *EVALUATE[3:], "--out", "{t}/new"], "bad-weights cannot be loaded"),
     (["models", "info", "{t}/bad-modules"], "bad-modules cannot be loaded"),
     (["search", "--index", "{t}/runs", "query"], "not an index directory"),
+    (["search", "--index", "{t}/runs", "  "], "QUERY: empty query text"),
     # --- train / compare settings (issue 11: non-finite numbers, seeds, devices, YAML) --------
     ([*TRAIN, "--lr", "inf", "--out", "{t}/run"], "--lr"),
     ([*TRAIN, "--lr", "nan", "--out", "{t}/run"], "--lr"),
@@ -204,7 +205,6 @@ def test_the_cli_imports_no_heavy_library_up_front() -> None:
     assert not _modules_after("import hybridbatch.cli") & HEAVY
 
 
-@H1
 def test_a_bad_train_flag_is_rejected_before_torch_is_imported(tmp_path) -> None:
     write_lareqa(tmp_path / "toy")
     argv = [
