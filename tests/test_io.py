@@ -131,3 +131,14 @@ def test_atomic_directory_recovers_an_interrupted_swap(here: Path) -> None:
     with atomic_directory("ckpt") as tmp:
         (tmp / "b").write_text("2")
     assert os.listdir("ckpt") == ["b"] and not Path(".ckpt.old").exists()
+
+
+def test_an_interrupted_artefact_write_is_cleaned_by_the_next(here: Path) -> None:
+    dead = _dead_pid()
+    (here / f".ix.hb{dead}-abc.tmp").mkdir()  # killed while building a new artefact
+    (here / "runs" / f".index.hb{dead}-abc.tmp").mkdir()  # killed while merging into runs/
+    assert prepare_output_dir("runs", "index", overwrite=True) == Path("runs")
+    assert not (here / "runs" / f".index.hb{dead}-abc.tmp").exists()
+    with artefact_directory("ix", "index") as tmp:
+        (tmp / "a").write_text("1")
+    assert sorted(p.name for p in here.iterdir()) == ["file.txt", "ix", "runs"]
