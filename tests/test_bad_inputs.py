@@ -20,7 +20,6 @@ import pytest
 
 from conftest import write_lareqa
 
-H1 = pytest.mark.xfail(reason="H1 pending", strict=False)
 NO_MODEL = "{t}/no-model"
 DEEP = "[" * 100_000 + "]" * 100_000
 BERT_CONFIG = {"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
