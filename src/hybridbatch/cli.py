@@ -294,6 +294,11 @@ def evaluate_cmd(
             model, data, target, settings.split(","), batch_size, True, cache_dir, with_context=with_context,
             transform=transform, precision=precision,
         )  # fmt: skip
+        if transform is not None:  # how the neutralization was fitted, beside the report
+            from hybridbatch.io import atomic_write_json
+
+            atomic_write_json(target / "neutralization.json", transform.fits)
+            typer.echo(f"neutralized: {'; '.join(_fit_line(f) for f in transform.fits)}", err=True)
     Console(width=max(Console().width, 120)).print(render_summary(report))
     typer.echo(f"wrote {out}/report.json, report.md and plots")
 
@@ -474,6 +479,10 @@ def neutralize_cmd(
     if missing:
         typer.echo(f"training languages missing from {fit_on}: {', '.join(missing)}", err=True)
     typer.echo(f"wrote {path}")
+
+
+def _fit_line(fit: dict) -> str:
+    return f"{fit['method']} r={fit['rank']} fitted on {fit['source']} ({', '.join(fit['languages'])})"
 
 
 @app.command("merge")

@@ -23,6 +23,9 @@ def test_evaluate_neutralize_matches_the_neutralized_model(cli, toy_dir, tmp_pat
     assert code == 0, err
     code, _, err = _evaluate(cli, toy_dir, tmp_path / "post", "--cache", cache, "--neutralize", "lsar")
     assert code == 0, err
+    assert "neutralized: lsar r=2 fitted on candidate pools (de, en, es)" in err
+    (fitted,) = json.loads((tmp_path / "post" / "neutralization.json").read_text())
+    assert fitted["languages"] == ["de", "en", "es"] and fitted["rank"] == 2
     code, out, err = cli("neutralize", "--model", "builtin:tiny", "--fit-on", str(toy_dir), "--out",
                          str(tmp_path / "model"), "--no-cache")  # fmt: skip
     assert code == 0, err

@@ -142,12 +142,14 @@ class Neutralizer:
     def __init__(self, method: str, rank: int | None = None, fitted: LanguageMap | None = None) -> None:
         self.method, self.rank, self.fixed = method, rank, fitted
         self.lmap: LanguageMap | None = fitted
+        self.fits: list[dict] = [fitted.describe()] if fitted is not None else []
         self._reported: set[tuple[str, ...]] = set()
 
     def fit(self, embeddings: np.ndarray, langs: list[str]) -> Neutralizer:
         """Fit on candidate embeddings (one language per row) unless pre-fitted."""
         if self.fixed is None:
             self.lmap = fit(group_by_language(embeddings, langs), self.method, self.rank, "candidate pools")
+            self.fits.append(self.lmap.describe())
         return self
 
     def __call__(self, embeddings: np.ndarray, langs: list[str]) -> np.ndarray:
