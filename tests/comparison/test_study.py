@@ -10,7 +10,7 @@ import yaml
 
 from conftest import write_lareqa
 from data.test_afriqa import write_afriqa  # tests/ is on sys.path (conftest)
-from hybridbatch.comparison.study import find_runs, load_study, plan
+from hybridbatch.comparison.study import find_runs, load_study, plan, same_recipe
 from hybridbatch.comparison.study_report import write_study
 from hybridbatch.comparison.study_run import run_study
 from hybridbatch.data import download as dl
@@ -129,3 +129,16 @@ def test_learning_curve_evaluates_checkpoints_of_one_run(tmp_path: Path, toy_stu
     path = write_study(result)
     assert (path.parent / "toy" / "learning_curve.png").stat().st_size > 1000
     assert "| hybrid@1 |" in path.read_text()
+
+
+def test_same_recipe_needs_the_trainers_record() -> None:
+    settings = {"model": "builtin:tiny", "data": ["x"], "steps": 2, "seed": 0}
+    assert not same_recipe({"train_languages": ["de"]}, settings)
+    from hybridbatch.training import TrainConfig
+
+    material = TrainConfig(**settings, out=Path("o")).material()
+    assert same_recipe({"config_material": material}, settings)
+    assert not same_recipe({"config_material": {**material, "steps": 3}}, settings)
+    older = {k: v for k, v in material.items() if k != "lr"}  # a key added since: default counts as equal
+    assert same_recipe({"config_material": older}, settings)
+    assert not same_recipe({"config_material": older}, {**settings, "lr": 1e-3})

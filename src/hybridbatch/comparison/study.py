@@ -195,7 +195,9 @@ def same_recipe(meta: dict[str, Any], settings: dict[str, Any]) -> bool:
     from hybridbatch.training import TrainConfig
 
     mine = TrainConfig(**settings, out=Path("unused")).material()
-    saved = meta.get("config_material") or {}
+    saved = meta.get("config_material")
+    if not isinstance(saved, dict) or not saved:
+        return False  # not a hybridbatch training run (e.g. a merged or hand-made model)
     defaults = TrainConfig(out=Path("unused")).material()
     for key in set(mine) | set(saved):
         if key not in mine:
