@@ -277,11 +277,12 @@ def evaluate_cmd(
 
     precision = check_precision(precision)
     target = prepare_output_dir(out, "evaluation", overwrite)
-    if cache is not None and not no_cache:  # a shared cache: any directory we may write into
-        prepare_output_dir(cache, "embedding cache", overwrite=True, flag="--cache")
+    from hybridbatch.paths import embeddings_home
+
+    if not no_cache:  # a shared cache: any directory we may write into
+        prepare_output_dir(cache or embeddings_home(), "embedding cache", overwrite=True, flag="--cache")
     from hybridbatch.evaluation import evaluate
     from hybridbatch.evaluation.report import render_summary
-    from hybridbatch.paths import embeddings_home
 
     cache_dir = None if no_cache else (cache or embeddings_home())
     transform = None
