@@ -162,6 +162,27 @@ def test_bad_input_is_one_error_line_exit_2(cli, tmp_path, monkeypatch, args, fr
     assert _snapshot(tmp_path) == before  # nothing the user had was changed, nothing was left behind
 
 
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["models", "build", "builtin:tiny", "--force"], "cannot build builtin:tiny into {home}/models/tiny"),
+        ([*EVALUATE, "--out", "{t}/new"], "--cache {home}/embeddings: "),
+    ],
+    ids=["models build", "evaluate"],
+)
+@pytest.mark.parametrize("home", ["/sys/hybridbatch-home", "{t}/file.txt"], ids=["unwritable", "a file"])
+def test_an_unusable_hybridbatch_home_is_one_error_line(
+    cli, tmp_path, monkeypatch, args, fragment, home
+) -> None:
+    scratch(tmp_path)
+    home = home.replace("{t}", str(tmp_path))
+    monkeypatch.setenv("HYBRIDBATCH_HOME", home)
+    code, _, err = cli(*_expand(args, tmp_path))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, err
+    assert fragment.replace("{home}", home) in lines[0]
+
+
 def _snapshot(root: Path) -> dict[str, bytes | None]:
     return {
         str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))

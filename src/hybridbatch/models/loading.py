@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from hybridbatch.errors import ModelError
 from hybridbatch.io import atomic_directory
 from hybridbatch.models.builders import DEFAULT_PROMPTS, NO_POOLER, build_multilingual_e5_small, build_tiny
-from hybridbatch.paths import models_home
+from hybridbatch.paths import HOME_ENV, models_home
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -78,6 +78,16 @@ def build_builtin(spec: str, force: bool = False) -> Path:
     path = models_home() / name
     if not force and _is_built(path):
         return path
+    try:
+        return _build(name, path, force)
+    except OSError as exc:
+        raise ModelError(
+            f"cannot build builtin:{name} into {path} ({exc.strerror or exc}); "
+            f"set {HOME_ENV} to a writable directory"
+        ) from None
+
+
+def _build(name: str, path: Path, force: bool) -> Path:
     with _build_lock(path):
         if not force and _is_built(path):
             return path
