@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from hybridbatch.evaluation.lareqa import CollectionEmbeddings
-    from hybridbatch.search.corpus import Document
 
 POOL = "pool"
 
@@ -35,20 +34,37 @@ def source_texts(source: str) -> tuple[str, dict[str, list[str]] | ParallelQACol
         DataError: a corpus text without a language (statistics would silently mix languages).
     """
     from hybridbatch.data.beir import is_beir_dir
-    from hybridbatch.search.corpus import read_documents_jsonl
 
     path = Path(source)
     if is_beir_dir(path):
         files = [f for f in (path / "corpus.jsonl", path / "corpus.jsonl.gz") if f.is_file()]
         if not files:
             raise DataError(f"--fit-on {source}: a BEIR fit source needs corpus.jsonl with a 'lang' field")
-        return str(path), _by_language(read_documents_jsonl(files[0]), source)
+        return str(path), read_corpus(files[0])
     if path.is_file() and path.name.endswith((".jsonl", ".jsonl.gz")) and _looks_like_corpus(path):
-        return str(path), _by_language(read_documents_jsonl(path), source)
+        return str(path), read_corpus(path)
     from hybridbatch.data import load_collection
 
     collection = load_collection(source)
     return collection.name, collection
+
+
+def read_corpus(path: Path) -> dict[str, list[str]]:
+    """``lang -> texts`` of ``{"text"[, "title"], "lang"}`` records; every record needs both fields."""
+    from hybridbatch.data.beir import iter_jsonl
+
+    out: dict[str, list[str]] = {}
+    for where, record in iter_jsonl(path):
+        text, lang = record.get("text"), record.get("lang")
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{where}: field 'text' is missing or empty")
+        if not isinstance(lang, str) or not lang.strip():
+            raise DataError(
+                f"{where}: no 'lang' field; per-language statistics (--fit-on) need every text's language"
+            )
+        title = record.get("title") if isinstance(record.get("title"), str) else ""
+        out.setdefault(lang.strip(), []).append(f"{title.strip()} {text.strip()}".strip())
+    return out
 
 
 def _looks_like_corpus(path: Path) -> bool:
@@ -60,17 +76,22 @@ def _looks_like_corpus(path: Path) -> bool:
     return True
 
 
-def _by_language(documents: list[Document], source: str) -> dict[str, list[str]]:
-    unknown = [d.id for d in documents if not d.lang]
-    if unknown:
-        raise DataError(
-            f"--fit-on {source}: {len(unknown)} document(s) have no 'lang' field (first: {unknown[0]!r}); "
-            "per-language statistics need every text's language"
-        )
-    out: dict[str, list[str]] = {}
-    for doc in documents:
-        out.setdefault(str(doc.lang), []).append(doc.text)
-    return out
+def check_source(source: str, rank: int | None = None) -> list[str]:
+    """Validate a fit source before any encoding: at least 2 languages, ``rank`` ≤ L − 1; its languages."""
+    from hybridbatch.errors import ConfigError
+
+    name, texts = source_texts(source)
+    if isinstance(texts, ParallelQACollection):
+        langs = sorted(lang for lang, pool in texts.candidates.items() if pool)
+    else:
+        langs = sorted(lang for lang, items in texts.items() if items)
+    if len(langs) < 2:
+        raise DataError(f"fit source {name}: needs texts in at least 2 languages, found {len(langs)} "
+                        f"({', '.join(langs) or 'none'})")  # fmt: skip
+    if rank is not None and rank > len(langs) - 1:
+        raise ConfigError(f"--rank must be between 1 and {len(langs) - 1} (number of fitted languages − 1), "
+                          f"got {rank}")  # fmt: skip
+    return langs
 
 
 def pool_only(collection: ParallelQACollection) -> ParallelQACollection:
@@ -168,23 +189,6 @@ def group_by_language(embeddings: np.ndarray, langs: Sequence[str]) -> dict[str,
     return {lang: embeddings[labels == lang] for lang in dict.fromkeys(langs)}
 
 
-def fit_for_collection(
-    model: SentenceTransformer,
-    collection: ParallelQACollection,
-    embeddings: CollectionEmbeddings,
-    method: str,
-    fit_on: str = POOL,
-    rank: int | None = None,
-    batch_size: int = 64,
-    cache_dir: Path | None = None,
-) -> LanguageMap:
-    """Fit on the evaluated collection's candidate pools (``fit_on='pool'``) or on another source."""
-    if fit_on == POOL:
-        return fit(embeddings.candidates, method, rank, source=f"{collection.name} candidate pools")
-    name, by_lang = encode_source(model, fit_on, batch_size, cache_dir, show_progress=True)
-    return fit(by_lang, method, rank, source=name)
-
-
 def evaluation_transform(
     spec: str,
     method: str,
@@ -202,7 +206,7 @@ def evaluation_transform(
     if fit_on == POOL:
         _check_pool_rank(data, rank)
         return spec, Neutralizer(method, rank)
-    source_texts(fit_on)  # a bad source fails before the model is loaded
+    check_source(fit_on, rank)  # a bad source fails before the model is loaded
     from hybridbatch.neutrality.model import load_clean
 
     model = load_clean(spec)

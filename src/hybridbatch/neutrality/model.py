@@ -141,9 +141,10 @@ def neutralize_model(
 
     Returns ``(out, map, train languages missing from the source)``.
     """
-    from hybridbatch.neutrality.embeddings import encode_source
+    from hybridbatch.neutrality.embeddings import check_source, encode_source
     from hybridbatch.neutrality.projection import fit
 
+    check_source(source, rank)  # before the model is loaded
     model = load_clean(spec)
     name, by_lang = encode_source(model, source, batch_size, cache_dir)
     lmap = fit(by_lang, method, rank, source=name)
