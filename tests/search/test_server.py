@@ -50,13 +50,15 @@ class CountingEncoder:
     def __init__(self, index: DenseIndex):
         self.encode = query_encoder(index)
         self.sizes: list[int] = []
+        self.langs: list[list[str | None]] = []
         self.gate = threading.Event()
         self.gate.set()
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
+    def __call__(self, texts: list[str], langs: list[str | None]) -> np.ndarray:
         self.sizes.append(len(texts))
+        self.langs.append(langs)
         assert self.gate.wait(30)
-        return self.encode(texts)
+        return self.encode(texts, langs)
 
 
 def test_health_and_info(client: TestClient) -> None:
@@ -71,7 +73,7 @@ def test_openapi_page_documents_search(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()["paths"]["/search"]["post"]
     assert set(schema["requestBody"]["content"]["application/json"]["schema"]["properties"]) == {
-        "query", "k", "lang"
+        "query", "k", "lang", "query_lang"
     }  # fmt: skip
     assert {"200", "400", "413", "422", "503"} <= set(schema["responses"])
 
@@ -187,6 +189,7 @@ def served(index: DenseIndex) -> Iterator[tuple[SearchService, CountingEncoder]]
     limits = ServiceLimits(request_timeout=1.0, max_body_bytes=4096, max_wait_ms=0)
     service = make_server(index, "127.0.0.1", 0, limits, encoder=encoder, max_connections=6).start()
     encoder.sizes.clear()  # the warm-up call
+    encoder.langs.clear()
     yield service, encoder
     encoder.gate.set()
     service.stop()
@@ -201,13 +204,14 @@ def test_concurrent_queries_share_one_encode_call(served) -> None:
         first = pool.submit(call, service, "POST", "/search", b'{"query": "tower", "k": 1}')
         while encoder.sizes != [1]:
             time.sleep(0.01)
-        rest = [pool.submit(call, service, "POST", "/search", json.dumps({"query": f"q{i}"}).encode())
-                for i in range(4)]  # fmt: skip
-        while batcher.queued < 4:
+        bodies = [{"query": "q0"}, {"query": ["q1", "q2"], "query_lang": "de"}, {"query": "q3", "k": 2}]
+        rest = [pool.submit(call, service, "POST", "/search", json.dumps(b).encode()) for b in bodies]
+        while batcher.queued < 3:
             time.sleep(0.01)
         encoder.gate.set()
         results = [first.result(), *(f.result() for f in rest)]
-    assert encoder.sizes == [1, 4]  # the four waiting requests were encoded in one call
+    assert encoder.sizes == [1, 4]  # the three waiting requests (four queries) were encoded in one call
+    assert sorted(encoder.langs[1], key=str) == ["de", "de", None, None]  # each query with its request's
     assert all(status == 200 for status, _ in results)
     assert results[0][1]["hits"][0]["id"] == "en-1"
 

@@ -2,7 +2,8 @@
 
 ``POST /search`` takes ``{"query": str | [str], "k": int = 10, "lang": str | null}`` and answers
 ``{"hits": [...]}`` (one query) or ``{"results": [{"query", "hits"}, ...]}`` (a list); each hit is
-``{"id", "score", "text", "lang"}``. ``GET /health``, ``GET /info``; the OpenAPI page is ``/docs``.
+``{"id", "score", "text", "lang"}``. ``query_lang`` (the queries' language) matters only for an index
+built with ``--neutralize center``. ``GET /health``, ``GET /info``; the OpenAPI page is ``/docs``.
 Concurrent queries are encoded together by a :class:`~hybridbatch.search.batching.MicroBatcher`.
 Every error is ``{"error": message, "code": kind, "field": name | null}``: 400 malformed body,
 408 body too slow, 413 body or response too large, 422 invalid field, 503 overloaded.
@@ -27,7 +28,8 @@ from hybridbatch.search.batching import MicroBatcher, Overloaded
 from hybridbatch.search.index import DenseIndex
 from hybridbatch.search.limits import ApiError, ServiceLimits, read_body, request_error
 
-Encoder = Callable[[list[str]], np.ndarray]
+Encoder = Callable[[list[str], list[str | None]], np.ndarray]  # (queries, their languages) -> embeddings
+Job = tuple[list[str], int, str | None, str | None]  # queries, k, lang, query_lang
 
 
 class SearchRequest(BaseModel):
@@ -38,6 +40,7 @@ class SearchRequest(BaseModel):
     query: str | list[str] = Field(description="One query, or a list of queries.")
     k: int = Field(10, description="Hits per query.")
     lang: str | None = Field(None, description="Only documents of this language (e.g. 'de').")
+    query_lang: str | None = Field(None, description="The queries' language (a 'center'-neutralized index).")
 
 
 class HitOut(BaseModel):
@@ -75,22 +78,17 @@ ERRORS = {code: {"model": ErrorBody} for code in (400, 408, 413, 422, 503)}
 
 
 def query_encoder(index: DenseIndex) -> Encoder:
-    """The index's own query encoding (its model and prompt), one call per list of texts."""
-    encode_queries = getattr(index, "encode_queries", None)
-    if encode_queries is not None:
-        return lambda texts: encode_queries(texts, batch_size=len(texts))
-    from hybridbatch.search import index as index_module
-
-    return lambda texts: index_module.encode(index.model, texts, "query", len(texts))
+    """The index's own query encoding (model, prompt, neutralization), one call per list of texts."""
+    return lambda texts, langs: index.encode_queries(texts, len(texts), langs)  # type: ignore[arg-type]
 
 
-def search_batch(index: DenseIndex, encoder: Encoder, jobs: list[tuple[list[str], int, str | None]]) -> list:
+def search_batch(index: DenseIndex, encoder: Encoder, jobs: list[Job]) -> list:
     """Encode every job's queries in one call, then search each job; one result (or error) per job."""
-    emb = encoder([q for queries, _, _ in jobs for q in queries])
+    emb = encoder([q for job in jobs for q in job[0]], [job[3] for job in jobs for _ in job[0]])
     results: list[Any] = []
     start = 0
     docs = index.documents
-    for queries, k, lang in jobs:
+    for queries, k, lang, _ in jobs:
         part, start = emb[start : start + len(queries)], start + len(queries)
         try:
             scores, rows = index.search_rows(part, k, lang)
@@ -152,7 +150,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await asyncio.get_running_loop().run_in_executor(None, encoder, ["warm-up"])  # load the model now
+        await asyncio.get_running_loop().run_in_executor(None, encoder, ["warm-up"], [None])  # load it now
         await batcher.start()
         yield
         await batcher.stop(timeout=limits.request_timeout)
@@ -193,8 +191,9 @@ def add_routes(app: FastAPI, index: DenseIndex, limits: ServiceLimits, batcher: 
         req = parse_request(await read_body(request, limits), limits, index.info.languages)
         queries = [req.query] if isinstance(req.query, str) else req.query
         chunks = [queries[i : i + limits.max_batch] for i in range(0, len(queries), limits.max_batch)]
+        jobs = [((c, req.k, req.lang, req.query_lang), len(c)) for c in chunks]
         try:
-            parts = await asyncio.gather(*(batcher.submit((c, req.k, req.lang), len(c)) for c in chunks))
+            parts = await asyncio.gather(*(batcher.submit(job, size) for job, size in jobs))
         except Overloaded as exc:
             raise ApiError(503, "overloaded", str(exc), headers={"Retry-After": "1"}) from None
         hits = [h for part in parts for h in part]

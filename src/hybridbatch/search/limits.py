@@ -70,6 +70,7 @@ FIELD_RULES = {
     "query": "a non-empty string or a list of non-empty strings",
     "k": "an integer from 1 to {max_k}",
     "lang": "a non-empty string or null",
+    "query_lang": "a string or null",
 }
 
 
