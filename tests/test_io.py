@@ -28,6 +28,7 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "runs" / "model").mkdir(parents=True)
     (tmp_path / "runs" / "notes.txt").write_text("mine")
     (tmp_path / "file.txt").write_text("mine")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
     return tmp_path
 
 
@@ -40,6 +41,7 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("file.txt", "is an existing file"),
         ("file.txt/sub", "is a file, not a directory"),
         ("runs", "pass --overwrite"),
+        ("dangling", "is a broken symbolic link"),
     ],
 )
 def test_bad_output_dirs_are_refused(here: Path, out: str, fragment: str) -> None:
@@ -141,4 +143,4 @@ def test_an_interrupted_artefact_write_is_cleaned_by_the_next(here: Path) -> Non
     assert not (here / "runs" / f".index.hb{dead}-abc.tmp").exists()
     with artefact_directory("ix", "index") as tmp:
         (tmp / "a").write_text("1")
-    assert sorted(p.name for p in here.iterdir()) == ["file.txt", "ix", "runs"]
+    assert sorted(p.name for p in here.iterdir()) == ["dangling", "file.txt", "ix", "runs"]

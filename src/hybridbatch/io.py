@@ -51,11 +51,7 @@ def clean_stale_temps(directory: str | Path, name: str | None = None) -> list[Pa
     directory = Path(directory)
     pattern = f".{glob.escape(name)}.hb*.tmp" if name else ".*.hb*.tmp"
     removed = []
-    try:
-        candidates = list(directory.glob(pattern))
-    except OSError:
-        return []
-    for temp in candidates:
+    for temp in list(directory.glob(pattern)):
         match = _TEMP.search(temp.name)
         if match is None or _alive(int(match.group(1))):
             continue
@@ -175,6 +171,8 @@ def _visible(path: Path) -> list[str]:
 
 def _check_location(path: Path, flag: str, want_dir: bool) -> None:
     """Common checks: not empty, not the working directory or above it, no file on the way, writable."""
+    if path.is_symlink() and not path.exists():
+        raise OutputError(f"{flag} {path}: is a broken symbolic link")
     resolved = path.expanduser().resolve()
     if want_dir and (resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents):
         raise OutputError(f"{flag} {path}: refusing to write into the current directory or above it; "
