@@ -88,6 +88,12 @@ def test_own_artefact_is_replaced_in_one_rename(here: Path) -> None:
     assert [p for p in here.iterdir() if p.name.startswith(".")] == []
 
 
+def test_an_artefact_never_replaces_a_file(here: Path) -> None:
+    with pytest.raises(OutputError, match="is an existing file"), artefact_directory("file.txt", "index"):
+        pass
+    assert Path("file.txt").read_text() == "mine" and not Path(".file.txt.old").exists()
+
+
 def test_failed_write_leaves_target_untouched(here: Path) -> None:
     with pytest.raises(RuntimeError), artefact_directory("runs", "index") as tmp:
         (tmp / "index.json").write_text("{}")

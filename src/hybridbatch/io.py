@@ -245,6 +245,8 @@ def artefact_directory(path: str | Path, kind: str) -> Iterator[Path]:
     are renamed one by one, marker last, and nothing else there is touched.
     """
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: is an existing file; give a directory")
     path.parent.mkdir(parents=True, exist_ok=True)
     merge = path.is_symlink() or (path.is_dir() and not _only_own_files(path))
     parent = path if merge else path.parent
