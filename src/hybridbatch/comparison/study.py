@@ -156,6 +156,8 @@ def _train_settings(config: ComparisonConfig, spec: RunSpec, checkpoints: list[i
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"run {spec.name}: training setting '{first['loc'][0]}': {first['msg']}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"run {spec.name}: {exc}") from None
     return settings
 
 

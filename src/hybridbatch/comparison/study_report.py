@@ -91,17 +91,18 @@ def _runs_table(result: StudyResult) -> list[str]:
     lines = [
         "## Runs",
         "",
-        "| run | seed | training overrides | found in | steps | minutes |",
-        "|---|---|---|---|---|---|",
+        "| run | seed | training overrides | found in | steps | training minutes | s/step |",
+        "|---|---|---|---|---|---|---|",
     ]
     for run in result.runs:
         over = ", ".join(f"{k}={v}" for k, v in (run.overrides or {}).items()) or "–"
-        steps = str(run.step or (run.training or {}).get("steps", "–"))
-        minutes = f"{run.training['seconds'] / 60:.1f}" if run.training else "–"
-        lines.append(
-            f"| {run.label} | {run.seed} | {over} | {run.found_in or '**missing**'} | {steps} | {minutes} |"
-        )
-    return [*lines, ""]
+        t = run.training or {}
+        steps = str(run.step or t.get("steps", "–"))
+        minutes = f"{t['seconds'] / 60:.1f}" if t else "–"
+        per_step = f"{t['seconds'] / t['steps']:.2f}" if t.get("steps") else "–"
+        found = run.found_in or "**missing**"
+        lines.append(f"| {run.label} | {run.seed} | {over} | {found} | {steps} | {minutes} | {per_step} |")
+    return [*lines, "Training time is of the whole run (a checkpoint row shows the run's total).", ""]
 
 
 def _validation_table(result: StudyResult) -> list[str]:
