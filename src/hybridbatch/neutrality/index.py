@@ -54,9 +54,10 @@ def fit_documents(
 
 
 def map_queries(
-    lmap: LanguageMap | None, embeddings: np.ndarray, query_lang: str | None = None
+    lmap: LanguageMap | None, embeddings: np.ndarray, query_lang: str | Sequence[str | None] | None = None
 ) -> np.ndarray:
-    """Query embeddings through the index's map (unchanged when the index has none)."""
+    """Query embeddings through the index's map (unchanged when it has none); ``query_lang`` is one
+    language for all rows or one per row (``None``: unknown)."""
     if lmap is None:
         return embeddings
     return np.ascontiguousarray(lmap.apply(embeddings, query_lang), dtype=np.float32)

@@ -220,7 +220,7 @@ class DenseIndex:
         return self.search_embeddings(self.encode_queries(list(queries), batch_size, query_lang), k, lang)
 
     def encode_queries(
-        self, queries: list[str], batch_size: int = 64, query_lang: str | None = None
+        self, queries: list[str], batch_size: int = 64, query_lang: str | list[str | None] | None = None
     ) -> np.ndarray:
         """Normalized float32 query embeddings as :meth:`search` scores them (neutralized if the index is)."""
         from hybridbatch.neutrality.index import map_queries
