@@ -39,6 +39,9 @@ def test_index_stores_the_corpus_map_and_applies_it_to_queries(tiny_model, tmp_p
         hits = back.search(queries, k=3, query_lang=query_lang)
         best = [DOCS[int(np.argmax(stored @ v))].id for v in got]
         assert [h[0].id for h in hits] == best
+    mixed = back.encode_queries(queries, query_lang=["de", None])  # one language per row (serve batches)
+    np.testing.assert_allclose(mixed[0], back.encode_queries(queries[:1], query_lang="de")[0], atol=1e-6)
+    np.testing.assert_allclose(mixed[1], back.encode_queries(queries[1:])[0], atol=1e-6)
     if method == "center":  # the query language changes the query vector, the fallback is shared
         assert not np.allclose(back.encode_queries(queries, query_lang="de"), back.encode_queries(queries))
 
