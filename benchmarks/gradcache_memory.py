@@ -1,6 +1,6 @@
 """GradCache vs plain backprop: peak memory and time of one contrastive training step.
 
-Both variants run our trainer's step (:func:`hybridbatch.training.trainer.contrastive_backward` +
+Both variants run our trainer's step (:func:`hybridbatch.training.step.contrastive_backward` +
 AdamW) on the same batch: B MLQA-R questions (``query: ``) and their answer sentences
 (``passage: ``), every text padded/truncated to exactly ``--seq-len`` tokens, word embeddings frozen
 (the trainer's default), dropout on. ``plain`` embeds the whole batch with one autograd graph;
@@ -53,7 +53,8 @@ def worker(args: argparse.Namespace) -> dict:
     from hybridbatch.models import load_model
     from hybridbatch.training.features import model_prompts, tokenize
     from hybridbatch.training.losses import InfoNCELoss
-    from hybridbatch.training.trainer import contrastive_backward, freeze_word_embeddings
+    from hybridbatch.training.state import freeze_word_embeddings
+    from hybridbatch.training.step import contrastive_backward
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

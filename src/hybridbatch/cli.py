@@ -15,6 +15,9 @@ import typer
 from typer.core import TyperGroup
 
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.sampling.config import SamplerConfig
+from hybridbatch.settings import settings_options
+from hybridbatch.training.config import DEFAULT_MODEL, TrainConfig
 
 
 class _Group(TyperGroup):
@@ -50,6 +53,9 @@ app.add_typer(models_app, name="models")
 
 _state = {"debug": False}
 OVERWRITE_HELP = "Write into a non-empty --out that is not an output of this command (deletes nothing)."
+# Flags generated from the settings models (hybridbatch.settings): each declared once, there.
+BATCH_FIELDS = {k: v for k, v in SamplerConfig.model_fields.items() if k != "steps"}
+TRAIN_FIELDS = {k: v for k, v in TrainConfig.flat_fields().items() if k != "show_progress"}
 
 
 @app.callback()
@@ -161,34 +167,21 @@ def models_info(
 # batches  (owner: sampling)
 # ----------------------------------------------------------------------------------------------
 @app.command("batches")
+@settings_options(BATCH_FIELDS, flags={"strategy": "--sampler"})
 def batches(
     data: Annotated[list[str], typer.Option("--data", help="Training dataset (name or path); repeatable.")],
     out: Annotated[Path, typer.Option("--out", help="JSONL file: one planned batch per line.")],
-    sampler: Annotated[str, typer.Option("--sampler", help="hybrid, xx, xy or en-en.")] = "hybrid",
-    alpha: Annotated[float, typer.Option(help="P(X-X batch); start value of a schedule.")] = 0.5,
-    schedule: Annotated[str, typer.Option(help="constant, linear, cosine or adaptive.")] = "constant",
-    alpha_end: Annotated[float | None, typer.Option(help="End α of a linear/cosine schedule.")] = None,
-    schedule_steps: Annotated[int | None, typer.Option(help="Schedule length (default --steps).")] = None,
-    steps: Annotated[int, typer.Option(help="Number of batches to plan.")] = 1000,
-    batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 32,
-    seed: Annotated[int, typer.Option(help="Seed of the batch stream.")] = 0,
-    languages: Annotated[list[str] | None, typer.Option(help="Training languages (comma list).")] = None,
-    languages_per_batch: Annotated[int | None, typer.Option(help="K languages per X-Y batch.")] = None,
-    hard_negatives: Annotated[int, typer.Option(help="Hard negatives per pair.")] = 0,
-    top: Annotated[int, typer.Option(help="Language pairs to list.")] = 10,
+    steps: Annotated[int, typer.Option(min=1, help="Number of batches to plan.")] = 1000,
+    top: Annotated[int, typer.Option(min=1, help="Language pairs to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Plan the batches a training run would draw (dry run) and summarize the mix."""
     from hybridbatch.data import load_collection
     from hybridbatch.sampling import SamplerConfig, build_sampler
     from hybridbatch.sampling.plan import render_summary, write_plan
 
-    langs = [lang for value in languages or [] for lang in value.split(",") if lang] or None
-    config = SamplerConfig(
-        strategy=sampler, alpha=alpha, schedule=schedule, alpha_end=alpha_end, schedule_steps=schedule_steps,
-        languages=langs, languages_per_batch=languages_per_batch, hard_negatives=hard_negatives,
-        batch_size=batch_size, seed=seed, steps=steps,
-    )  # fmt: skip
+    config = SamplerConfig.validated({**(settings or {}), "steps": steps}, flags=settings or {})
     summary = write_plan(build_sampler(config, [load_collection(d) for d in data]), out, steps, top)
     typer.echo(summary.model_dump_json(indent=2)) if as_json else render_summary(summary)
     typer.echo(f"wrote {summary.steps} batches to {out}", err=as_json)
@@ -198,55 +191,24 @@ def batches(
 # train  (owner: training)
 # ----------------------------------------------------------------------------------------------
 @app.command("train")
+@settings_options(TRAIN_FIELDS, flags={"num_threads": "--threads"})
 def train_cmd(
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML settings file.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model spec (builtin:*, path).")] = None,
-    data: Annotated[list[str] | None, typer.Option(help="Training dataset (repeatable).")] = None,
-    languages: Annotated[str | None, typer.Option(help="Comma-separated training languages.")] = None,
-    sampler: Annotated[str | None, typer.Option(help="hybrid, xx, xy or en-en.")] = None,
-    alpha: Annotated[float | None, typer.Option(help="P(X-X batch); ramp start.")] = None,
-    schedule: Annotated[str | None, typer.Option(help="constant, linear, cosine or adaptive.")] = None,
-    alpha_end: Annotated[float | None, typer.Option(help="End α of a linear/cosine schedule.")] = None,
-    adaptive_every: Annotated[int | None, typer.Option(help="Adaptive α: steps per update.")] = None,
-    languages_per_batch: Annotated[int | None, typer.Option(help="K languages per X-Y batch.")] = None,
-    hard_negatives: Annotated[int | None, typer.Option(help="Hard negatives per pair.")] = None,
-    loss: Annotated[str | None, typer.Option(help="infonce, symmetric or bce.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Softmax temperature τ (0.05).")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Global batch size (pairs per step).")] = None,
-    steps: Annotated[int | None, typer.Option(help="Optimizer steps (or --epochs).")] = None,
-    epochs: Annotated[float | None, typer.Option(help="Epochs (questions / batch size).")] = None,
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate (3e-5).")] = None,
-    weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay (0.01).")] = None,
-    warmup_steps: Annotated[int | None, typer.Option(help="Linear warmup steps (default 10%).")] = None,
-    max_query_length: Annotated[int | None, typer.Option(help="Max query tokens (64).")] = None,
-    max_passage_length: Annotated[int | None, typer.Option(help="Max passage tokens (128).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of batches, dropout and everything else.")] = None,
-    dev_fraction: Annotated[float | None, typer.Option(help="Held-out fraction of parallel ids.")] = None,
-    eval_every: Annotated[int | None, typer.Option(help="Dev eval every N steps (0: end).")] = None,
-    checkpoint_every: Annotated[int | None, typer.Option(help="Checkpoint every N steps (0: never).")] = None,
-    keep_checkpoints: Annotated[int | None, typer.Option(help="Checkpoints to keep (1).")] = None,
-    freeze_embeddings: Annotated[
-        bool | None, typer.Option("--freeze-embeddings/--no-freeze-embeddings", help="Freeze word emb.")
-    ] = None,
-    mini_batch_size: Annotated[int | None, typer.Option(help="GradCache chunk size.")] = None,
-    cross_device_negatives: Annotated[
-        bool | None, typer.Option("--cross-device-negatives/--no-cross-device-negatives", help="DDP negs.")
-    ] = None,
-    log_batches: Annotated[Path | None, typer.Option(help="Write the trained batches as JSONL.")] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 (auto).")] = None,
-    num_threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Run dir; rerun to resume.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Train a retriever with hybrid (X-X / X-Y) batches; rerunning with the same --out resumes."""
-    flags = {k: v for k, v in locals().items() if k not in ("config_file", "quiet")}
-    from hybridbatch.training import load_train_config, train
-    from hybridbatch.training.trainer import console_logging, format_result, is_main_process
+    from hybridbatch.training import load_train_config
 
-    config = load_train_config(config_file, **flags, show_progress=False if quiet else None)
+    config = load_train_config(config_file, **(settings or {}), show_progress=False if quiet else None)
+    from hybridbatch.training.checkpoint import prepare_run_dir  # torch: only once the settings are valid
+    from hybridbatch.training.trainer import console_logging, format_result, train
+
+    prepare_run_dir(config.out, overwrite)
     console_logging()
     result = train(config)
-    if is_main_process():
+    if result.rank == 0:
         typer.echo(format_result(result))
 
 
@@ -310,27 +272,33 @@ def evaluate_cmd(
 @app.command("compare")
 def compare_cmd(
     out: Annotated[Path, typer.Option(help="Comparison directory; rerun to resume.")],
-    model: Annotated[str, typer.Option(help="Model spec.")] = "builtin:multilingual-e5-small",
+    model: Annotated[str | None, typer.Option(help=f"Model spec [default: {DEFAULT_MODEL}].")] = None,
     train: Annotated[list[str] | None, typer.Option("--train", help="Training dataset (repeatable).")] = None,
     evaluation: Annotated[list[str] | None, typer.Option("--eval", help="Held-out dataset (repeatable).")] = (
         None
     ),
-    strategies: Annotated[str, typer.Option(help="base,en-en,xx,xy,hybrid,hybrid-adaptive")] = (
-        "base,en-en,xx,xy,hybrid"
-    ),
+    strategies: Annotated[
+        str | None, typer.Option(help="base,en-en,xx,xy,hybrid,hybrid-adaptive [default: all but the last].")
+    ] = None,
     alpha: Annotated[str | None, typer.Option(help="Hybrid α sweep, e.g. 0.3,0.5,0.7.")] = None,
     languages_per_batch: Annotated[str | None, typer.Option(help="Hybrid K sweep, e.g. 2,3.")] = None,
     budget: Annotated[int | None, typer.Option(help="Training steps per strategy.")] = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML of settings.")] = None,
     quick: Annotated[bool, typer.Option(help="A few-minute trial: small budget and batch.")] = False,
-    seed: Annotated[int, typer.Option(help="Seed shared by every strategy.")] = 0,
+    seed: Annotated[int | None, typer.Option(help="Seed shared by every strategy [default: 0].")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Train one model per strategy (same data, seed, budget) and compare them on held-out data."""
     from hybridbatch.comparison import compare
-    from hybridbatch.comparison.cli import build_config, print_table
+    from hybridbatch.comparison.cli import CompareFlags, build_config, prepare_comparison_dir, print_table
 
-    flags = {k: v for k, v in locals().items() if k not in ("compare", "build_config", "print_table")}
-    print_table(compare(build_config(**flags)))
+    flags = CompareFlags(
+        out=out, model=model, train=train, eval=evaluation, strategies=strategies, alpha=alpha,
+        languages_per_batch=languages_per_batch, budget=budget, seed=seed,
+    )  # fmt: skip
+    config = build_config(flags, config_file, quick)
+    prepare_comparison_dir(config.out, overwrite)
+    print_table(compare(config))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -66,3 +66,63 @@ def test_step_log_truncates_on_resume(tmp_path: Path):
     with StepLog(path, keep_upto=-1):
         pass
     assert path.read_text() == ""
+
+
+def test_leftovers_of_interrupted_writes_are_removed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from hybridbatch.training import TrainConfig
+    from hybridbatch.training.checkpoint import Checkpointer
+    from hybridbatch.training.distributed import DistributedContext
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    pid = int(dead.stdout)
+    out = tmp_path / "run"
+    (out / "checkpoints" / "step-000004").mkdir(parents=True)
+    (out / "checkpoints" / "step-000004" / "state.json").write_text("{}")
+    leftovers = [
+        out / "checkpoints" / f".step-000006.hb{pid}-abc.tmp",  # killed inside a checkpoint write
+        out / f".model.hb{pid}-xyz.tmp",  # killed while saving the final model
+        out / "checkpoints" / ".step-000002.k3j_x.tmp",  # written by an older version
+    ]
+    for path in leftovers:
+        path.mkdir()
+        (path / "weights").write_bytes(b"0" * 100)
+    removed = Checkpointer(TrainConfig(out=out), DistributedContext()).clean_leftovers()
+    assert sorted(removed) == sorted(leftovers)
+    assert not any(p.exists() for p in leftovers)
+    assert (out / "checkpoints" / "step-000004" / "state.json").is_file()
+
+
+def test_run_dir_guard(tmp_path: Path) -> None:
+    from hybridbatch.errors import OutputError
+    from hybridbatch.training.checkpoint import prepare_run_dir
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("x")
+    with pytest.raises(OutputError, match="--overwrite"):
+        prepare_run_dir(notes)
+    assert prepare_run_dir(notes, overwrite=True) == notes
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "metrics.jsonl").write_text("")
+    assert prepare_run_dir(run) == run  # a run (of any version) resumes
+    assert prepare_run_dir(tmp_path / "new") == tmp_path / "new"
+
+
+def test_metrics_log_has_no_bare_nan(tmp_path: Path) -> None:
+    import json
+
+    from hybridbatch.training.jsonl import StepLog
+
+    with StepLog(tmp_path / "m.jsonl", -1) as log:
+        log.write(
+            {"step": 1, "loss": float("nan"), "dev": {"mono_map": float("inf")}, "list": [float("-inf")]}
+        )
+    text = (tmp_path / "m.jsonl").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"step": 1, "loss": None, "dev": {"mono_map": None}, "list": [None]}

@@ -112,13 +112,13 @@ def worker(rank: int, port: int, out: str) -> None:
         if name == "broken_no_offset":
             wrapped = lambda qe, de, y, loss=loss: loss(qe, gather_with_grad(de), y)  # noqa: E731
         elif name == "broken_times_world":
-            wrapped = lambda qe, de, y, dl=DistributedLoss(loss, ctx): dl(qe, de, y) * WORLD  # noqa: E731
+            wrapped = lambda qe, de, y, dl=DistributedLoss(loss): dl(qe, de, y) * WORLD  # noqa: E731
         else:
-            wrapped = DistributedLoss(loss, ctx)
+            wrapped = DistributedLoss(loss)
         value = run_rank(model, wrapped, q, d)
         results[name] = {
             "loss": value.item(),
-            "mean_loss": reduce_mean(value, ctx),
+            "mean_loss": reduce_mean(value),
             "grads": [p.grad.clone() for p in model.parameters()],
         }
     torch.save(results, Path(out) / f"rank{rank}.pt")
@@ -170,6 +170,6 @@ def test_single_process_is_identity() -> None:
     assert gather_with_grad(x) is x
     loss = InfoNCELoss()
     q, d, y = torch.randn(3, 4), torch.randn(5, 4), torch.arange(3)
-    assert torch.equal(DistributedLoss(loss, ctx)(q, d, y), loss(q, d, y))
+    assert torch.equal(DistributedLoss(loss)(q, d, y), loss(q, d, y))
     assert DistributedLoss(SymmetricInfoNCELoss()).gather_queries
     assert wrap_model(nn.Linear(2, 2), ctx).__class__ is nn.Linear

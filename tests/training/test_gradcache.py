@@ -241,7 +241,7 @@ def ddp_worker(rank: int, port: int, out: str) -> None:
             return allreduce_hook(None, bucket)
 
         ddp.register_comm_hook(None, counting_allreduce)
-        loss_fn = DistributedLoss(InfoNCELoss(temperature=0.1), ctx)
+        loss_fn = DistributedLoss(InfoNCELoss(temperature=0.1))
         torch.manual_seed(1000 + rank)
         encode = mean_pool(ddp)
         if use_cache:

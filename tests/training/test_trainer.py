@@ -97,7 +97,7 @@ def test_gradcache_gradients_match_plain(tiny_model, mlqa_small: Path):
     from hybridbatch.sampling import SamplerConfig, build_sampler
     from hybridbatch.training.features import batch_texts, tokenize
     from hybridbatch.training.losses import SymmetricInfoNCELoss
-    from hybridbatch.training.trainer import contrastive_backward
+    from hybridbatch.training.step import contrastive_backward
 
     collection = load_collection(str(mlqa_small))
     sampler = build_sampler(SamplerConfig(batch_size=8, hard_negatives=1, seed=1), collection)

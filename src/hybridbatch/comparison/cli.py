@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from hybridbatch.comparison.config import DEFAULT_STRATEGIES, ComparisonConfig
+from hybridbatch.comparison.config import ComparisonConfig, plan_runs, train_config
 from hybridbatch.comparison.results import ComparisonReport
 from hybridbatch.errors import ConfigError
-from hybridbatch.training.config import read_yaml_config
+from hybridbatch.settings import describe, read_yaml_config
 
 # The demo's training recipe (see benchmarks/quality.md for how it was chosen).
 DEMO_TRAIN_SETTINGS: dict[str, Any] = {
@@ -24,47 +24,67 @@ DEMO_TRAIN_SETTINGS: dict[str, Any] = {
 DEMO_BUDGET = 120
 # --quick: minutes, not an hour — a smaller budget and batch, 15% of the evaluation ids.
 QUICK = {"budget": 20, "eval_fraction": 0.15, "train_settings": {"batch_size": 16, "checkpoint_every": 10}}
+# Marks of a comparison directory written before directories carried a marker.
+_LEGACY = ("comparison.json", "runs")
+
+
+class CompareFlags(BaseModel):
+    """The flags of ``hybridbatch compare`` as given (None = not given; comma lists unparsed)."""
+
+    out: Path
+    model: str | None = None
+    train: list[str] | None = None
+    eval: list[str] | None = None
+    strategies: str | None = None
+    alpha: str | None = None
+    languages_per_batch: str | None = None
+    budget: int | None = None
+    seed: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The given flags as :class:`ComparisonConfig` fields."""
+        if self.strategies is not None and not _names(self.strategies):
+            raise ConfigError("--strategies: give at least one strategy")
+        values = {
+            "out": self.out, "model": self.model, "train": self.train, "eval": self.eval,
+            "strategies": _names(self.strategies) if self.strategies is not None else None,
+            "alphas": _numbers(self.alpha, "--alpha", float),
+            "languages_per_batch": _numbers(self.languages_per_batch, "--languages-per-batch", int),
+            "budget": self.budget, "seed": self.seed,
+        }  # fmt: skip
+        return {k: v for k, v in values.items() if v is not None}
 
 
 def build_config(
-    out: Path,
-    model: str,
-    train: list[str] | None,
-    evaluation: list[str] | None,
-    strategies: str,
-    alpha: str | None,
-    languages_per_batch: str | None,
-    budget: int | None,
-    config_file: Path | None,
-    quick: bool,
-    seed: int,
+    flags: CompareFlags, config_file: Path | None = None, quick: bool = False
 ) -> ComparisonConfig:
-    """Merge defaults, the YAML file, ``--quick`` and flags (later wins) into a validated config."""
+    """Merge defaults, the YAML file, ``--quick`` and flags (later wins) into a config whose every run's
+    training settings are valid — so a typo fails in seconds, before any model is loaded."""
     values: dict[str, Any] = {"train_settings": dict(DEMO_TRAIN_SETTINGS), "budget": DEMO_BUDGET}
     if config_file is not None:
         values = _merge(values, read_yaml_config(config_file))
     if quick:
         values = _merge(values, QUICK)
-    flags = {
-        "out": out,
-        "model": model,
-        "train": train,
-        "eval": evaluation,
-        "strategies": _names(strategies) if strategies else list(DEFAULT_STRATEGIES),
-        "alphas": [_number(a, "--alpha", float) for a in _names(alpha)] if alpha else None,
-        "languages_per_batch": [_number(k, "--languages-per-batch", int) for k in _names(languages_per_batch)]
-        if languages_per_batch
-        else None,
-        "budget": budget,
-        "seed": seed,
-    }
-    values = _merge(values, {k: v for k, v in flags.items() if v is not None})
+    values = _merge(values, flags.values())
+    source = str(config_file) if config_file is not None else "compare settings"
     try:
-        return ComparisonConfig(**values)
+        config = ComparisonConfig.model_validate(values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"compare setting '{where}': {first['msg']}") from None
+        raise ConfigError(describe(exc, ComparisonConfig, source)) from None
+    for run in plan_runs(config):
+        if run.overrides is not None:
+            train_config(run, config)
+    return config
+
+
+def prepare_comparison_dir(out: Path, overwrite: bool = False) -> Path:
+    """Validate ``compare --out`` before any work: a new or empty directory, an earlier comparison
+    (resumed), or — with ``--overwrite`` — any other directory (nothing there is deleted)."""
+    from hybridbatch.io import prepare_output_dir, read_marker
+
+    if out.is_dir() and read_marker(out) is None and any((out / name).exists() for name in _LEGACY):
+        return out
+    return prepare_output_dir(out, "comparison", overwrite)
 
 
 def print_table(report: ComparisonReport) -> None:
@@ -101,8 +121,10 @@ def _names(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _number(text: str, flag: str, kind: type) -> Any:
+def _numbers(text: str | None, flag: str, kind: type) -> list[Any] | None:
+    if text is None:
+        return None
     try:
-        return kind(text)
+        return [kind(part) for part in _names(text)]
     except ValueError:
-        raise ConfigError(f"{flag}: {text!r} is not a number") from None
+        raise ConfigError(f"{flag}: {text!r} is not a comma list of numbers") from None

@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hybridbatch.errors import ConfigError
+from hybridbatch.sampling.schedules import DEFAULT_ALPHA
+from hybridbatch.training.config import DEFAULT_MODEL, TrainConfig
 
 STRATEGIES = ("base", "en-en", "xx", "xy", "hybrid", "hybrid-adaptive")
 DEFAULT_STRATEGIES = ("base", "en-en", "xx", "xy", "hybrid")
@@ -21,18 +23,33 @@ class ComparisonConfig(BaseModel):
     batch_size, freeze_embeddings, …) shared by all strategies; ``base`` is the untrained model.
     """
 
-    model: str = "builtin:multilingual-e5-small"
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = DEFAULT_MODEL
     train: list[str] = Field(default_factory=lambda: ["mlqa-r"])
     eval: list[str] = Field(default_factory=lambda: ["xquad-r"])
     strategies: list[str] = Field(default_factory=lambda: list(DEFAULT_STRATEGIES))
     alphas: list[float] = Field(default_factory=list, description="α sweep of the hybrid strategy.")
     languages_per_batch: list[int] = Field(default_factory=list, description="K sweep (hybrid).")
     budget: int = Field(300, ge=1, description="Training steps per strategy.")
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**63, description="Seed shared by every strategy.")
     out: Path
     train_settings: dict[str, Any] = Field(default_factory=dict)
     eval_batch_size: int = 64
     eval_fraction: float = Field(1.0, gt=0.0, le=1.0, description="Share of evaluation ids (quick runs).")
+
+    @field_validator("train_settings")
+    @classmethod
+    def _no_per_run_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, instead in _SET_PER_RUN.items():
+            if key.replace("_", "-") in value or key in value:
+                raise ValueError(f"{key!r} is set by the comparison's {instead!r}, not by train_settings")
+        return value
+
+
+# Training settings every run gets from the comparison itself (key -> the comparison setting).
+_SET_PER_RUN = {"sampler": "strategies", "model": "model", "data": "train", "steps": "budget",
+                "epochs": "budget", "seed": "seed", "out": "out"}  # fmt: skip
 
 
 class RunSpec(BaseModel):
@@ -53,7 +70,7 @@ def plan_runs(config: ComparisonConfig) -> list[RunSpec]:
     runs: list[RunSpec] = []
     for strategy in config.strategies:
         runs.append(RunSpec(name=strategy, strategy=strategy, overrides=_overrides(strategy, config)))
-    default_alpha = float(config.train_settings.get("alpha", 0.5))
+    default_alpha = float(config.train_settings.get("alpha", DEFAULT_ALPHA))
     for alpha in config.alphas:
         if not 0.0 <= alpha <= 1.0:
             raise ConfigError(f"--alpha: {alpha} is outside [0, 1]")
@@ -76,7 +93,22 @@ def alpha_of(run: RunSpec, config: ComparisonConfig) -> float | None:
     """The α a hybrid run trains with (None for other strategies)."""
     if run.strategy != "hybrid" or run.overrides is None:
         return None
-    return float(run.overrides.get("alpha", config.train_settings.get("alpha", 0.5)))
+    return float(run.overrides.get("alpha", config.train_settings.get("alpha", DEFAULT_ALPHA)))
+
+
+def train_config(run: RunSpec, config: ComparisonConfig, out: Path | None = None) -> TrainConfig:
+    """The training settings of ``run``: shared ``train_settings``, the run's overrides, and the
+    comparison's model, data, budget and seed (ConfigError naming the setting when invalid)."""
+    settings: dict[str, Any] = {
+        **config.train_settings,
+        **(run.overrides or {}),
+        "model": config.model,
+        "data": config.train,
+        "steps": config.budget,
+        "seed": config.seed,
+        "out": out or config.out / "runs" / safe_name(run.name),
+    }
+    return TrainConfig.validated(settings, source=f"train_settings of run {run.name!r}")
 
 
 def _overrides(strategy: str, config: ComparisonConfig) -> dict[str, Any] | None:

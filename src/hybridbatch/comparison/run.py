@@ -15,7 +15,14 @@ from typing import Any
 
 from rich.console import Console
 
-from hybridbatch.comparison.config import ComparisonConfig, RunSpec, alpha_of, plan_runs, safe_name
+from hybridbatch.comparison.config import (
+    ComparisonConfig,
+    RunSpec,
+    alpha_of,
+    plan_runs,
+    safe_name,
+    train_config,
+)
 from hybridbatch.comparison.results import ComparisonReport, DatasetScores, StrategyResult, TrainingCost
 from hybridbatch.data import ParallelQACollection, load_collection
 from hybridbatch.errors import ConfigError
@@ -28,6 +35,9 @@ console = Console(stderr=True)
 def compare(config: ComparisonConfig) -> ComparisonReport:
     """Run (or resume) the comparison and write ``comparison.json``, ``comparison.md`` and plots."""
     runs = plan_runs(config)
+    for run in runs:  # every run's settings are checked before any work
+        if run.overrides is not None:
+            train_config(run, config)
     eval_sets = _eval_collections(config)
     train_languages = _train_languages(config)
     results: dict[str, StrategyResult] = {}
@@ -106,25 +116,16 @@ def _run_one(
 
 
 def _train(run: RunSpec, config: ComparisonConfig, run_dir: Path) -> tuple[str, TrainingCost]:
-    from hybridbatch.training import TrainConfig, train
+    from hybridbatch.training import train
 
-    settings: dict[str, Any] = {
-        **config.train_settings,
-        **(run.overrides or {}),
-        "model": config.model,
-        "data": config.train,
-        "steps": config.budget,
-        "seed": config.seed,
-        "out": run_dir,
-    }
-    settings.pop("epochs", None)
-    result = train(TrainConfig(**settings))
+    settings = train_config(run, config, out=run_dir)
+    result = train(settings)
     cost = TrainingCost(
         steps=result.steps,
         seconds=result.seconds,
         pairs_per_second=result.pairs_per_second,
         alpha=alpha_of(run, config),
-        sampler=str(settings.get("sampler")),
+        sampler=settings.sampling.strategy,
     )
     return str(result.model_dir), cost
 

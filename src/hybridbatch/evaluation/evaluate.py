@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hybridbatch.data.collection import ParallelQACollection
-from hybridbatch.errors import ConfigError, ModelError
+from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation.encode import EmbeddingTransform, encode_collection
 from hybridbatch.evaluation.lareqa import check_settings, score_collection
 from hybridbatch.evaluation.results import SETTINGS, DatasetReport, EvaluationReport
@@ -17,8 +16,6 @@ from hybridbatch.models.encoding import Precision, check_precision, model_direct
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-TRAINING_CARD = "hybridbatch_training.json"
 
 
 def evaluate_model(
@@ -129,21 +126,12 @@ def load(model: str | SentenceTransformer) -> SentenceTransformer:
 
 
 def read_train_languages(model: str | SentenceTransformer) -> list[str] | None:
-    """``train_languages`` from the model directory's ``hybridbatch_training.json``, if there is one."""
+    """``train_languages`` from the model directory's training metadata, if there is one."""
+    from hybridbatch.training.metadata import TrainingMetadata
+
     directory = model_directory(model)
-    if directory is None or not (directory / TRAINING_CARD).is_file():
-        return None
-    file = directory / TRAINING_CARD
-    try:
-        card = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{file}: unreadable training card ({exc})") from None
-    languages = card.get("train_languages") if isinstance(card, dict) else None
-    if languages is None:
-        return None
-    if not isinstance(languages, list) or not all(isinstance(lang, str) for lang in languages):
-        raise ModelError(f"{file}: field 'train_languages' must be a list of language codes")
-    return languages
+    meta = TrainingMetadata.read(directory) if directory is not None else None
+    return meta.train_languages if meta is not None else None
 
 
 def _collection(data: str | ParallelQACollection) -> ParallelQACollection:

@@ -9,8 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from hybridbatch.models.loading import load_model, resolve_path
-
-TRAINING_METADATA = "hybridbatch_training.json"
+from hybridbatch.training.metadata import TrainingMetadata
 
 
 class ModelInfo(BaseModel):
@@ -36,8 +35,9 @@ def _read_json(path: Path | None, name: str) -> dict[str, Any] | None:
 
 
 def model_info(spec: str) -> ModelInfo:
-    """Load ``spec`` and describe it; ``training`` holds ``hybridbatch_training.json`` when present."""
+    """Load ``spec`` and describe it; ``training`` holds its training metadata when present."""
     path = resolve_path(spec)
+    training = TrainingMetadata.read(path) if path is not None else None
     model = load_model(spec, device="cpu")
     return ModelInfo(
         spec=spec,
@@ -50,7 +50,7 @@ def model_info(spec: str) -> ModelInfo:
         similarity=model.similarity_fn_name,
         modules=[type(m).__name__ for m in model],
         builtin=_read_json(path, "hybridbatch_builtin.json"),
-        training=_read_json(path, TRAINING_METADATA),
+        training=training.model_dump(mode="json", exclude_unset=True) if training is not None else None,
     )
 
 

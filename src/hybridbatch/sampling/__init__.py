@@ -7,21 +7,30 @@ The algorithm is in :mod:`hybridbatch.sampling.hybrid`; α schedules in :mod:`.s
 """
 
 from hybridbatch.sampling.batch import Batch, BatchKind, Pair
-from hybridbatch.sampling.config import STRATEGIES, SamplerConfig, build_sampler
+from hybridbatch.sampling.config import (
+    STRATEGIES,
+    SamplerConfig,
+    SamplerSettings,
+    build_sampler,
+    canonical_strategy,
+)
 from hybridbatch.sampling.hybrid import BatchSampler
 from hybridbatch.sampling.pools import answer_groups
 from hybridbatch.sampling.schedules import (
+    DEFAULT_ALPHA,
     SCHEDULES,
     AdaptiveAlpha,
     AlphaSchedule,
     ConstantAlpha,
     CosineAlpha,
     LinearAlpha,
+    ObservingSchedule,
     schedule_from_state,
 )
 from hybridbatch.sampling.shard import shard
 
 __all__ = [
+    "DEFAULT_ALPHA",
     "SCHEDULES",
     "STRATEGIES",
     "AdaptiveAlpha",
@@ -32,10 +41,13 @@ __all__ = [
     "ConstantAlpha",
     "CosineAlpha",
     "LinearAlpha",
+    "ObservingSchedule",
     "Pair",
     "SamplerConfig",
+    "SamplerSettings",
     "answer_groups",
     "build_sampler",
+    "canonical_strategy",
     "schedule_from_state",
     "shard",
 ]

@@ -7,132 +7,126 @@ import logging
 from collections.abc import Mapping, Sequence
 from itertools import combinations
 from math import comb
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from hybridbatch.data import ParallelQACollection
 from hybridbatch.errors import ConfigError
 from hybridbatch.sampling.hybrid import BatchSampler
 from hybridbatch.sampling.pools import SourcePool
-from hybridbatch.sampling.schedules import (
-    SCHEDULES,
-    AdaptiveAlpha,
-    AlphaSchedule,
-    ConstantAlpha,
-    CosineAlpha,
-    LinearAlpha,
-)
+from hybridbatch.sampling.schedules import DEFAULT_ALPHA, SCHEDULES, Probability, build_schedule
+from hybridbatch.settings import Settings
+
+if TYPE_CHECKING:
+    from hybridbatch.sampling.schedules import AlphaSchedule
 
 logger = logging.getLogger(__name__)
 
+#: The sampler vocabulary: canonical names, and the aliases every entry point accepts.
 STRATEGIES = ("hybrid", "xx", "xy", "en-en")
-_ALIASES = {"x-x": "xx", "x-y": "xy", "mono": "xx", "cross": "xy", "enen": "en-en", "en": "en-en"}
+STRATEGY_ALIASES = {"x-x": "xx", "x-y": "xy", "mono": "xx", "cross": "xy", "enen": "en-en", "en": "en-en"}
 MAX_ENUMERATED_SUBSETS = 5000
 
 
-class SamplerConfig(BaseModel):
-    """How batches are drawn. Defaults follow the paper: hybrid, constant α = 0.5.
+def canonical_strategy(value: str) -> str:
+    """The canonical name of a sampler strategy or alias (ValueError when unknown)."""
+    name = value.strip().lower().replace("_", "-")
+    name = STRATEGY_ALIASES.get(name, name)
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown sampler {value!r} (choose from {', '.join(STRATEGIES)})")
+    return name
 
-    Attributes:
-        strategy: ``hybrid`` (X-X with probability α, else X-Y), ``xx``, ``xy`` or ``en-en``.
-        alpha: α, or the start value of a linear/cosine schedule, or the initial α of ``adaptive``.
-        schedule: ``constant``, ``linear``, ``cosine`` or ``adaptive`` (see :mod:`.schedules`).
-        alpha_end, schedule_steps: end value and length of a linear/cosine schedule
-            (``schedule_steps`` defaults to ``steps``).
-        adaptive_lr, alpha_min, alpha_max, target_gap: the adaptive rule's parameters.
-        languages_per_batch: K, the number of languages one X-Y batch draws from (None: all).
-        languages: the training languages (None: every language with questions).
-        hard_negatives: up to this many other sentences of each positive's paragraph per pair.
-        batch_size: pairs per (global) batch. seed: the stream's seed.
-        steps: length of the stream (None: endless).
+
+class SamplerSettings(Settings):
+    """How batches are drawn, declared once: used by ``train``, ``batches``, ``compare`` and YAML files.
+
+    Defaults follow the paper (arXiv 2408.10536): hybrid batches with constant α = 0.5.
+    """
+
+    FLAT_NAMES: ClassVar[dict[str, str]] = {"strategy": "sampler"}  # the flag and setting are "sampler"
+
+    strategy: str = Field(
+        "hybrid", description="Sampler: hybrid, xx, xy or en-en (aliases: x-x, x-y, mono, cross, en)."
+    )
+    alpha: Probability = Field(
+        DEFAULT_ALPHA, description="P(X-X batch); start of linear/cosine, initial adaptive α."
+    )
+    schedule: str = Field("constant", description="α schedule: constant, linear, cosine or adaptive.")
+    alpha_end: Probability | None = Field(None, description="linear/cosine: α at the last step.")
+    adaptive_lr: float = Field(0.5, ge=0.0, allow_inf_nan=False, description="adaptive: α step size.")
+    alpha_min: Probability = Field(0.1, description="adaptive: lower bound of α.")
+    alpha_max: Probability = Field(0.9, description="adaptive: upper bound of α.")
+    target_gap: float = Field(0.0, allow_inf_nan=False, description="adaptive: balanced mono − cross gap.")
+    languages_per_batch: int | None = Field(None, ge=2, description="K languages per X-Y batch (ours).")
+    languages: list[str] | None = Field(None, description="Training languages (default: all).")
+    hard_negatives: int = Field(0, ge=0, description="Hard negatives per pair (same paragraph).")
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _strategy(cls, value: Any) -> Any:
+        return canonical_strategy(value) if isinstance(value, str) else value
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in SCHEDULES:
+                raise ValueError(f"unknown alpha schedule {value!r} (choose from {', '.join(SCHEDULES)})")
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("languages must not be empty (omit it to train on all languages)")
+        return value
+
+    @model_validator(mode="after")
+    def _combinations(self) -> SamplerSettings:
+        if self.alpha_min > self.alpha_max:
+            raise ValueError("alpha_min must be <= alpha_max")
+        if self.schedule in ("linear", "cosine") and self.alpha_end is None:
+            raise ValueError(
+                f"a {self.schedule} alpha schedule needs alpha_end (α goes from alpha to alpha_end)"
+            )
+        if self.schedule != "constant" and self.strategy != "hybrid":
+            raise ValueError(f"schedule {self.schedule!r} only applies to sampler 'hybrid'")
+        return self
+
+
+class SamplerConfig(SamplerSettings):
+    """:class:`SamplerSettings` plus the stream's batch size, seed and length.
+
+    ``schedule_steps`` (the length of a linear/cosine ramp) defaults to ``steps``; ``steps`` None is an
+    endless stream.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    strategy: str = "hybrid"
-    alpha: float = 0.5
-    schedule: str = "constant"
-    alpha_end: float | None = None
-    schedule_steps: int | None = None
-    adaptive_lr: float = 0.5
-    alpha_min: float = 0.1
-    alpha_max: float = 0.9
-    target_gap: float = 0.0
-    languages_per_batch: int | None = None
-    languages: list[str] | None = None
-    hard_negatives: int = 0
-    batch_size: int = 32
-    seed: int = 0
-    steps: int | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalize(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = dict(data)
-            for key in ("strategy", "schedule"):
-                if isinstance(data.get(key), str):
-                    value = data[key].strip().lower().replace("_", "-")
-                    data[key] = _ALIASES.get(value, value) if key == "strategy" else value
-        return data
+    schedule_steps: int | None = Field(None, ge=1, description="Length of a linear/cosine schedule.")
+    batch_size: int = Field(32, ge=1, description="Pairs per (global) batch.")
+    seed: int = Field(0, ge=0, lt=2**63, description="Seed of the batch stream.")
+    steps: int | None = Field(None, ge=0, description="Length of the stream (None: endless).")
 
     @model_validator(mode="after")
-    def _check(self) -> SamplerConfig:
-        if self.strategy not in STRATEGIES:
-            raise ConfigError(f"unknown sampler {self.strategy!r} (choose from {', '.join(STRATEGIES)})")
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(
-                f"unknown alpha schedule {self.schedule!r} (choose from {', '.join(SCHEDULES)})"
-            )
-        for name in ("alpha", "alpha_end", "alpha_min", "alpha_max"):
-            value = getattr(self, name)
-            if value is not None and not 0.0 <= value <= 1.0:
-                raise ConfigError(f"{name} must be in [0, 1], got {value}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
-        if self.languages_per_batch is not None and self.languages_per_batch < 2:
-            raise ConfigError(
-                "languages per batch must be >= 2 (an X-Y pair needs two languages), "
-                f"got {self.languages_per_batch}"
-            )
-        if self.hard_negatives < 0:
-            raise ConfigError(f"hard negatives must be >= 0, got {self.hard_negatives}")
-        if self.steps is not None and self.steps < 0:
-            raise ConfigError(f"steps must be >= 0, got {self.steps}")
-        if self.schedule in ("linear", "cosine"):
-            if self.alpha_end is None:
-                raise ConfigError(f"a {self.schedule} alpha schedule needs alpha_end (--alpha-end)")
-            if (self.schedule_steps or self.steps) is None:
-                raise ConfigError(f"a {self.schedule} alpha schedule needs schedule_steps or steps")
-        if self.languages is not None and not self.languages:
-            raise ConfigError("languages must not be empty (omit it to train on all languages)")
+    def _ramp_length(self) -> SamplerConfig:
+        if self.schedule in ("linear", "cosine") and (self.schedule_steps or self.steps) is None:
+            raise ValueError(f"a {self.schedule} alpha schedule needs schedule_steps or steps")
         return self
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SamplerConfig:
         """Validate a mapping (e.g. the ``sampler:`` section of a YAML file); errors become ConfigError."""
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'sampler'}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigError(f"invalid sampler settings: {problems}") from None
+        return cls.validated(data, source="sampler")
 
     def build_schedule(self) -> AlphaSchedule:
         """The α schedule these settings describe."""
-        if self.schedule == "constant":
-            return ConstantAlpha(self.alpha)
-        if self.schedule == "adaptive":
-            return AdaptiveAlpha(
-                self.alpha, self.adaptive_lr, self.alpha_min, self.alpha_max, self.target_gap
-            )
-        ramp = LinearAlpha if self.schedule == "linear" else CosineAlpha
-        return ramp(self.alpha, self.alpha_end, self.schedule_steps or self.steps)  # type: ignore[arg-type]
+        return build_schedule(self)
 
     def stream_fields(self) -> dict[str, Any]:
-        """The settings that determine the batch stream (everything but its length)."""
+        """The settings that determine the batch stream (everything but its length), in the saved layout."""
         return self.model_dump(exclude={"steps"})
 
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, runtime_checkable
+
+from pydantic import Field, TypeAdapter, ValidationError
 
 from hybridbatch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hybridbatch.sampling.config import SamplerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -27,16 +32,32 @@ class AlphaSchedule(Protocol):
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
+@runtime_checkable
+class ObservingSchedule(AlphaSchedule, Protocol):
+    """A schedule that learns from dev scores: the trainer reports mono/cross scores every N steps."""
+
+    def observe(self, step: int, mono_score: float, cross_score: float) -> float: ...
+
+
+#: The paper's α (arXiv 2408.10536, §3): the default of every schedule and setting.
+DEFAULT_ALPHA = 0.5
+
+#: α and its bounds: a finite probability. The one declaration of "α in [0, 1]".
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+_PROBABILITY: TypeAdapter[float] = TypeAdapter(Probability)
+
+
 def _check_unit(name: str, value: float) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{name} must be in [0, 1], got {value}")
-    return float(value)
+    try:
+        return float(_PROBABILITY.validate_python(value))
+    except ValidationError:
+        raise ConfigError(f"{name} must be in [0, 1], got {value}") from None
 
 
 class ConstantAlpha:
-    """α(step) = ``value`` (the paper's setting, default 0.5)."""
+    """α(step) = ``value`` (the paper's setting, default :data:`DEFAULT_ALPHA`)."""
 
-    def __init__(self, value: float = 0.5) -> None:
+    def __init__(self, value: float = DEFAULT_ALPHA) -> None:
         self.value = _check_unit("alpha", value)
 
     def alpha(self, step: int) -> float:
@@ -121,7 +142,7 @@ class AdaptiveAlpha:
 
     def __init__(
         self,
-        initial: float = 0.5,
+        initial: float = DEFAULT_ALPHA,
         lr: float = 0.5,
         alpha_min: float = 0.1,
         alpha_max: float = 0.9,
@@ -190,6 +211,18 @@ class AdaptiveAlpha:
 
 
 SCHEDULES = ("constant", "linear", "cosine", "adaptive")
+
+
+def build_schedule(config: SamplerConfig) -> AlphaSchedule:
+    """The α schedule ``config`` describes (a ramp spans ``schedule_steps``, else ``steps``)."""
+    if config.schedule == "constant":
+        return ConstantAlpha(config.alpha)
+    if config.schedule == "adaptive":
+        return AdaptiveAlpha(
+            config.alpha, config.adaptive_lr, config.alpha_min, config.alpha_max, config.target_gap
+        )
+    ramp = LinearAlpha if config.schedule == "linear" else CosineAlpha
+    return ramp(config.alpha, config.alpha_end, config.schedule_steps or config.steps)  # type: ignore[arg-type]
 
 
 def schedule_from_state(state: dict[str, Any]) -> AlphaSchedule:

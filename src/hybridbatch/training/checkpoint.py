@@ -19,7 +19,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -27,9 +27,106 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from hybridbatch.errors import ConfigError
-from hybridbatch.io import atomic_directory, atomic_write_json
+from hybridbatch.io import atomic_directory, atomic_write_json, clean_stale_temps
+from hybridbatch.training import distributed
+from hybridbatch.training.metadata import TRAINING_JSON, TrainingMetadata, TrainResult
+
+if TYPE_CHECKING:
+    from hybridbatch.training.config import TrainConfig
+    from hybridbatch.training.state import TrainingState
 
 STEP_DIR = re.compile(r"^step-(\d{6,})$")
+# Temporary directories of interrupted writes by versions before pid-tagged temporaries.
+LEGACY_TEMP = re.compile(r"^\.(step-\d{6,}|model)\.[A-Za-z0-9_]+\.tmp$")
+
+
+class Checkpointer:
+    """The checkpoints and final model of one run directory: save, find, and check compatibility.
+
+    A run may only continue (or be returned as finished) with the same material settings
+    (:meth:`TrainConfig.fingerprint`); otherwise one ConfigError names the differing settings.
+    """
+
+    def __init__(self, config: TrainConfig, ctx: distributed.DistributedContext) -> None:
+        self.config, self.ctx, self.out = config, ctx, Path(config.out)
+
+    def clean_leftovers(self) -> list[Path]:
+        """Remove temporaries of interrupted checkpoint / model writes (their writers are gone)."""
+        removed: list[Path] = []
+        for folder in (self.out, self.out / "checkpoints"):
+            if not folder.is_dir():
+                continue
+            removed += clean_stale_temps(folder)
+            for path in folder.iterdir():
+                if LEGACY_TEMP.match(path.name) and path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+        return removed
+
+    def check(self, fingerprint: str | None, material: dict[str, Any], what: Path) -> None:
+        """ConfigError unless ``fingerprint`` is this run's (the message lists the differing settings)."""
+        if fingerprint != self.config.fingerprint():
+            diff = "; ".join(self.config.differences(material)) or "unknown"
+            raise ConfigError(
+                f"cannot resume {what}: settings differ from the saved run ({diff}); "
+                "use another --out, or delete it to start over"
+            )
+
+    def finished(self) -> TrainResult | None:
+        """The result of a finished run with the same settings (checked on rank 0, shared by all)."""
+        meta = TrainingMetadata.read(self.out / "model") if self.ctx.is_main else None
+        if meta is not None:
+            self.check(meta.fingerprint, meta.config_material, self.out / "model")
+        result = (
+            TrainResult(model_dir=self.out / "model", **meta.result.model_dump())
+            if meta and meta.result
+            else None
+        )
+        return distributed.broadcast_object(result)
+
+    def latest(self) -> Checkpoint | None:
+        """The newest checkpoint (the step rank 0 sees), loaded and checked; None when there is none."""
+        found = list_checkpoints(self.out)
+        step = distributed.broadcast_object(found[-1][0] if found and self.ctx.is_main else None)
+        if step is None:
+            return None
+        path = dict(found).get(step)
+        if path is None:
+            raise ConfigError(
+                f"{self.out}: checkpoint step-{step:06d} is not visible on rank {self.ctx.rank}"
+            )
+        checkpoint = load_checkpoint(path)
+        self.check(checkpoint.state.get("fingerprint"), checkpoint.state.get("config_material", {}), path)
+        return checkpoint
+
+    def save(self, state: TrainingState) -> tuple[Path, float] | None:
+        """Checkpoint ``state`` (rank 0 writes; every rank waits); returns (path, seconds) on rank 0."""
+        saved = None
+        if self.ctx.is_main:
+            extra = {
+                "fingerprint": self.config.fingerprint(),
+                "config_material": self.config.material(),
+                "sampler": state.sampler.state_dict(step=state.step),
+                "world_size": self.ctx.world_size,
+                **state.counters,
+            }
+            saved = save_checkpoint(
+                self.out, state.step, state.st_model, state.optimizer, state.scheduler, extra,
+                keep=self.config.keep_checkpoints,
+            )  # fmt: skip
+        distributed.barrier()
+        return saved
+
+    def save_model(self, state: TrainingState, meta: TrainingMetadata, card: str) -> Path:
+        """Write the final model with its metadata and model card atomically (rank 0 only)."""
+        from hybridbatch.io import atomic_write_text
+
+        target = self.out / "model"
+        with atomic_directory(target) as tmp:
+            state.st_model.save(str(tmp), create_model_card=False)
+            atomic_write_json(tmp / TRAINING_JSON, meta.to_json())
+            atomic_write_text(tmp / "README.md", card)
+        return target
 
 
 def checkpoint_dir(out: Path, step: int) -> Path:
@@ -145,3 +242,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
     if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def prepare_run_dir(out: str | Path, overwrite: bool = False) -> Path:
+    """Validate ``train --out`` before any work: new or empty, a run to resume (or return), or — with
+    ``--overwrite`` — any other directory (nothing there is deleted)."""
+    from hybridbatch.io import prepare_output_dir, read_marker
+
+    path = Path(out)
+    run_files = (path / "metrics.jsonl", path / "checkpoints", path / "model" / TRAINING_JSON)
+    if path.is_dir() and read_marker(path) is None and any(p.exists() for p in run_files):
+        return path
+    return prepare_output_dir(path, "training run", overwrite)

@@ -15,80 +15,111 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, ClassVar, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
-from hybridbatch.errors import ConfigError
+from hybridbatch.sampling.config import SamplerConfig, SamplerSettings
+from hybridbatch.settings import Settings, read_yaml_config
 
-if TYPE_CHECKING:
-    from hybridbatch.sampling import SamplerConfig
+__all__ = ["DEFAULT_MODEL", "TrainConfig", "load_train_config", "read_yaml_config"]
 
+DEFAULT_MODEL = "builtin:multilingual-e5-small"
 EVAL_ONLY_DATASETS = ("xquad-r",)
+_DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
 # Keys that may change between a run and its resume without changing what is trained.
 RESUME_SAFE_KEYS = frozenset(
     {"out", "checkpoint_every", "keep_checkpoints", "log_batches", "device", "num_threads", "show_progress"}
 )
+# Settings added after runs were fingerprinted: part of the fingerprint only when not at their default,
+# so runs and checkpoints written before them stay resumable.
+LATER_KEYS = {"anchor_weight": 0.0}
 
 
-class TrainConfig(BaseModel):
-    """Settings of one training run (see the module docstring for steps vs epochs)."""
+class TrainConfig(Settings):
+    """Settings of one training run (see the module docstring for steps vs epochs).
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    The sampler settings are nested (:attr:`sampling`, a :class:`~hybridbatch.sampling.SamplerSettings`)
+    but read and written flat, as in YAML files and flags (``sampler: xy``, ``alpha: 0.3``); the
+    sampler's ``strategy`` is the flat key ``sampler``.
+    """
+
+    FLATTENED: ClassVar[tuple[str, ...]] = ("sampling",)
+    FLAT_NAMES: ClassVar[dict[str, str]] = {"strategy": "sampler"}
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     # --- what to train, on what ---------------------------------------------------------------
-    model: str = Field("builtin:multilingual-e5-small", description="Model spec (builtin:*, path).")
-    data: list[str] = Field(default_factory=lambda: ["mlqa-r"], description="Training dataset specs.")
-    languages: list[str] | None = Field(None, description="Restrict training to these languages.")
+    model: str = Field(DEFAULT_MODEL, description="Model spec (builtin:*, directory, Hugging Face id).")
+    data: list[str] = Field(
+        default_factory=lambda: ["mlqa-r"], description="Training datasets (name or path)."
+    )
     # --- batches (hybridbatch.sampling) ---------------------------------------------------------
-    sampler: Literal["hybrid", "xx", "xy", "en-en"] = "hybrid"
-    alpha: float = Field(0.5, ge=0.0, le=1.0, description="P(X-X batch); start value of linear/cosine.")
-    schedule: Literal["constant", "linear", "cosine", "adaptive"] = "constant"
-    alpha_end: float | None = Field(None, ge=0.0, le=1.0, description="linear/cosine: α at the last step.")
+    sampling: SamplerSettings = Field(default_factory=SamplerSettings, description="How batches are drawn.")
     adaptive_every: int = Field(100, ge=1, description="adaptive: steps between dev scorings.")
-    adaptive_lr: float = Field(0.5, ge=0.0, description="adaptive: α += lr · (target_gap − (mono − cross)).")
-    alpha_min: float = Field(0.1, ge=0.0, le=1.0, description="adaptive: lower bound of α.")
-    alpha_max: float = Field(0.9, ge=0.0, le=1.0, description="adaptive: upper bound of α.")
-    target_gap: float = Field(0.0, description="adaptive: the mono − cross mAP gap considered balanced.")
-    languages_per_batch: int | None = Field(None, ge=2, description="K languages per X-Y batch.")
-    hard_negatives: int = Field(0, ge=0, description="Hard negatives per pair (same paragraph).")
     # --- objective and optimisation -------------------------------------------------------------
-    loss: Literal["infonce", "symmetric", "bce"] = "infonce"
-    temperature: float = Field(0.05, gt=0.0)
+    loss: Literal["infonce", "symmetric", "bce"] = Field("infonce", description="infonce, symmetric or bce.")
+    temperature: float = Field(0.05, gt=0.0, description="Softmax temperature τ.")
     batch_size: int = Field(32, ge=2, description="Global batch size (pairs per step, all ranks).")
-    lr: float = Field(3e-5, gt=0.0)
-    weight_decay: float = Field(0.01, ge=0.0)
-    warmup_steps: int | None = Field(None, ge=0, description="Linear warmup; None = 10% of steps.")
-    max_grad_norm: float | None = Field(1.0, gt=0.0, description="Gradient clipping; None = off.")
-    steps: int | None = Field(None, ge=1)
-    epochs: float | None = Field(None, gt=0.0)
-    max_query_length: int = Field(64, ge=4)
-    max_passage_length: int = Field(128, ge=4)
+    lr: float = Field(3e-5, gt=0.0, description="Peak learning rate (AdamW).")
+    weight_decay: float = Field(0.01, ge=0.0, description="AdamW weight decay.")
+    warmup_steps: int | None = Field(None, ge=0, description="Linear warmup steps (default: 10% of steps).")
+    max_grad_norm: float | None = Field(1.0, gt=0.0, description="Gradient clipping (None: off).")
+    anchor_weight: float = Field(
+        0.0, ge=0.0, description="μ of the L2-SP anchor μ·‖θ − θ_base‖² (Li et al., ICML 2018); 0 = off."
+    )
+    steps: int | None = Field(None, ge=1, description="Optimizer steps (default: one epoch).")
+    epochs: float | None = Field(None, gt=0.0, description="Epochs (training questions / batch size).")
+    max_query_length: int = Field(64, ge=4, description="Max query tokens.")
+    max_passage_length: int = Field(128, ge=4, description="Max passage tokens.")
     padding: Literal["longest", "max_length"] = Field(
-        "longest", description="Pad each side to its longest text (dynamic) or to its max length."
+        "longest", description="Pad each side to its longest text (longest) or to its max length."
     )
     bf16: bool = Field(False, description="bfloat16 autocast on CUDA (ignored on CPU).")
     freeze_embeddings: bool = Field(
         True, description="Freeze the word-embedding matrix (~1/3 faster CPU steps; keeps unseen languages)."
     )
-    mini_batch_size: int | None = Field(None, ge=1, description="GradCache chunk size; None = off.")
-    cross_device_negatives: bool = True
-    seed: int = 0
+    mini_batch_size: int | None = Field(None, ge=1, description="GradCache chunk size (None: off).")
+    cross_device_negatives: bool = Field(True, description="DDP: negatives from every rank's batch.")
+    seed: int = Field(0, ge=0, lt=2**63, description="Seed of batches, dropout and everything else.")
     # --- dev split and evaluation ---------------------------------------------------------------
     dev_fraction: float = Field(0.05, ge=0.0, lt=1.0, description="Held-out parallel ids per dataset.")
-    split_seed: int = Field(0, description="Seed of the train/dev split (independent of `seed`).")
-    eval_every: int = Field(0, ge=0, description="Dev evaluation every N steps (0 = only at the end).")
+    split_seed: int = Field(0, ge=0, lt=2**63, description="Seed of the train/dev split (not `seed`).")
+    eval_every: int = Field(0, ge=0, description="Dev evaluation every N steps (0: only at the end).")
     # --- output ---------------------------------------------------------------------------------
-    out: Path = Field(..., description="Run directory (checkpoints, metrics, final model).")
-    checkpoint_every: int = Field(500, ge=0, description="0 = no intermediate checkpoints.")
-    keep_checkpoints: int = Field(1, ge=1)
-    log_batches: Path | None = None
-    device: str | None = Field(None, description="cpu, cuda, cuda:1 …; None = cuda when available.")
-    num_threads: int | None = Field(None, ge=1, description="torch CPU threads (None = torch default).")
-    show_progress: bool = True
+    out: Path = Field(..., description="Run directory (checkpoints, metrics, final model); rerun to resume.")
+    checkpoint_every: int = Field(500, ge=0, description="Checkpoint every N steps (0: never).")
+    keep_checkpoints: int = Field(1, ge=1, description="Checkpoints to keep.")
+    log_batches: Path | None = Field(None, description="Write the trained batches as JSONL.")
+    device: str | None = Field(None, description="cpu, cuda, cuda:1 … (default: cuda when available).")
+    num_threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's).")
+    show_progress: bool = Field(True, description="Show a progress bar.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_sampler_keys(cls, data: Any) -> Any:
+        """Accept the flat layout: sampler keys at the top level move into ``sampling``."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        nested = data.get("sampling", {})
+        nested = nested.model_dump(exclude_unset=True) if isinstance(nested, SamplerSettings) else nested
+        if not isinstance(nested, dict):
+            return data
+        nested = dict(nested)
+        for key in SamplerSettings.model_fields:
+            flat = cls.FLAT_NAMES.get(key, key)
+            if flat in data:
+                nested[key] = data.pop(flat)
+        data["sampling"] = nested
+        if isinstance(data.get("data"), str):
+            data["data"] = [data["data"]]
+        if isinstance(nested.get("languages"), str):
+            nested["languages"] = [s for s in nested["languages"].split(",") if s]
+        return data
 
     @field_validator("data")
     @classmethod
@@ -102,21 +133,40 @@ class TrainConfig(BaseModel):
             raise ValueError("a dataset is listed twice")
         return value
 
+    @field_validator("device")
+    @classmethod
+    def _check_device(cls, value: str | None) -> str | None:
+        if value is not None and not _DEVICE.match(value.strip().lower()):
+            raise ValueError(f"unknown device {value!r} (cpu, cuda, cuda:N or mps)")
+        return None if value is None else value.strip().lower()
+
     @model_validator(mode="after")
     def _check_combinations(self) -> TrainConfig:
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give steps or epochs, not both")
-        if self.alpha_min > self.alpha_max:
-            raise ValueError("alpha_min must be <= alpha_max")
-        if self.schedule in ("linear", "cosine") and self.alpha_end is None:
-            raise ValueError(f"schedule {self.schedule!r} needs alpha_end (α goes from alpha to alpha_end)")
-        if self.schedule == "adaptive" and self.dev_fraction == 0:
+        if self.sampling.schedule == "adaptive" and self.dev_fraction == 0:
             raise ValueError("schedule 'adaptive' needs a dev split: set dev_fraction > 0")
-        if self.schedule != "constant" and self.sampler != "hybrid":
-            raise ValueError(f"schedule {self.schedule!r} only applies to sampler 'hybrid'")
         if self.mini_batch_size is not None and self.mini_batch_size > self.batch_size:
             raise ValueError("mini_batch_size must be <= batch_size")
         return self
+
+    # --- the flat layout ------------------------------------------------------------------------
+    @classmethod
+    def flat_fields(cls) -> dict[str, FieldInfo]:
+        """Every setting by its flat name (the sampler's in place of ``sampling``), for flags and docs."""
+        fields: dict[str, FieldInfo] = {}
+        for name, info in cls.model_fields.items():
+            if name in cls.FLATTENED:
+                fields.update({cls.FLAT_NAMES.get(k, k): v for k, v in SamplerSettings.model_fields.items()})
+            else:
+                fields[name] = info
+        return fields
+
+    def flat(self) -> dict[str, Any]:
+        """The settings as one flat JSON mapping (the layout of YAML files and the training metadata)."""
+        data = self.model_dump(mode="json")
+        data.update({self.FLAT_NAMES.get(k, k): v for k, v in data.pop("sampling").items()})
+        return {name: data[name] for name in self.flat_fields()}
 
     # --- derived --------------------------------------------------------------------------------
     def total_steps(self, num_train_pairs: int) -> int:
@@ -128,21 +178,9 @@ class TrainConfig(BaseModel):
 
     def sampler_config(self, total_steps: int) -> SamplerConfig:
         """The :class:`~hybridbatch.sampling.SamplerConfig` of this run (ramps span ``total_steps``)."""
-        from hybridbatch.sampling import SamplerConfig
-
         return SamplerConfig(
-            strategy=self.sampler,
-            alpha=self.alpha,
-            schedule=self.schedule,
-            alpha_end=self.alpha_end,
+            **self.sampling.model_dump(),
             schedule_steps=total_steps,
-            adaptive_lr=self.adaptive_lr,
-            alpha_min=self.alpha_min,
-            alpha_max=self.alpha_max,
-            target_gap=self.target_gap,
-            languages_per_batch=self.languages_per_batch,
-            languages=self.languages,
-            hard_negatives=self.hard_negatives,
             batch_size=self.batch_size,
             seed=self.seed,
             steps=total_steps,
@@ -154,7 +192,11 @@ class TrainConfig(BaseModel):
 
     def material(self) -> dict[str, Any]:
         """The settings that determine the trained weights (everything but :data:`RESUME_SAFE_KEYS`)."""
-        return {k: v for k, v in self.model_dump(mode="json").items() if k not in RESUME_SAFE_KEYS}
+        return {
+            k: v
+            for k, v in self.flat().items()
+            if k not in RESUME_SAFE_KEYS and not (k in LATER_KEYS and v == LATER_KEYS[k])
+        }
 
     def fingerprint(self) -> str:
         """A short hash of :meth:`material`: equal for runs that must produce the same weights."""
@@ -168,60 +210,18 @@ class TrainConfig(BaseModel):
         return [f"{k}: {other.get(k)!r} -> {mine.get(k)!r}" for k in keys if mine.get(k) != other.get(k)]
 
 
-def _normalise_keys(raw: dict[str, Any], source: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if not isinstance(key, str):
-            raise ConfigError(f"{source}: key {key!r} is not a string")
-        out[key.replace("-", "_")] = value
-    return out
-
-
-def read_yaml_config(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML config file (ConfigError if unreadable or not a mapping)."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a config must be a mapping of settings, got {type(raw).__name__}")
-    return _normalise_keys(raw, str(path))
-
-
 def load_train_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
     """Build a :class:`TrainConfig` from a YAML file and keyword overrides (flags win; None = unset).
 
     Raises:
-        ConfigError: an unknown key or a bad value; the message names the key (and the file).
+        ConfigError: an unknown key or a bad value; the message names the key and the file, or the flag.
     """
     values: dict[str, Any] = read_yaml_config(path) if path is not None else {}
-    source = str(path) if path is not None else "flags"
-    values.update({k.replace("-", "_"): v for k, v in overrides.items() if v is not None})
-    if isinstance(values.get("data"), str):
-        values["data"] = [values["data"]]
-    if isinstance(values.get("languages"), str):
-        values["languages"] = [s for s in values["languages"].split(",") if s]
-    try:
-        return TrainConfig(**values)
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {_describe(exc)}") from None
+    flags = {k.replace("-", "_"): v for k, v in overrides.items() if v is not None}
+    values.update(flags)
+    return TrainConfig.validated(values, source=str(path) if path is not None else "", flags=flags)
 
 
-def _describe(exc: ValidationError) -> str:
-    """The first validation error as ``key: message`` (unknown keys named as such)."""
-    err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or "config"
-    if err["type"] == "extra_forbidden":
-        known = ", ".join(TrainConfig.model_fields)
-        return f"unknown setting {key!r} (known: {known})"
-    if err["type"] == "missing":
-        return f"setting {key!r} is required"
-    message = err["msg"].removeprefix("Value error, ")
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    value = f" (got {err['input']!r})" if err["loc"] and not isinstance(err.get("input"), dict) else ""
-    return f"{key}: {message}{value}{more}"
+def check_settings(settings: dict[str, Any], source: str) -> TrainConfig:
+    """Validate partial training settings (e.g. ``train_settings`` of a compare YAML) before any work."""
+    return TrainConfig.validated({"out": Path("."), **settings}, source=source)

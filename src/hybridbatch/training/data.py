@@ -55,11 +55,11 @@ def prepare_data(config: TrainConfig) -> TrainingData:
     train, dev = [], []
     for spec in config.data:
         collection = load_collection(spec)
-        if config.languages:
-            present = [lang for lang in config.languages if lang in collection.languages]
+        if config.sampling.languages:
+            present = [lang for lang in config.sampling.languages if lang in collection.languages]
             if not present:
                 raise ConfigError(
-                    f"languages: none of {', '.join(config.languages)} is in dataset {spec!r} "
+                    f"languages: none of {', '.join(config.sampling.languages)} is in dataset {spec!r} "
                     f"(it has {', '.join(collection.languages)})"
                 )
             collection = collection.subset(collection.ids, present, name=collection.name)

@@ -36,22 +36,6 @@ from torch import Tensor, nn
 
 from hybridbatch.errors import ConfigError
 
-__all__ = [
-    "DistributedContext",
-    "DistributedLoss",
-    "all_gather_objects",
-    "barrier",
-    "broadcast_object",
-    "cleanup",
-    "gather_with_grad",
-    "init_distributed",
-    "is_distributed",
-    "no_sync",
-    "reduce_mean",
-    "unwrap_model",
-    "wrap_model",
-]
-
 
 @dataclass(frozen=True)
 class DistributedContext:
@@ -89,14 +73,15 @@ def _default_backend() -> str:
     return "nccl" if torch.cuda.is_available() else "gloo"
 
 
-def init_distributed(backend: str | None = None) -> DistributedContext:
+def init_distributed(backend: str | None = None, device: str | None = None) -> DistributedContext:
     """Join the process group described by torchrun's environment, or run single-process.
 
     Reads ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` (and lets ``env://`` read ``MASTER_ADDR`` and
     ``MASTER_PORT``). Backend: ``backend`` if given, else ``$HYBRIDBATCH_DIST_BACKEND``, else ``nccl``
     when CUDA is available, else ``gloo``. On CUDA (backend other than gloo) the device is
-    ``cuda:LOCAL_RANK`` and is made current. A process group initialised already (e.g. by a test
-    harness) is reused.
+    ``cuda:LOCAL_RANK`` and is made current. Single-process, ``device`` (e.g. ``cpu``, ``cuda:1``) is
+    used when given, else CUDA when available: the one place the training device is decided. A
+    process group initialised already (e.g. by a test harness) is reused.
     """
     if dist.is_available() and dist.is_initialized():
         rank, world_size = dist.get_rank(), dist.get_world_size()
@@ -119,19 +104,33 @@ def init_distributed(backend: str | None = None) -> DistributedContext:
             dist.init_process_group(backend=backend, init_method="env://")
         else:
             backend = None
-    if torch.cuda.is_available() and backend != "gloo":
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
+    if world_size > 1 or device is None:
+        chosen = torch.device("cuda", local_rank) if torch.cuda.is_available() and backend != "gloo" else None
     else:
-        device = torch.device("cpu")
+        chosen = _requested_device(device)
+    if chosen is not None and chosen.type == "cuda":
+        torch.cuda.set_device(chosen)
     return DistributedContext(
         rank=rank,
         world_size=world_size,
         local_rank=local_rank,
-        device=device,
+        device=chosen or torch.device("cpu"),
         is_main=rank == 0,
         backend=backend,
     )
+
+
+def _requested_device(name: str) -> torch.device:
+    """``--device``, checked against this machine (ConfigError naming the flag)."""
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {name}: this torch build or machine has no CUDA; use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) here")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"--device {name}: MPS is not available here; use --device cpu")
+    return device
 
 
 def cleanup() -> None:
@@ -140,13 +139,13 @@ def cleanup() -> None:
         dist.destroy_process_group()
 
 
-def barrier(ctx: DistributedContext | None = None) -> None:
+def barrier() -> None:
     """Wait for every rank; no-op single-process."""
     if is_distributed():
         dist.barrier()
 
 
-def broadcast_object(obj: Any, ctx: DistributedContext | None = None, src: int = 0) -> Any:
+def broadcast_object(obj: Any, src: int = 0) -> Any:
     """Rank ``src``'s picklable ``obj`` on every rank (identity single-process)."""
     if not is_distributed():
         return obj
@@ -155,7 +154,7 @@ def broadcast_object(obj: Any, ctx: DistributedContext | None = None, src: int =
     return box[0]
 
 
-def all_gather_objects(obj: Any, ctx: DistributedContext | None = None) -> list[Any]:
+def all_gather_objects(obj: Any) -> list[Any]:
     """``[obj of rank 0, obj of rank 1, ...]`` on every rank (``[obj]`` single-process)."""
     if not is_distributed():
         return [obj]
@@ -164,7 +163,7 @@ def all_gather_objects(obj: Any, ctx: DistributedContext | None = None) -> list[
     return out
 
 
-def reduce_mean(value: float | Tensor, ctx: DistributedContext | None = None) -> float:
+def reduce_mean(value: float | Tensor) -> float:
     """Mean of a scalar over ranks (for logging; no gradient)."""
     t = torch.as_tensor(value, dtype=torch.float64).detach().clone()
     if is_distributed():
@@ -237,14 +236,12 @@ class DistributedLoss(nn.Module):
     def __init__(
         self,
         loss: nn.Module,
-        ctx: DistributedContext | None = None,
         *,
         gather_queries: bool | None = None,
         cross_device: bool = True,
     ) -> None:
         super().__init__()
         self.loss = loss
-        self.ctx = ctx
         self.gather_queries = (
             bool(getattr(loss, "needs_all_queries", False)) if gather_queries is None else gather_queries
         )

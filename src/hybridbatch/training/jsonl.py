@@ -8,6 +8,7 @@ every step appears exactly once in the final file.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,7 +32,7 @@ class StepLog:
         """Append one record as a line of JSON."""
         if self._handle is None:
             raise ValueError(f"{self.path}: log is closed")
-        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._handle.write(json.dumps(finite(record), ensure_ascii=False, allow_nan=False) + "\n")
         self._handle.flush()
 
     def close(self) -> None:
@@ -44,6 +45,17 @@ class StepLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def finite(value: Any) -> Any:
+    """``value`` with NaN and ±infinity replaced by ``None`` (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
 
 
 def truncate_jsonl(path: Path, keep_upto: int) -> None:

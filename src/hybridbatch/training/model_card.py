@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-TRAINING_JSON = "hybridbatch_training.json"
+from hybridbatch.training.metadata import TrainingMetadata
 
 
 def _fmt(value: Any) -> str:
@@ -24,23 +24,8 @@ def _table(rows: list[tuple[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_model_card(meta: dict[str, Any]) -> str:
-    """Markdown model card for the metadata dict the trainer writes as ``hybridbatch_training.json``."""
-    cfg, result, sampler = meta["config"], meta["result"], meta["sampler"]
-    strategy = cfg["sampler"]
-    title = f"{cfg['model']} fine-tuned with {strategy} batches (hybridbatch)"
-    data_rows = "\n".join(
-        f"| {d['spec']} | {', '.join(d['languages'])} | {d['train_ids']} | {d['train_questions']} | "
-        f"{d['dev_ids']} | {d['dev_questions']} |"
-        for d in meta["datasets"]
-    )
-    dev = result.get("dev_metrics") or {}
-    dev_text = (
-        "\n".join(f"- dev {k.replace('_', ' ')}: {v:.4f}" for k, v in dev.items())
-        if dev
-        else "- no dev split (dev_fraction = 0)"
-    )
-    sampler_rows = [
+def _sampler_rows(sampler: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [
         ("strategy", sampler.get("strategy")),
         ("alpha (P of an X-X batch)", sampler.get("alpha")),
         ("alpha schedule", sampler.get("schedule")),
@@ -50,18 +35,41 @@ def write_model_card(meta: dict[str, Any]) -> str:
         ("global batch size", sampler.get("batch_size")),
         ("seed", sampler.get("seed")),
     ]
-    train_rows = [
+
+
+def _train_rows(meta: dict[str, Any]) -> list[tuple[str, Any]]:
+    cfg = meta["config"]
+    rows = [
         ("loss", cfg["loss"]),
         ("temperature", cfg["temperature"]),
         ("learning rate", cfg["lr"]),
         ("weight decay", cfg["weight_decay"]),
         ("warmup steps", cfg["warmup_steps"] if cfg["warmup_steps"] is not None else "10% of steps"),
-        ("steps", result["steps"]),
+        ("steps", meta["result"]["steps"]),
         ("max query / passage length", f"{cfg['max_query_length']} / {cfg['max_passage_length']}"),
         ("word embeddings frozen", cfg["freeze_embeddings"]),
         ("cross-device negatives", cfg["cross_device_negatives"]),
         ("processes (world size)", meta.get("world_size", 1)),
     ]
+    if cfg.get("anchor_weight"):
+        rows.append(("L2-SP anchor weight μ (Li et al., ICML 2018)", cfg["anchor_weight"]))
+    return rows
+
+
+def write_model_card(metadata: TrainingMetadata) -> str:
+    """Markdown model card of the training metadata (``hybridbatch_training.json``)."""
+    meta = metadata.to_json()
+    cfg, result = meta["config"], meta["result"]
+    title = f"{cfg['model']} fine-tuned with {cfg['sampler']} batches (hybridbatch)"
+    data_rows = "\n".join(
+        f"| {d['spec']} | {', '.join(d['languages'])} | {d['train_ids']} | {d['train_questions']} | "
+        f"{d['dev_ids']} | {d['dev_questions']} |"
+        for d in meta["datasets"]
+    )
+    dev = result.get("dev_metrics") or {}
+    dev_lines = [f"- dev {k.replace('_', ' ')}: {v:.4f}" for k, v in dev.items()]
+    dev_text = "\n".join(dev_lines) or "- no dev split (dev_fraction = 0)"
+    sampler_rows, train_rows = _sampler_rows(meta["sampler"]), _train_rows(meta)
     return f"""---
 library_name: sentence-transformers
 tags: [sentence-transformers, multilingual, retrieval, hybridbatch]
