@@ -72,6 +72,7 @@ def test_report_files(report: AfriqaReport, tmp_path: Path) -> None:
     assert AfriqaReport.model_validate(data).languages["hau"].num_queries == 3
     markdown = (out / "report.md").read_text()
     assert "| hau | en | 3 |" in markdown and "**mean**" in markdown and "translate-test" in markdown
+    assert "Not evaluated (no gold passages in this split upstream): bem, ibo," in markdown
 
 
 def test_tiny_model_runs_on_a_real_split(tiny_model, shared_data: Path) -> None:

@@ -173,6 +173,11 @@ def render_afriqa_report(report: AfriqaReport, metrics: Sequence[str] = HEADLINE
         lines.append(f"| {row.lang} | {row.pivot} | {row.num_queries} | {cells} |")
     cells = _cells(report.mean_native, report.mean_translated, metrics, bold=True)
     lines.append(f"| **mean** | | {sum(r.num_queries for r in report.languages.values())} | {cells} |")
+    from hybridbatch.data.afriqa import LANGUAGES
+
+    absent = sorted(set(LANGUAGES) - set(report.languages))
+    if absent:
+        lines += ["", f"Not evaluated (no gold passages in this split upstream): {', '.join(absent)}."]
     if report.dropped:
         lines += [
             "",
