@@ -14,10 +14,11 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from hybridbatch.comparison.config import ComparisonConfig
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.sampling.config import SamplerConfig
 from hybridbatch.settings import settings_options
-from hybridbatch.training.config import DEFAULT_MODEL, TrainConfig
+from hybridbatch.training.config import TrainConfig
 
 
 class _Group(TyperGroup):
@@ -56,6 +57,9 @@ OVERWRITE_HELP = "Write into a non-empty --out that is not an output of this com
 # Flags generated from the settings models (hybridbatch.settings): each declared once, there.
 BATCH_FIELDS = {k: v for k, v in SamplerConfig.model_fields.items() if k != "steps"}
 TRAIN_FIELDS = {k: v for k, v in TrainConfig.flat_fields().items() if k != "show_progress"}
+COMPARE_FIELDS = {
+    k: v for k, v in ComparisonConfig.model_fields.items() if k not in ("out", "train_settings")
+}
 
 
 @app.callback()
@@ -270,33 +274,19 @@ def evaluate_cmd(
 # compare  (owner: comparison)
 # ----------------------------------------------------------------------------------------------
 @app.command("compare")
+@settings_options(COMPARE_FIELDS, flags={"alphas": "--alpha"})
 def compare_cmd(
     out: Annotated[Path, typer.Option(help="Comparison directory; rerun to resume.")],
-    model: Annotated[str | None, typer.Option(help=f"Model spec [default: {DEFAULT_MODEL}].")] = None,
-    train: Annotated[list[str] | None, typer.Option("--train", help="Training dataset (repeatable).")] = None,
-    evaluation: Annotated[list[str] | None, typer.Option("--eval", help="Held-out dataset (repeatable).")] = (
-        None
-    ),
-    strategies: Annotated[
-        str | None, typer.Option(help="base,en-en,xx,xy,hybrid,hybrid-adaptive [default: all but the last].")
-    ] = None,
-    alpha: Annotated[str | None, typer.Option(help="Hybrid α sweep, e.g. 0.3,0.5,0.7.")] = None,
-    languages_per_batch: Annotated[str | None, typer.Option(help="Hybrid K sweep, e.g. 2,3.")] = None,
-    budget: Annotated[int | None, typer.Option(help="Training steps per strategy.")] = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML of settings.")] = None,
     quick: Annotated[bool, typer.Option(help="A few-minute trial: small budget and batch.")] = False,
-    seed: Annotated[int | None, typer.Option(help="Seed shared by every strategy [default: 0].")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Train one model per strategy (same data, seed, budget) and compare them on held-out data."""
     from hybridbatch.comparison import compare
-    from hybridbatch.comparison.cli import CompareFlags, build_config, prepare_comparison_dir, print_table
+    from hybridbatch.comparison.cli import build_config, prepare_comparison_dir, print_table
 
-    flags = CompareFlags(
-        out=out, model=model, train=train, eval=evaluation, strategies=strategies, alpha=alpha,
-        languages_per_batch=languages_per_batch, budget=budget, seed=seed,
-    )  # fmt: skip
-    config = build_config(flags, config_file, quick)
+    config = build_config(out, settings or {}, config_file, quick)
     prepare_comparison_dir(config.out, overwrite)
     print_table(compare(config))
 

@@ -50,6 +50,21 @@ def test_empty_strategies_is_an_error(cli, tmp_path, no_work) -> None:
     assert code == 2 and "--strategies: give at least one strategy" in err
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--alpha", "abc"], "--alpha: "),
+        (["--alpha", "1.5"], "--alpha: 1.5 is outside [0, 1]"),
+        (["--seed", "-1"], "--seed: seed must be in [0, 2**63)"),
+        (["--budget", "0"], "--budget: budget must be >= 1"),
+        (["--eval-fraction", "nan"], "--eval-fraction: eval fraction must be a finite number"),
+    ],
+)
+def test_compare_flags_name_the_flag(cli, tmp_path, toy_dir, no_work, flags, message) -> None:
+    code, _, err = cli("compare", "--out", str(tmp_path / "cmp"), "--train", str(toy_dir), *flags)
+    assert code == 2 and message in err, err
+
+
 def test_eval_only_training_data_fails_before_the_base_evaluation(cli, tmp_path, toy_dir, no_work) -> None:
     code, _, err = cli(
         "compare", "--out", str(tmp_path / "cmp"), "--train", "xquad-r", "--eval", str(toy_dir)
@@ -58,12 +73,11 @@ def test_eval_only_training_data_fails_before_the_base_evaluation(cli, tmp_path,
 
 
 def test_yaml_strategies_are_used_when_no_flag_is_given(tmp_path, toy_dir) -> None:
-    from hybridbatch.comparison.cli import CompareFlags, build_config
+    from hybridbatch.comparison.cli import build_config
 
     config_file = Path(_yaml(tmp_path, {"strategies": ["base", "xy"], "train": [str(toy_dir)]}))
-    config = build_config(CompareFlags(out=tmp_path / "cmp"), config_file)
-    assert config.strategies == ["base", "xy"]
-    assert build_config(CompareFlags(out=tmp_path / "cmp", strategies="xx"), config_file).strategies == ["xx"]
+    assert build_config(tmp_path / "cmp", {}, config_file).strategies == ["base", "xy"]
+    assert build_config(tmp_path / "cmp", {"strategies": ["xx"]}, config_file).strategies == ["xx"]
 
 
 def test_out_that_is_not_a_comparison_needs_overwrite(cli, tmp_path, toy_dir, no_work) -> None:

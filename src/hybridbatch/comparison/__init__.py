@@ -1,7 +1,13 @@
 """Strategy comparison (``hybridbatch compare``): base vs en-en vs X-X vs X-Y vs hybrid, measured."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from hybridbatch.comparison.config import ComparisonConfig, RunSpec, plan_runs
-from hybridbatch.comparison.results import ComparisonReport, StrategyResult
+
+if TYPE_CHECKING:
+    from hybridbatch.comparison.results import ComparisonReport, StrategyResult
 
 __all__ = ["ComparisonConfig", "ComparisonReport", "RunSpec", "StrategyResult", "compare", "plan_runs"]
 
@@ -11,3 +17,11 @@ def compare(config: ComparisonConfig) -> ComparisonReport:
     from hybridbatch.comparison.run import compare as _compare
 
     return _compare(config)
+
+
+def __getattr__(name: str) -> Any:  # results import the evaluation stack (torch): load lazily
+    if name in ("ComparisonReport", "StrategyResult"):
+        from hybridbatch.comparison import results
+
+        return getattr(results, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from hybridbatch.comparison.config import ComparisonConfig, plan_runs, train_config
 from hybridbatch.comparison.results import ComparisonReport
@@ -21,56 +21,29 @@ DEMO_TRAIN_SETTINGS: dict[str, Any] = {
     "freeze_embeddings": True,
     "checkpoint_every": 50,
 }
-DEMO_BUDGET = 120
+DEMO_BUDGET: int = ComparisonConfig.model_fields["budget"].default
 # --quick: minutes, not an hour — a smaller budget and batch, 15% of the evaluation ids.
 QUICK = {"budget": 20, "eval_fraction": 0.15, "train_settings": {"batch_size": 16, "checkpoint_every": 10}}
 # Marks of a comparison directory written before directories carried a marker.
 _LEGACY = ("comparison.json", "runs")
 
 
-class CompareFlags(BaseModel):
-    """The flags of ``hybridbatch compare`` as given (None = not given; comma lists unparsed)."""
-
-    out: Path
-    model: str | None = None
-    train: list[str] | None = None
-    eval: list[str] | None = None
-    strategies: str | None = None
-    alpha: str | None = None
-    languages_per_batch: str | None = None
-    budget: int | None = None
-    seed: int | None = None
-
-    def values(self) -> dict[str, Any]:
-        """The given flags as :class:`ComparisonConfig` fields."""
-        if self.strategies is not None and not _names(self.strategies):
-            raise ConfigError("--strategies: give at least one strategy")
-        values = {
-            "out": self.out, "model": self.model, "train": self.train, "eval": self.eval,
-            "strategies": _names(self.strategies) if self.strategies is not None else None,
-            "alphas": _numbers(self.alpha, "--alpha", float),
-            "languages_per_batch": _numbers(self.languages_per_batch, "--languages-per-batch", int),
-            "budget": self.budget, "seed": self.seed,
-        }  # fmt: skip
-        return {k: v for k, v in values.items() if v is not None}
-
-
 def build_config(
-    flags: CompareFlags, config_file: Path | None = None, quick: bool = False
+    out: Path, flags: dict[str, Any], config_file: Path | None = None, quick: bool = False
 ) -> ComparisonConfig:
-    """Merge defaults, the YAML file, ``--quick`` and flags (later wins) into a config whose every run's
-    training settings are valid — so a typo fails in seconds, before any model is loaded."""
-    values: dict[str, Any] = {"train_settings": dict(DEMO_TRAIN_SETTINGS), "budget": DEMO_BUDGET}
+    """Merge defaults, the YAML file, ``--quick`` and the given ``flags`` (later wins) into a config whose
+    every run's training settings are valid — so a typo fails in seconds, before any model is loaded."""
+    values: dict[str, Any] = {"train_settings": dict(DEMO_TRAIN_SETTINGS)}
     if config_file is not None:
         values = _merge(values, read_yaml_config(config_file))
     if quick:
         values = _merge(values, QUICK)
-    values = _merge(values, flags.values())
+    values = _merge(values, {**flags, "out": out})
     source = str(config_file) if config_file is not None else "compare settings"
     try:
         config = ComparisonConfig.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(describe(exc, ComparisonConfig, source)) from None
+        raise ConfigError(describe(exc, ComparisonConfig, source, set(flags))) from None
     for run in plan_runs(config):
         if run.overrides is not None:
             train_config(run, config)
@@ -115,16 +88,3 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def _names(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def _numbers(text: str | None, flag: str, kind: type) -> list[Any] | None:
-    if text is None:
-        return None
-    try:
-        return [kind(part) for part in _names(text)]
-    except ValueError:
-        raise ConfigError(f"{flag}: {text!r} is not a comma list of numbers") from None

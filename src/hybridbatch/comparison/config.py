@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -23,20 +23,42 @@ class ComparisonConfig(BaseModel):
     batch_size, freeze_embeddings, …) shared by all strategies; ``base`` is the untrained model.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    FLAT_NAMES: ClassVar[dict[str, str]] = {"alphas": "alpha"}  # the flag is --alpha
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    model: str = DEFAULT_MODEL
-    train: list[str] = Field(default_factory=lambda: ["mlqa-r"])
-    eval: list[str] = Field(default_factory=lambda: ["xquad-r"])
-    strategies: list[str] = Field(default_factory=lambda: list(DEFAULT_STRATEGIES))
-    alphas: list[float] = Field(default_factory=list, description="α sweep of the hybrid strategy.")
-    languages_per_batch: list[int] = Field(default_factory=list, description="K sweep (hybrid).")
-    budget: int = Field(300, ge=1, description="Training steps per strategy.")
-    seed: int = Field(0, ge=0, lt=2**63, description="Seed shared by every strategy.")
-    out: Path
-    train_settings: dict[str, Any] = Field(default_factory=dict)
-    eval_batch_size: int = 64
+    model: str = Field(DEFAULT_MODEL, description="Model spec shared by every strategy.")
+    train: list[str] = Field(
+        default_factory=TrainConfig.model_fields["data"].default_factory,  # type: ignore[arg-type]
+        description="Training datasets (name or path).",
+    )
+    eval: list[str] = Field(default_factory=lambda: ["xquad-r"], description="Held-out evaluation datasets.")
+    strategies: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_STRATEGIES),
+        description=f"Strategies, from {', '.join(STRATEGIES)}.",
+    )
+    alphas: list[float] = Field(
+        default_factory=list, description="α sweep of the hybrid strategy, e.g. 0.3,0.7."
+    )
+    languages_per_batch: list[int] = Field(
+        default_factory=list, description="K sweep of the hybrid strategy."
+    )
+    budget: int = Field(120, ge=1, description="Training steps per strategy.")
+    seed: int = Field(
+        TrainConfig.model_fields["seed"].default, ge=0, lt=2**63, description="Seed of every run."
+    )
+    out: Path = Field(..., description="Comparison directory; rerun to resume.")
+    train_settings: dict[str, Any] = Field(
+        default_factory=dict, description="TrainConfig settings of every run."
+    )
+    eval_batch_size: int = Field(64, ge=1, description="Encoding batch size of the evaluations.")
     eval_fraction: float = Field(1.0, gt=0.0, le=1.0, description="Share of evaluation ids (quick runs).")
+    variants: list[str] = Field(
+        default_factory=list,
+        description="Post-processing rows (issue 14): RUN+lsar, RUN+center, RUN@λ (WiSE-FT with base).",
+    )
+    merge_weights: list[float] = Field(
+        default_factory=list, description="WiSE-FT λ sweep: adds hybrid@λ rows, e.g. 0.3,0.5,0.7."
+    )
 
     @field_validator("train_settings")
     @classmethod
