@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
-
 from hybridbatch.comparison.significance_report import render_significance
+from hybridbatch.comparison.study_plots import write_plots
 from hybridbatch.comparison.study_run import StudyResult, afriqa_splits
-from hybridbatch.io import atomic_write_bytes, atomic_write_text
+from hybridbatch.io import atomic_write_text
 
 LAREQA_COLUMNS = (
     ("mono_map", "Mono"),
@@ -28,7 +22,7 @@ def write_study(result: StudyResult, path: Path | None = None) -> Path:
     """Write the study's Markdown and plots; return the Markdown path."""
     study = result.study
     path = path or study.report_path
-    plots = _plots(result, path.parent / study.name)
+    plots = write_plots(result, path.parent / study.name)
     atomic_write_text(path, render_study(result, [p.relative_to(path.parent).as_posix() for p in plots]))
     return path
 
@@ -75,13 +69,26 @@ def findings(result: StudyResult) -> list[str]:
         values = {n: r[label].seed_mean for n, r in sig.rows.items() if r[label].seed_mean is not None}
         if not values:
             continue
-        best = (min if lower else max)(values, key=values.__getitem__)
         tests = [r[label].test for n, r in sig.rows.items() if r[label].test is not None]
+        if not tests:
+            out.append(
+                f"- {sig.dataset}, {label}: only {sig.reference} evaluated so far "
+                f"({values[sig.reference]:.3f})."
+            )
+            continue
+        best = (min if lower else max)(values, key=values.__getitem__)
         significant = sum(t.significant for t in tests)
         out.append(
             f"- {sig.dataset}, {label}: best **{best}** ({values[best]:.3f}); "
             f"{significant} of {len(tests)} differences to {sig.reference} significant (p < 0.05)."
         )
+    for split, by_seed in result.afriqa.items():
+        first = by_seed.get(result.study.seeds[0], {})
+        gaps = ", ".join(f"{n} {_gap(r):+.3f}" for n, r in first.items())
+        if gaps:
+            out.append(
+                f"- AfriQA {split}, translate-test gap (nDCG@10, translated − native question): {gaps}."
+            )
     if result.missing:
         out.append(f"- Not yet run: {', '.join(sorted({r.label for r in result.missing}))} (see Reproduce).")
     return out or ["- Not yet run: no finished run of this study exists (see Reproduce)."]
@@ -102,7 +109,7 @@ def _runs_table(result: StudyResult) -> list[str]:
         per_step = f"{t['seconds'] / t['steps']:.2f}" if t.get("steps") else "–"
         found = run.found_in or "**missing**"
         lines.append(f"| {run.label} | {run.seed} | {over} | {found} | {steps} | {minutes} | {per_step} |")
-    return [*lines, "Training time is of the whole run (a checkpoint row shows the run's total).", ""]
+    return [*lines, "", "Training time is of the whole run (a checkpoint row shows the run's total).", ""]
 
 
 def _validation_table(result: StudyResult) -> list[str]:
@@ -152,12 +159,17 @@ def _afriqa_tables(runs: dict[str, dict]) -> list[str]:
         cells += [_f(translated["ndcg@10"]), f"{translated['ndcg@10'] - native['ndcg@10']:+.3f}"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     languages = list(next(iter(runs.values()))["languages"])
-    lines += ["", "nDCG@10 per question language (native question):", ""]
+    lines += ["", "nDCG@10 per question language (native question; translate-test in the second row):", ""]
     lines += ["| run | " + " | ".join(languages) + " |", "|---|" + "---|" * len(languages)]
     for name, rep in runs.items():
-        cells = [_f(rep["languages"][lang]["native"]["ndcg@10"]) for lang in languages]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        for side, label in (("native", name), ("translated", f"{name}, translate-test")):
+            cells = [_f(rep["languages"][lang][side]["ndcg@10"]) for lang in languages]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _gap(report: dict) -> float:
+    return report["mean_translated"]["ndcg@10"] - report["mean_native"]["ndcg@10"]
 
 
 def _reproduce(result: StudyResult) -> list[str]:
@@ -183,89 +195,3 @@ def _f(value: float | None, key: str = "") -> str:
     if value is None:
         return "–"
     return f"{value:.0f}" if key == "rank_distance" else f"{value:.3f}"
-
-
-# --- plots ---------------------------------------------------------------------------------
-def _plots(result: StudyResult, folder: Path) -> list[Path]:
-    paths = []
-    seed = result.study.seeds[0]
-    if seed in result.lareqa:
-        paths.append(_save(_lareqa_bars(result), folder / "lareqa_map.png"))
-    for split in afriqa_splits(result.study):
-        if seed in result.afriqa.get(split, {}):
-            paths.append(
-                _save(_afriqa_bars(result.afriqa[split][seed], split), folder / f"afriqa_{split}.png")
-            )
-    if result.study.checkpoints and (seed in result.lareqa or result.afriqa):
-        paths.append(_save(_learning_curve(result), folder / "learning_curve.png"))
-    return paths
-
-
-def _learning_curve(result: StudyResult) -> plt.Figure:
-    """Scores against training steps (checkpoints of one run)."""
-    seed = result.study.seeds[0]
-    runs = [r for r in result.runs if r.seed == seed and r.step is not None]
-    fig, ax = plt.subplots(figsize=(6.5, 4.0))
-    report = result.lareqa.get(seed)
-    for key, label in LAREQA_COLUMNS[:3] if report else ():
-        points = [
-            (r.step, getattr(report.strategies[r.label].summary, key))
-            for r in runs
-            if r.label in report.strategies
-        ]
-        ax.plot(*zip(*points, strict=True), marker="o", label=f"{report.primary_eval} {label} mAP")
-    for split, by_seed in result.afriqa.items():
-        done = by_seed.get(seed, {})
-        points = [(r.step, done[r.label]["mean_native"]["ndcg@10"]) for r in runs if r.label in done]
-        ax.plot(*zip(*points, strict=True), marker="s", linestyle="--", label=f"AfriQA {split} nDCG@10")
-    ax.set_xlabel("training steps (checkpoints of one run)")
-    ax.set_ylabel("score")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
-    ax.set_title(f"{result.study.name}: learning curve of {result.study.reference}", fontsize=9)
-    return fig
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return atomic_write_bytes(path, buffer.getvalue())
-
-
-def _lareqa_bars(result: StudyResult) -> plt.Figure:
-    report = result.lareqa[result.study.seeds[0]]
-    names = list(report.strategies)
-    x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(names) + 2), 4.0))
-    for i, (key, label) in enumerate(LAREQA_COLUMNS[:3]):
-        values = [getattr(report.strategies[n].summary, key, None) or 0.0 for n in names]
-        ax.bar(x + (i - 1) * 0.27, values, 0.27, label=label)
-    ax.set_xticks(x, names, rotation=15)
-    ax.set_ylabel("mAP")
-    ax.set_ylim(0, 1)
-    ax.legend(ncols=3, loc="upper center", fontsize=8)
-    ax.set_title(f"{result.study.name}: {report.primary_eval} mAP by run", fontsize=9)
-    return fig
-
-
-def _afriqa_bars(runs: dict[str, dict], split: str) -> plt.Figure:
-    names = list(runs)
-    languages = list(next(iter(runs.values()))["languages"])
-    x = np.arange(len(languages) + 1)
-    width = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(max(7.0, 0.9 * len(x) + 2), 4.0))
-    for i, name in enumerate(names):
-        rep = runs[name]
-        values = [rep["languages"][lang]["native"]["ndcg@10"] for lang in languages]
-        ax.bar(
-            x + (i - (len(names) - 1) / 2) * width,
-            [*values, rep["mean_native"]["ndcg@10"]],
-            width,
-            label=name,
-        )
-    ax.set_xticks(x, [*languages, "mean"])
-    ax.set_ylabel("nDCG@10 (question in the African language)")
-    ax.set_title(f"AfriQA {split}: cross-lingual retrieval by question language", fontsize=9)
-    ax.legend(fontsize=8, ncols=len(names))
-    return fig
