@@ -7,13 +7,8 @@ The algorithm is in :mod:`hybridbatch.sampling.hybrid`; α schedules in :mod:`.s
 """
 
 from hybridbatch.sampling.batch import Batch, BatchKind, Pair
-from hybridbatch.sampling.config import (
-    STRATEGIES,
-    SamplerConfig,
-    SamplerSettings,
-    build_sampler,
-    canonical_strategy,
-)
+from hybridbatch.sampling.build import build_sampler
+from hybridbatch.sampling.config import STRATEGIES, SamplerConfig, SamplerSettings, canonical_strategy
 from hybridbatch.sampling.hybrid import BatchSampler
 from hybridbatch.sampling.pools import answer_groups
 from hybridbatch.sampling.schedules import (

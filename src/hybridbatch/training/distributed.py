@@ -104,10 +104,8 @@ def init_distributed(backend: str | None = None, device: str | None = None) -> D
             dist.init_process_group(backend=backend, init_method="env://")
         else:
             backend = None
-    if world_size > 1 or device is None:
-        chosen = torch.device("cuda", local_rank) if torch.cuda.is_available() and backend != "gloo" else None
-    else:
-        chosen = _requested_device(device)
+    auto = torch.device("cuda", local_rank) if torch.cuda.is_available() and backend != "gloo" else None
+    chosen = auto if world_size > 1 or device is None else _requested_device(device)
     if chosen is not None and chosen.type == "cuda":
         torch.cuda.set_device(chosen)
     return DistributedContext(
