@@ -280,15 +280,28 @@ def compare_cmd(
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML of settings.")] = None,
     quick: Annotated[bool, typer.Option(help="A few-minute trial: small budget and batch.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    seeds: Annotated[
+        str | None, typer.Option("--seeds", help="Train every run once per seed, e.g. 0,1,2.")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Run tested against [default: hybrid].")
+    ] = None,
     settings: dict[str, Any] | None = None,
 ) -> None:
-    """Train one model per strategy (same data, seed, budget) and compare them on held-out data."""
-    from hybridbatch.comparison import compare
+    """Train one model per strategy (same data, seed, budget) and compare them on held-out data.
+
+    Every run is tested against the reference over the same queries (95% CI, p-value); --seeds adds
+    mean ± std across seeds; --eval afriqa[:split] adds AfriQA (see hybridbatch.comparison.seeds).
+    """
     from hybridbatch.comparison.cli import build_config, prepare_comparison_dir, print_table
+    from hybridbatch.comparison.seeds import compare_seeds, parse_seeds, print_significance
 
     config = build_config(out, settings or {}, config_file, quick)
+    seed_list = parse_seeds(seeds, config.seed)
     prepare_comparison_dir(config.out, overwrite)
-    print_table(compare(config))
+    result = compare_seeds(config, seed_list, reference)
+    print_table(result.reports[seed_list[0]])
+    print_significance(result)
 
 
 # ----------------------------------------------------------------------------------------------
