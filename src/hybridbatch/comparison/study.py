@@ -20,8 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hybridbatch.comparison.config import ComparisonConfig, RunSpec, plan_runs, safe_name
 from hybridbatch.errors import ConfigError
-
-TRAINING_JSON = "hybridbatch_training.json"
+from hybridbatch.training.metadata import TRAINING_JSON
 
 
 class StudyConfig(BaseModel):
