@@ -38,6 +38,10 @@ def compare(config: ComparisonConfig) -> ComparisonReport:
     for run in runs:  # every run's settings are checked before any work
         if run.overrides is not None:
             train_config(run, config)
+    from hybridbatch.neutrality.compare import check_variants, parse_variants, run_variants
+
+    variants = parse_variants(config.variants, config.merge_weights)  # LSAR / WiSE-FT rows (issue 14)
+    check_variants(variants, [run.name for run in runs])
     eval_sets = _eval_collections(config)
     train_languages = _train_languages(config)
     results: dict[str, StrategyResult] = {}
@@ -46,6 +50,12 @@ def compare(config: ComparisonConfig) -> ComparisonReport:
         results[run.name] = _run_one(run, config, eval_sets, train_languages)
         report = _write(config, train_languages, results)  # partial reports survive an interruption
         gc.collect()
+    evaluate_fn = lambda model, out, transform: _evaluate(  # noqa: E731
+        model, config, eval_sets, out, train_languages, transform
+    )
+    for name, result in run_variants(variants, results, config.model, config.out, evaluate_fn):
+        results[name] = result
+        report = _write(config, train_languages, results)
     return report
 
 
@@ -136,6 +146,7 @@ def _evaluate(
     eval_sets: list[ParallelQACollection],
     out: Path,
     train_languages: list[str],
+    transform: Any = None,
 ) -> EvaluationReport:
     from hybridbatch.evaluation import evaluate
 
@@ -152,6 +163,7 @@ def _evaluate(
         batch_size=config.eval_batch_size,
         cache_dir=embeddings_home(),
         train_languages=train_languages,
+        transform=transform,
     )
 
 
