@@ -55,3 +55,19 @@ def _plain(name, spec, report, where):
     scores = DatasetScores(summary=dataset.summary)
     return StrategyResult(name=name, strategy=name, model=spec, summary=dataset.summary,
                           datasets={"toy": scores}, report=str(where))  # fmt: skip
+
+
+def test_compare_reports_variants_next_to_strategies(toy_dir, tmp_path) -> None:
+    from hybridbatch.comparison import ComparisonConfig, compare
+
+    def config(**extra):
+        return ComparisonConfig(model="builtin:tiny", train=[str(toy_dir)], eval=[str(toy_dir)],
+                                strategies=["base"], out=tmp_path / "cmp", **extra)  # fmt: skip
+
+    with pytest.raises(ConfigError, match="no run named 'hybrid'"):
+        compare(config(merge_weights=[0.5]))
+    assert not (tmp_path / "cmp").exists()
+    report = compare(config(variants=["base+lsar", "base+center"]))
+    assert list(report.strategies) == ["base", "base+lsar", "base+center"]
+    assert report.strategies["base+lsar"].summary.multi_map != report.strategies["base"].summary.multi_map
+    assert "base+lsar" in (tmp_path / "cmp" / "comparison.md").read_text()
