@@ -20,10 +20,10 @@ from hybridbatch.training.data import prepare_data
 from hybridbatch.training.features import BatchTexts, batch_texts, embed_bucketed, model_prompts, tokenize
 from hybridbatch.training.losses import build_loss
 from hybridbatch.training.speed import clip_grad_norm, embed_packed, make_adamw
-from hybridbatch.training.trainer import LENGTH_BUCKET_ROWS, freeze_word_embeddings
 
 MAX_LENGTH = DEMO_TRAIN_SETTINGS["max_passage_length"]  # queries: the default max_query_length, also 64
 DEMO_STEPS = 120
+LENGTH_BUCKET_ROWS = 16  # today's path (before issue 13): each side in 16-row length buckets
 
 
 @dataclass
@@ -103,7 +103,7 @@ def step_useful_flops(model, texts: list[BatchTexts]) -> tuple[int, list[dict[st
 
 def _trainable_copy(model):
     clone = copy.deepcopy(model)
-    freeze_word_embeddings(clone)
+    clone[0].auto_model.get_input_embeddings().weight.requires_grad_(False)  # freeze_embeddings=True
     clone.train()
     return clone
 

@@ -92,7 +92,7 @@ def test_make_adamw_matches_default_adamw(weight_decay):
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
     for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
-        assert torch.allclose(a, b, atol=1e-6)
+        assert torch.equal(a, b)  # on CPU: the multi-tensor kernel, bitwise the default loop
     assert not torch.allclose(next(models[0].parameters()), next(base.parameters()))  # it did train
 
 

@@ -120,13 +120,31 @@ def embed_packed(
     return out
 
 
+def embed_sides(
+    model: nn.Module, queries: dict[str, Any], docs: dict[str, Any], rows: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Query and doc embeddings of one training step: packed (:func:`embed_packed`) when the model allows
+    it and a side has more than ``rows`` texts, else each side in ``rows``-row length buckets.
+
+    A side of at most ``rows`` texts is one padded forward in the bucketed path; keeping that path for
+    small batches keeps their dropout draws (and so their training runs) exactly as before packing.
+    """
+    from hybridbatch.training.features import embed_bucketed
+
+    if can_pack(model) and max(len(queries["attention_mask"]), len(docs["attention_mask"])) > rows:
+        query_emb, doc_emb = embed_packed(model, [queries, docs])
+        return query_emb, doc_emb
+    return embed_bucketed(model, queries, rows), embed_bucketed(model, docs, rows)
+
+
 def make_adamw(param_groups: list[dict[str, Any]], lr: float) -> torch.optim.AdamW:
-    """AdamW with its fused kernel (one pass over all parameters) where torch has one for the device,
-    else the multi-tensor (``foreach``) one; the same update as the default loop up to float rounding."""
-    try:
+    """AdamW over all parameters at once: the fused kernel on CUDA (the same update up to float rounding),
+    the multi-tensor (``foreach``) one elsewhere — on CPU bitwise the default per-parameter loop's update,
+    so CPU runs stay reproducible against earlier ones (the fused CPU kernel rounds differently)."""
+    params = [p for group in param_groups for p in group["params"]]
+    if params and all(p.device.type == "cuda" for p in params):
         return torch.optim.AdamW(param_groups, lr=lr, fused=True)
-    except RuntimeError:
-        return torch.optim.AdamW(param_groups, lr=lr, foreach=True)
+    return torch.optim.AdamW(param_groups, lr=lr, foreach=True)
 
 
 def clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> torch.Tensor:

@@ -22,6 +22,7 @@ from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.data import TrainingData, prepare_data
 from hybridbatch.training.features import model_prompts
 from hybridbatch.training.losses import build_loss
+from hybridbatch.training.speed import make_adamw
 from hybridbatch.training.step import anchor_weights
 
 if TYPE_CHECKING:
@@ -132,6 +133,6 @@ def build_optimizer(model: nn.Module, config: TrainConfig, total_steps: int) -> 
         {"params": decay, "weight_decay": config.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    optimizer = torch.optim.AdamW(groups, lr=config.lr)
+    optimizer = make_adamw(groups, config.lr)  # fused kernel (.speed): the same update, one pass
     scheduler = get_linear_schedule_with_warmup(optimizer, config.resolved_warmup(total_steps), total_steps)
     return optimizer, scheduler

@@ -18,11 +18,11 @@ from torch import nn
 from hybridbatch.training.features import (
     batch_texts,
     embed,
-    embed_bucketed,
     length_sorted_chunks,
     permuted_labels,
     tokenize,
 )
+from hybridbatch.training.speed import clip_grad_norm, embed_sides
 
 if TYPE_CHECKING:
     from hybridbatch.sampling import Batch
@@ -44,7 +44,7 @@ def train_step(state: TrainingState, batch: Batch) -> float:
     loss = compute_gradients(state, batch)
     config = state.config
     if config.max_grad_norm:
-        torch.nn.utils.clip_grad_norm_(state.trainable, config.max_grad_norm)
+        clip_grad_norm(state.trainable, config.max_grad_norm)
     state.optimizer.step()
     state.scheduler.step()
     state.optimizer.zero_grad(set_to_none=True)
@@ -109,17 +109,20 @@ def contrastive_backward(
 ) -> torch.Tensor:
     """Embed queries and docs, compute ``loss_fn(q, d, labels)`` and backpropagate; returns the loss.
 
-    Without ``mini_batch_size`` and with ``trim``, each side is embedded in length-sorted buckets of
-    ``LENGTH_BUCKET_ROWS`` rows cut to their own longest text (one autograd graph, the same gradient):
-    on MLQA-R batches this skips ~40% of the token positions that padding to the batch's longest costs.
+    Without ``mini_batch_size`` and with ``trim``, both sides go through one packed forward
+    (:func:`.speed.embed_sides`: no padding, the same function) or, where packing does not apply, each
+    side is embedded in length-sorted buckets of ``LENGTH_BUCKET_ROWS`` rows cut to their own longest
+    text (one autograd graph, the same gradient).
     With ``mini_batch_size`` this is GradCache (:mod:`.gradcache`): the exact full-batch gradient while
     holding one chunk's activations. Chunks are length-sorted and (``trim``) cut to their own longest
     text, and the labels are permuted to match, so short texts do not pay for long ones.
     """
     if not mini_batch_size:
         with autocast():
-            query_emb = embed_bucketed(model, queries, LENGTH_BUCKET_ROWS) if trim else embed(model, queries)
-            doc_emb = embed_bucketed(model, docs, LENGTH_BUCKET_ROWS) if trim else embed(model, docs)
+            if trim:  # one packed forward for both sides where possible (.speed), else length buckets
+                query_emb, doc_emb = embed_sides(model, queries, docs, LENGTH_BUCKET_ROWS)
+            else:
+                query_emb, doc_emb = embed(model, queries), embed(model, docs)
         loss = loss_fn(query_emb.float(), doc_emb.float(), labels)  # the loss in fp32 even under bf16
         loss.backward()
         return loss.detach()
