@@ -7,9 +7,16 @@ import copy
 import pytest
 import torch
 
-from hybridbatch.training.features import embed, model_prompts, tokenize
+from hybridbatch.training.features import embed, embed_bucketed, model_prompts, tokenize
 from hybridbatch.training.losses import InfoNCELoss
-from hybridbatch.training.speed import can_pack, clip_grad_norm, embed_packed, make_adamw, pack_rows
+from hybridbatch.training.speed import (
+    can_pack,
+    clip_grad_norm,
+    embed_packed,
+    embed_sides,
+    make_adamw,
+    pack_rows,
+)
 
 QUERIES = ["x", "one two three four five six seven", "a b", "alpha beta gamma delta"]
 DOCS = ["le chat", "der Hund ist gross und braun und alt", "y", "z w", "Se vendió bien en todo el mundo."]
@@ -74,6 +81,28 @@ def test_can_pack_only_plain_bert_sentence_transformers(tiny_model):
     assert not can_pack(torch.nn.Linear(2, 2))
     wrapped = torch.nn.Sequential(tiny_model)  # e.g. a wrapper: falls back to the bucketed path
     assert not can_pack(wrapped)
+
+
+def _seeded(fn):
+    torch.manual_seed(0)
+    return fn()
+
+
+def test_embed_sides_packs_only_batches_that_are_bucketed(tiny_model):
+    tiny_model.train()  # dropout on: which path ran shows in the (seeded) numbers
+    try:
+        queries, docs = _sides(tiny_model)
+        small = _seeded(lambda: embed_sides(tiny_model, queries, docs, rows=8))
+        bucketed = _seeded(
+            lambda: (embed_bucketed(tiny_model, queries, 8), embed_bucketed(tiny_model, docs, 8))
+        )
+        large = _seeded(lambda: embed_sides(tiny_model, queries, docs, rows=2))
+        packed = _seeded(lambda: embed_packed(tiny_model, [queries, docs]))
+    finally:
+        tiny_model.eval()
+    assert all(torch.equal(a, b) for a, b in zip(small, bucketed, strict=True))  # as before packing
+    assert all(torch.equal(a, b) for a, b in zip(large, packed, strict=True))
+    assert not torch.allclose(small[1], large[1])
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])

@@ -133,6 +133,6 @@ def build_optimizer(model: nn.Module, config: TrainConfig, total_steps: int) -> 
         {"params": decay, "weight_decay": config.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    optimizer = make_adamw(groups, config.lr)  # fused kernel (.speed): the same update, one pass
+    optimizer = make_adamw(groups, config.lr)  # multi-tensor AdamW (.speed): the same update
     scheduler = get_linear_schedule_with_warmup(optimizer, config.resolved_warmup(total_steps), total_steps)
     return optimizer, scheduler
