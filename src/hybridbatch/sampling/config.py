@@ -4,12 +4,19 @@ YAML files share) and :class:`SamplerConfig` (plus batch size, seed and length o
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from hybridbatch.sampling.schedules import DEFAULT_ALPHA, SCHEDULES, Probability, build_schedule
+from hybridbatch.sampling.schedules import (
+    DEFAULT_ALPHA,
+    SCHEDULES,
+    AdaptiveAlpha,
+    Probability,
+    build_schedule,
+)
 from hybridbatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -18,6 +25,10 @@ if TYPE_CHECKING:
 #: The sampler vocabulary: canonical names, and the aliases every entry point accepts.
 STRATEGIES = ("hybrid", "xx", "xy", "en-en")
 STRATEGY_ALIASES = {"x-x": "xx", "x-y": "xy", "mono": "xx", "cross": "xy", "enen": "en-en", "en": "en-en"}
+
+
+# The adaptive rule's defaults are AdaptiveAlpha's own (declared there once).
+_ADAPTIVE = {k: p.default for k, p in inspect.signature(AdaptiveAlpha).parameters.items()}
 
 
 def canonical_strategy(value: str) -> str:
@@ -45,10 +56,14 @@ class SamplerSettings(Settings):
     )
     schedule: str = Field("constant", description="α schedule: constant, linear, cosine or adaptive.")
     alpha_end: Probability | None = Field(None, description="linear/cosine: α at the last step.")
-    adaptive_lr: float = Field(0.5, ge=0.0, allow_inf_nan=False, description="adaptive: α step size.")
-    alpha_min: Probability = Field(0.1, description="adaptive: lower bound of α.")
-    alpha_max: Probability = Field(0.9, description="adaptive: upper bound of α.")
-    target_gap: float = Field(0.0, allow_inf_nan=False, description="adaptive: balanced mono − cross gap.")
+    adaptive_lr: float = Field(
+        _ADAPTIVE["lr"], ge=0.0, allow_inf_nan=False, description="adaptive: α step size."
+    )
+    alpha_min: Probability = Field(_ADAPTIVE["alpha_min"], description="adaptive: lower bound of α.")
+    alpha_max: Probability = Field(_ADAPTIVE["alpha_max"], description="adaptive: upper bound of α.")
+    target_gap: float = Field(
+        _ADAPTIVE["target_gap"], allow_inf_nan=False, description="adaptive: balanced mono − cross gap."
+    )
     languages_per_batch: int | None = Field(None, ge=2, description="K languages per X-Y batch (ours).")
     languages: list[str] | None = Field(None, description="Training languages (default: all).")
     hard_negatives: int = Field(0, ge=0, description="Hard negatives per pair (same paragraph).")

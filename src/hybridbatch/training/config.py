@@ -31,6 +31,8 @@ DEFAULT_MODEL = "builtin:multilingual-e5-small"
 EVAL_ONLY_DATASETS = ("xquad-r",)
 _DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
+_STREAM = SamplerConfig.model_fields  # batch size and seed: the stream's defaults
+
 # Keys that may change between a run and its resume without changing what is trained.
 RESUME_SAFE_KEYS = frozenset(
     {"out", "checkpoint_every", "keep_checkpoints", "log_batches", "device", "num_threads", "show_progress"}
@@ -63,7 +65,9 @@ class TrainConfig(Settings):
     # --- objective and optimisation -------------------------------------------------------------
     loss: Literal["infonce", "symmetric", "bce"] = Field("infonce", description="infonce, symmetric or bce.")
     temperature: float = Field(0.05, gt=0.0, description="Softmax temperature τ.")
-    batch_size: int = Field(32, ge=2, description="Global batch size (pairs per step, all ranks).")
+    batch_size: int = Field(
+        _STREAM["batch_size"].default, ge=2, description="Global batch size (pairs per step, all ranks)."
+    )
     lr: float = Field(3e-5, gt=0.0, description="Peak learning rate (AdamW).")
     weight_decay: float = Field(0.01, ge=0.0, description="AdamW weight decay.")
     warmup_steps: int | None = Field(None, ge=0, description="Linear warmup steps (default: 10% of steps).")
@@ -84,7 +88,9 @@ class TrainConfig(Settings):
     )
     mini_batch_size: int | None = Field(None, ge=1, description="GradCache chunk size (None: off).")
     cross_device_negatives: bool = Field(True, description="DDP: negatives from every rank's batch.")
-    seed: int = Field(0, ge=0, lt=2**63, description="Seed of batches, dropout and everything else.")
+    seed: int = Field(
+        _STREAM["seed"].default, ge=0, lt=2**63, description="Seed of batches, dropout and everything else."
+    )
     # --- dev split and evaluation ---------------------------------------------------------------
     dev_fraction: float = Field(0.05, ge=0.0, lt=1.0, description="Held-out parallel ids per dataset.")
     split_seed: int = Field(0, ge=0, lt=2**63, description="Seed of the train/dev split (not `seed`).")
