@@ -33,6 +33,7 @@ class SeededComparison(BaseModel):
     reference: str
     reports: dict[int, ComparisonReport]
     significance: list[SignificanceReport]
+    afriqa: dict[str, dict[str, dict]] = {}  # split -> run -> AfriQA report.json (first seed)
 
 
 def parse_seeds(text: str | None, default: int) -> list[int]:
@@ -102,7 +103,10 @@ def compare_seeds(
         for dataset in next(iter(reports.values())).strategies[reference].datasets
     ]
     significance += [afriqa_significance(afriqa[s], reference, s, n_resamples) for s in afriqa_splits]
-    result = SeededComparison(seeds=seeds, reference=reference, reports=reports, significance=significance)
+    first = {split: by_seed[seeds[0]] for split, by_seed in afriqa.items()}
+    result = SeededComparison(
+        seeds=seeds, reference=reference, reports=reports, significance=significance, afriqa=first
+    )
     write_significance(result, config.out)
     return result
 
@@ -128,12 +132,14 @@ def afriqa_for_runs(report: ComparisonReport, split: str) -> dict[str, dict]:
 
 def write_significance(result: SeededComparison, out: Path) -> None:
     """``OUT/significance.json`` and the Significance section of ``OUT/comparison.md`` (replaced on rerun)."""
-    from hybridbatch.comparison.significance_report import render_significance
+    from hybridbatch.comparison.significance_report import afriqa_tables, render_significance
 
     payload = {"seeds": result.seeds, "reference": result.reference}
     payload["tables"] = [json.loads(s.model_dump_json()) for s in result.significance]
     atomic_write_text(out / "significance.json", json.dumps(payload, indent=2) + "\n")
     lines = [SECTION, ""]
+    for split, runs in result.afriqa.items():
+        lines += [f"### AfriQA {split} (seed {result.seeds[0]})", "", *afriqa_tables(runs), ""]
     for sig in result.significance:
         lines += render_significance(sig)
     markdown = out / "comparison.md"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from hybridbatch.comparison.paired import MetricRow, SignificanceReport
 from hybridbatch.comparison.significance import format_delta
 
+AFRIQA_COLUMNS = ("ndcg@10", "mrr@10", "recall@100")
+
 LEGEND = (
     "Δ = strategy − reference over the same queries; [95% CI] from a paired percentile bootstrap, "
     "p from a two-sided paired randomization test ({n:,} resamples, seed {seed}); "
@@ -68,6 +70,25 @@ def significance_table(sig: SignificanceReport):  # -> rich.table.Table
             cells.append(cell)
         table.add_row(name + (" (ref.)" if name == sig.reference else ""), *cells)
     return table
+
+
+def afriqa_tables(runs: dict[str, dict]) -> list[str]:
+    """Markdown: AfriQA means per run (native, translate-test, gap), then nDCG@10 per language."""
+    head = [f"{m} native" for m in AFRIQA_COLUMNS] + ["nDCG@10 translate-test", "gap"]
+    lines = [_row(("run", *head)), _row(("---",) * (len(head) + 1))]
+    for name, rep in runs.items():
+        native, translated = rep["mean_native"], rep["mean_translated"]
+        cells = [f"{native[m]:.3f}" for m in AFRIQA_COLUMNS]
+        cells += [f"{translated['ndcg@10']:.3f}", f"{translated['ndcg@10'] - native['ndcg@10']:+.3f}"]
+        lines.append(_row((name, *cells)))
+    languages = list(next(iter(runs.values()))["languages"])
+    lines += ["", "nDCG@10 per question language (native question; translate-test in the second row):", ""]
+    lines += [_row(("run", *languages)), _row(("---",) * (len(languages) + 1))]
+    for name, rep in runs.items():
+        for side, label in (("native", name), ("translated", f"{name}, translate-test")):
+            values = [rep["languages"][lang][side]["ndcg@10"] for lang in languages]
+            lines.append(_row((label, *[f"{v:.3f}" for v in values])))
+    return lines
 
 
 def _labels(sig: SignificanceReport) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hybridbatch.comparison.significance_report import render_significance
+from hybridbatch.comparison.significance_report import afriqa_tables, render_significance
 from hybridbatch.comparison.study_plots import write_plots
 from hybridbatch.comparison.study_run import StudyResult, afriqa_splits
 from hybridbatch.io import atomic_write_text
@@ -15,7 +15,6 @@ LAREQA_COLUMNS = (
     ("multi_map", "Multi"),
     ("rank_distance", "RD ↓"),
 )
-AFRIQA_COLUMNS = ("ndcg@10", "mrr@10", "recall@100")
 
 
 def write_study(result: StudyResult, path: Path | None = None) -> Path:
@@ -48,7 +47,7 @@ def render_study(result: StudyResult, plots: list[str]) -> str:
         lines += [f"## {dataset} (test; seed {seed})", "", *_lareqa_table(result, dataset), ""]
     for split in afriqa_splits(study):
         if seed in result.afriqa.get(split, {}):
-            lines += [f"## AfriQA {split} (seed {seed})", "", *_afriqa_tables(result.afriqa[split][seed]), ""]
+            lines += [f"## AfriQA {split} (seed {seed})", "", *afriqa_tables(result.afriqa[split][seed]), ""]
     if result.significance:
         lines += ["## Significance", ""]
         for sig in result.significance:
@@ -147,24 +146,6 @@ def _lareqa_table(result: StudyResult, dataset: str) -> list[str]:
         ]
         cells.append(_f(getattr(scores.summary_unseen, "cross_map", None)))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return lines
-
-
-def _afriqa_tables(runs: dict[str, dict]) -> list[str]:
-    head = [f"{m} native" for m in AFRIQA_COLUMNS] + ["nDCG@10 translate-test", "gap"]
-    lines = ["| run | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
-    for name, rep in runs.items():
-        native, translated = rep["mean_native"], rep["mean_translated"]
-        cells = [_f(native[m]) for m in AFRIQA_COLUMNS]
-        cells += [_f(translated["ndcg@10"]), f"{translated['ndcg@10'] - native['ndcg@10']:+.3f}"]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    languages = list(next(iter(runs.values()))["languages"])
-    lines += ["", "nDCG@10 per question language (native question; translate-test in the second row):", ""]
-    lines += ["| run | " + " | ".join(languages) + " |", "|---|" + "---|" * len(languages)]
-    for name, rep in runs.items():
-        for side, label in (("native", name), ("translated", f"{name}, translate-test")):
-            cells = [_f(rep["languages"][lang][side]["ndcg@10"]) for lang in languages]
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
 
