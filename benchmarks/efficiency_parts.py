@@ -33,6 +33,7 @@ class StepTimes:
     wall_steps: list[float] = field(default_factory=list)
     cpu_steps: list[float] = field(default_factory=list)
     tokenize_cpu: list[float] = field(default_factory=list)
+    optimizer: str = ""
 
     @property
     def wall(self) -> float:
@@ -49,6 +50,7 @@ class StepTimes:
             "tokenize_cpu_s": statistics.median(self.tokenize_cpu) if self.tokenize_cpu else 0.0,
             "wall_steps": self.wall_steps,
             "cpu_steps": self.cpu_steps,
+            "optimizer": self.optimizer,
         }
 
 
@@ -123,6 +125,12 @@ def _timed(fn, times: StepTimes, record: bool) -> Any:
     return out
 
 
+def _kind(optimizer: torch.optim.Optimizer) -> str:
+    """Which AdamW kernel runs: fused, foreach (multi-tensor) or the per-parameter loop."""
+    defaults = optimizer.defaults
+    return "fused" if defaults.get("fused") else "foreach" if defaults.get("foreach") else "loop"
+
+
 def ours_stepper(model, texts: list[BatchTexts], improved: bool, warmup: int) -> StepTimes:
     """Train a fresh copy on ``texts`` the way our trainer does (improved or today's path); step times."""
     config = demo_config()
@@ -132,7 +140,7 @@ def ours_stepper(model, texts: list[BatchTexts], improved: bool, warmup: int) ->
     optimizer = make_adamw(groups, config.lr) if improved else torch.optim.AdamW(groups, lr=config.lr)
     loss_fn = build_loss(config.loss, config.temperature)
     params = [p for p in clone.parameters() if p.requires_grad]
-    times = StepTimes()
+    times = StepTimes(optimizer=_kind(optimizer))
 
     def step(batch: BatchTexts) -> None:
         cpu = time.process_time()
@@ -168,7 +176,7 @@ def st_stepper(model, texts: list[BatchTexts], warmup: int) -> StepTimes:
     loss_fn = MultipleNegativesRankingLoss(clone, scale=1.0 / config.temperature)
     params = [p for p in clone.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(_param_groups(clone, config.weight_decay), lr=config.lr)
-    times = StepTimes()
+    times = StepTimes(optimizer=_kind(optimizer))
 
     def step(batch: BatchTexts) -> None:
         b = len(batch.queries)
@@ -268,6 +276,7 @@ def encode_variants(model, per_lang: int, repeats: int, int8: bool) -> dict[str,
         fidelity = {"mean_cosine": float(cosine.mean()), "min_cosine": float(cosine.min())}
     return {
         "texts": len(texts),
+        "per_lang": per_lang,
         "tokens": tokens,
         "useful_flop": 2.0 * non_embedding_params(model) * tokens,
         "variants": best,
