@@ -54,6 +54,7 @@ lint: venv
 bench: venv
 	$(PY) benchmarks/eval_speed.py
 	$(PY) benchmarks/train_throughput.py
+	$(PY) benchmarks/efficiency.py --baseline
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

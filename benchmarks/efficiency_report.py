@@ -17,7 +17,8 @@ def render(r: dict[str, Any], command: str) -> str:
         f"{m['threads']} torch thread(s). Load average (1/5/15 min) at start {_load(m['load_start'])}, "
         f"at end {_load(m['load_end'])}.",
         "",
-        "The CPU is shared with other jobs (other sessions' tests and a `nice`d background training run), so",
+        "Contended measurement: the 2 cores were shared with other jobs during this run — other sessions'",
+        "tests and benchmarks and the `make demo` comparison training in the background (at nice 5) — so",
         "every variant is timed in wall-clock AND process CPU seconds; shares of peak and speed ratios use",
         "CPU seconds (the work each path needs, little affected by other processes taking turns; peak and",
         "work both per CPU-second), wall figures are beside them but swing with the load of the moment.",
