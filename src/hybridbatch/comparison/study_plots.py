@@ -18,6 +18,7 @@ LAREQA_COLUMNS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "M
 
 
 def write_plots(result: StudyResult, folder: Path) -> list[Path]:
+    """Write the study's PNG plots into ``folder``; return their paths."""
     paths = []
     seed = result.study.seeds[0]
     if seed in result.lareqa:

@@ -103,6 +103,25 @@ def evaluate_afriqa(
     passages = embed(data.passages, "passage", "passages")
     questions = [q for lang in data.languages for q in data.questions[lang]]
     vectors = {side: embed([_text(q, side) for q in questions], "query", side) for side in SIDES}
+    languages, per_query = _score_languages(data, vectors, passages)
+    return AfriqaReport(
+        model=spec,
+        split=data.split,
+        num_passages=len(data.passages),
+        languages=languages,
+        mean_native=_macro(languages, "native"),
+        mean_translated=_macro(languages, "translated"),
+        per_query=per_query,
+        dropped=dict(data.report.dropped),
+        seconds=round(time.perf_counter() - start, 2),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _score_languages(
+    data: AfriqaSplit, vectors: dict[str, np.ndarray], passages: np.ndarray
+) -> tuple[dict[str, AfriqaLanguage], dict[str, dict[str, dict[str, float]]]]:
+    """Per language: search the pool with each side's question vectors (rows in language order), score."""
     per_query: dict[str, dict[str, dict[str, float]]] = {side: {} for side in SIDES}
     languages: dict[str, AfriqaLanguage] = {}
     row = 0
@@ -120,18 +139,7 @@ def evaluate_afriqa(
             lang=lang, pivot=data.passage_langs[block[0].passage], num_queries=len(block),
             native=scores["native"], translated=scores["translated"],
         )  # fmt: skip
-    return AfriqaReport(
-        model=spec,
-        split=data.split,
-        num_passages=len(data.passages),
-        languages=languages,
-        mean_native=_macro(languages, "native"),
-        mean_translated=_macro(languages, "translated"),
-        per_query=per_query,
-        dropped=dict(data.report.dropped),
-        seconds=round(time.perf_counter() - start, 2),
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
+    return languages, per_query
 
 
 def _text(question: Any, side: str) -> str:
