@@ -122,3 +122,12 @@ def test_seed_flags_and_reference(tmp_path: Path) -> None:
         split_afriqa(config.model_copy(update={"eval": ["xquad-r", "afriqa:val"]}))
     with pytest.raises(ConfigError, match="extra evaluation"):
         split_afriqa(config.model_copy(update={"eval": ["afriqa"]}))
+
+
+def test_seen_and_unseen_query_languages_apart(tmp_path: Path) -> None:
+    report = _report(tmp_path, 0, 0.6).model_copy(update={"train_languages": ["en"]})
+    seen = lareqa_significance({0: report}, "hybrid", "xquad-r", n_resamples=99, subset="seen")
+    unseen = lareqa_significance({0: report}, "hybrid", "xquad-r", n_resamples=99, subset="unseen")
+    assert seen.dataset == "xquad-r (seen languages)" and unseen.dataset == "xquad-r (unseen languages)"
+    assert seen.rows["xy"]["Multi mAP"].test.n == 30 and unseen.rows["xy"]["Multi mAP"].test.n == 30
+    assert seen.rows["xy"]["Multi mAP"].seed_mean is None  # no seen/unseen summaries in this fake

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import write_lareqa
+from conftest import TOY, write_lareqa
 from data.test_afriqa import write_afriqa  # tests/ is on sys.path (conftest)
 from hybridbatch.comparison.study import find_runs, load_study, plan, same_recipe
 from hybridbatch.comparison.study_report import write_study
@@ -17,6 +17,8 @@ from hybridbatch.data import download as dl
 from hybridbatch.errors import ConfigError
 
 STUDIES = Path(__file__).resolve().parents[2] / "benchmarks" / "studies"
+FRENCH = ("Où est la tour ?", ["La tour est à Paris.", "Elle est haute."], 0)
+HELD_OUT = {**TOY, "q1": {**TOY["q1"], "fr": FRENCH}}  # fr is not a training language
 
 
 def _write(path: Path, **values) -> Path:
@@ -49,7 +51,7 @@ def toy_study(tmp_path: Path, monkeypatch) -> dict:
                 "show_progress": False,
             },
         },
-        "evaluations": [str(write_lareqa(tmp_path / "heldout")), "afriqa:test"],
+        "evaluations": [str(write_lareqa(tmp_path / "heldout", HELD_OUT)), "afriqa:test"],
         "reference": "hybrid",
         "reuse": [],
         "out": str(tmp_path / "study"),
@@ -93,6 +95,7 @@ def test_study_trains_missing_runs_then_reuses_them(tmp_path: Path, toy_study: d
     path = write_study(result)
     text = path.read_text()
     assert "## Significance" in text and "against hybrid" in text
+    assert "### heldout (seen languages): against hybrid" in text and "heldout (unseen languages)" in text
     assert "| xy |" in text and "p=" in text and "[" in text
     assert "AfriQA test" in text and "nDCG@10 per question language" in text
     assert (path.parent / "toy" / "afriqa_test.png").stat().st_size > 1000

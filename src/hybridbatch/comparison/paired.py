@@ -63,26 +63,36 @@ def lareqa_per_query(result_report: str | Path, dataset: str) -> dict[str, dict[
 
 
 def lareqa_significance(
-    reports: Mapping[int, ComparisonReport], reference: str, dataset: str, n_resamples: int = 10_000
+    reports: Mapping[int, ComparisonReport],
+    reference: str,
+    dataset: str,
+    n_resamples: int = 10_000,
+    subset: str | None = None,
 ) -> SignificanceReport:
-    """Paired tests on the first seed's runs, seed spread over all ``reports`` (seed -> report)."""
+    """Paired tests on the first seed's runs, seed spread over all ``reports`` (seed -> report).
+
+    ``subset`` ``"seen"`` / ``"unseen"``: only queries whose language was (not) a training language,
+    and the seen/unseen summaries for the seed spread.
+    """
     seed = next(iter(reports))
     primary = reports[seed]
-    ref_scores = lareqa_per_query(primary.strategies[reference].report, dataset)
+    keep = _language_filter(primary, subset)
+    ref_scores = _filtered(lareqa_per_query(primary.strategies[reference].report, dataset), keep)
     sig = SignificanceReport(
-        dataset=dataset, reference=reference, seeds=list(reports), reference_seed=seed,
-        n_resamples=n_resamples, rows={},
+        dataset=dataset if subset is None else f"{dataset} ({subset} languages)", reference=reference,
+        seeds=list(reports), reference_seed=seed, n_resamples=n_resamples, rows={},
     )  # fmt: skip
+    summary = "summary" if subset is None else f"summary_{subset}"
     for name, result in primary.strategies.items():
-        scores = lareqa_per_query(result.report, dataset)
+        scores = _filtered(lareqa_per_query(result.report, dataset), keep)
         rows: dict[str, MetricRow] = {}
         for metric, label, field in LAREQA_METRICS:
-            row = MetricRow(label=label, **_spread(reports, name, reference, dataset, field))
-            if name != reference and scores and ref_scores and metric in scores and metric in ref_scores:
+            row = MetricRow(label=label, **_spread(reports, name, reference, dataset, (summary, field)))
+            if name != reference and scores.get(metric) and ref_scores.get(metric):
                 row.test = compare_paired(label, scores[metric], ref_scores[metric], n_resamples, seed)
             rows[label] = row
         sig.rows[name] = rows
-    if ref_scores is None:
+    if not ref_scores:
         sig.notes.append(f"no per-query scores of {reference} on {dataset}: re-evaluate to get p-values")
     return sig
 
@@ -117,8 +127,23 @@ def afriqa_significance(
     return sig
 
 
+def _language_filter(report: ComparisonReport, subset: str | None):
+    if subset is None:
+        return lambda lang: True
+    seen = set(report.train_languages)
+    return (lambda lang: lang in seen) if subset == "seen" else (lambda lang: lang not in seen)
+
+
+def _filtered(scores: dict[str, dict[str, float]] | None, keep) -> dict[str, dict[str, float]]:
+    """Per-query scores of the queries whose language (``"<lang>:<id>"``) passes ``keep``."""
+    return {
+        m: {q: v for q, v in values.items() if keep(q.split(":", 1)[0])}
+        for m, values in (scores or {}).items()
+    }
+
+
 def _spread(
-    reports: Mapping[int, ComparisonReport], name: str, reference: str, dataset: str, field: str
+    reports: Mapping[int, ComparisonReport], name: str, reference: str, dataset: str, field: tuple[str, str]
 ) -> dict[str, float | None]:
     values, deltas = [], []
     for report in reports.values():
@@ -140,9 +165,9 @@ def _stats(values: list[float], deltas: list[float]) -> dict[str, float | None]:
     return out
 
 
-def _summary_value(report: ComparisonReport, name: str, dataset: str, field: str) -> float | None:
+def _summary_value(report: ComparisonReport, name: str, dataset: str, field: tuple[str, str]) -> float | None:
     result = report.strategies.get(name)
     if result is None or dataset not in result.datasets:
         return None
-    value = getattr(result.datasets[dataset].summary, field, None)
+    value = getattr(getattr(result.datasets[dataset], field[0]), field[1], None)
     return float(value) if value is not None else None

@@ -202,10 +202,14 @@ def trainer_dev(run: PlannedRun) -> dict[str, float] | None:
 def _significance(study: StudyConfig, result: StudyResult) -> None:
     reference = study.reference if not study.checkpoints else f"{study.reference}@{study.checkpoints[-1]}"
     if result.lareqa and all(reference in r.strategies for r in result.lareqa.values()):
+        first = next(iter(result.lareqa.values())).strategies[reference]
         for dataset in result.lareqa_datasets:
-            result.significance.append(
-                lareqa_significance(result.lareqa, reference, dataset, study.n_resamples)
-            )
+            scores = first.datasets[dataset]
+            subsets = [None] + [k for k in ("seen", "unseen") if getattr(scores, f"summary_{k}") is not None]
+            for subset in subsets if len(subsets) == 3 else [None]:  # languages seen and unseen in training
+                result.significance.append(
+                    lareqa_significance(result.lareqa, reference, dataset, study.n_resamples, subset)
+                )
     for split, by_seed in result.afriqa.items():
         if all(reference in runs for runs in by_seed.values()):
             result.significance.append(afriqa_significance(by_seed, reference, split, study.n_resamples))
