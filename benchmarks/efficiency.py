@@ -7,8 +7,9 @@ Everything below is measured in ONE run, on the machine it runs on (machines dif
 2. Training step with the demo settings (``comparison/cli.py`` DEMO_TRAIN_SETTINGS: 32 queries +
    32 positives + 32 hard negatives from the hybrid sampler on MLQA-R, seed 0, max length 64, frozen
    word embeddings, AdamW lr 5e-5, clipping 1.0), on the same batches for every variant:
-   - ``ours (improved)``: one packed forward for both sides (:func:`hybridbatch.training.speed.embed_packed`),
-     fused AdamW, foreach clipping;
+   - ``ours (improved)``: what the trainer runs since issue 13 — one packed forward for both sides
+     (:func:`hybridbatch.training.speed.embed_packed`), ``make_adamw`` (multi-tensor AdamW on CPU,
+     fused on CUDA), multi-tensor clipping;
    - ``ours (today)`` (``--baseline``): the path before issue 13 — each side in 16-row length buckets
      (``embed_bucketed``), the default (for-loop) AdamW, plain clipping;
    - ``sentence-transformers``: a plain loop — ``model.preprocess`` of the anchor/positive/negative
