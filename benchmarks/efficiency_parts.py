@@ -17,9 +17,16 @@ from hybridbatch.comparison.cli import DEMO_TRAIN_SETTINGS
 from hybridbatch.sampling import build_sampler
 from hybridbatch.training import TrainConfig
 from hybridbatch.training.data import prepare_data
-from hybridbatch.training.features import BatchTexts, batch_texts, embed_bucketed, model_prompts, tokenize
+from hybridbatch.training.features import (
+    BatchTexts,
+    batch_texts,
+    embed_bucketed,
+    length_sorted_chunks,
+    model_prompts,
+    tokenize,
+)
 from hybridbatch.training.losses import build_loss
-from hybridbatch.training.speed import clip_grad_norm, embed_packed, make_adamw
+from hybridbatch.training.speed import clip_grad_norm, embed_packed, make_adamw, pack_rows
 
 MAX_LENGTH = DEMO_TRAIN_SETTINGS["max_passage_length"]  # queries: the default max_query_length, also 64
 DEMO_STEPS = 120
@@ -92,10 +99,19 @@ def step_useful_flops(model, texts: list[BatchTexts]) -> tuple[int, list[dict[st
         tokens = int(lengths.sum())
         attention = 3 * float((4 * lengths**2 * config.hidden_size * config.num_hidden_layers).sum())
         padded = queries["attention_mask"].numel() + docs["attention_mask"].numel()
+        bucketed = sum(
+            chunk["attention_mask"].numel()
+            for side in (queries, docs)
+            for chunk in length_sorted_chunks(side, LENGTH_BUCKET_ROWS)[0]
+        )
+        longest = int(lengths.max())
+        packed = len(pack_rows([int(n) for n in lengths], longest)) * longest
         rows.append(
             {
                 "tokens": tokens,
                 "padded_tokens": padded,
+                "bucketed_tokens": bucketed,
+                "packed_tokens": packed,
                 "useful_flop": 6.0 * n * tokens,
                 "attn_flop": attention,
             }
