@@ -1,0 +1,65 @@
+"""``hybridbatch compare`` and ``hybridbatch study``.
+
+Thin wiring: parse flags, validate, call the library (heavy imports inside the function)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.comparison.config import ComparisonConfig
+from hybridbatch.settings import settings_options
+
+COMPARE_FIELDS = {
+    k: v for k, v in ComparisonConfig.model_fields.items() if k not in ("out", "train_settings")
+}
+
+
+@settings_options(COMPARE_FIELDS, flags={"alphas": "--alpha"})
+def compare_cmd(
+    out: Annotated[Path, typer.Option(help="Comparison directory; rerun to resume.")],
+    config_file: Annotated[Path | None, typer.Option("--config", help="YAML of settings.")] = None,
+    quick: Annotated[bool, typer.Option(help="A few-minute trial: small budget and batch.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    seeds: Annotated[
+        str | None, typer.Option("--seeds", help="Train every run once per seed, e.g. 0,1,2.")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Run tested against [default: hybrid].")
+    ] = None,
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Train one model per strategy (same data, seed, budget) and compare them on held-out data.
+
+    Every run is tested against the reference over the same queries (95% CI, p-value); --seeds adds
+    mean ± std across seeds; --eval afriqa[:split] adds AfriQA (see hybridbatch.comparison.seeds).
+    """
+    from hybridbatch.comparison.cli import build_config, prepare_comparison_dir, print_table
+    from hybridbatch.comparison.seeds import compare_seeds, parse_seeds, print_significance
+
+    config = build_config(out, settings or {}, config_file, quick)
+    seed_list = parse_seeds(seeds, config.seed)
+    prepare_comparison_dir(config.out, overwrite)
+    result = compare_seeds(config, seed_list, reference)
+    print_table(result.reports[seed_list[0]])
+    print_significance(result)
+
+
+def study_cmd(
+    config: Annotated[Path, typer.Argument(help="Study YAML (e.g. benchmarks/studies/low-resource.yaml).")],
+    train: Annotated[bool, typer.Option("--train", help="Train the missing runs first (slow).")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Markdown path (default: YAML).")] = None,
+) -> None:
+    """Answer one research question: reuse (or train) its runs, evaluate, test, write the study Markdown."""
+    from hybridbatch.comparison.study import load_study
+    from hybridbatch.comparison.study_report import write_study
+    from hybridbatch.comparison.study_run import run_study
+
+    result = run_study(load_study(config), train=train)
+    path = write_study(result, report)
+    missing = sorted({r.label for r in result.missing})
+    note = f" (not yet run: {', '.join(missing)}; --train trains them)" if missing else ""
+    typer.echo(f"wrote {path}{note}")

@@ -1,0 +1,55 @@
+"""``hybridbatch data …`` and ``hybridbatch models …``: inspect datasets, build and inspect models.
+
+Thin wiring: parse flags, validate, call the library (heavy imports inside the function)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def data_info(
+    dataset: Annotated[str, typer.Argument(help="Dataset name (xquad-r, mlqa-r) or path.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Languages, ids, candidates per language and validation findings of a dataset."""
+    from hybridbatch.data import load_collection
+    from hybridbatch.data.info import collection_info, render_info
+
+    info = collection_info(load_collection(dataset))
+    typer.echo(info.model_dump_json(indent=2) if as_json else render_info(info))
+
+
+def data_export(
+    dataset: Annotated[str, typer.Argument(help="Dataset name (xquad-r, mlqa-r) or path.")],
+    out: Annotated[str, typer.Argument(help="Output .jsonl file (one record per id and language).")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing OUT file.")] = False,
+) -> None:
+    """Write a dataset in the JSONL format (see hybridbatch.data.jsonl) and print the path."""
+    from hybridbatch.data import load_collection, write_jsonl
+    from hybridbatch.io import prepare_output_file
+
+    prepare_output_file(out, overwrite, flag="OUT")
+    typer.echo(str(write_jsonl(load_collection(dataset), out)))
+
+
+def models_build(
+    spec: Annotated[str, typer.Argument(help="builtin:multilingual-e5-small or builtin:tiny.")],
+    force: Annotated[bool, typer.Option(help="Rebuild even if cached.")] = False,
+) -> None:
+    """Build a builtin model into the model cache and print its path."""
+    from hybridbatch.models import build_builtin
+
+    typer.echo(str(build_builtin(spec, force=force)))
+
+
+def models_info(
+    spec: Annotated[str, typer.Argument(help="builtin:<name>, a model directory or a Hugging Face id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Parameters, embedding size, max length, prompts and training metadata of a model."""
+    from hybridbatch.models.info import model_info, render_model_info
+
+    info = model_info(spec)
+    typer.echo(info.model_dump_json(indent=2) if as_json else render_model_info(info))

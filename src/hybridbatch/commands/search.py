@@ -1,0 +1,89 @@
+"""``hybridbatch index``, ``search`` and ``serve``.
+
+Thin wiring: parse flags, validate, call the library (heavy imports inside the function)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.errors import HybridbatchError
+
+
+def index_build(
+    model: Annotated[str, typer.Option("--model", help="Model spec (builtin:..., path, HF id).")],
+    corpus: Annotated[str, typer.Option("--corpus", help="BEIR dir, JSONL {id,text[,lang]}, or dataset.")],
+    out: Annotated[str, typer.Option("--out", help="Index directory to write.")],
+    hnsw: Annotated[bool, typer.Option("--hnsw", help="Approximate HNSW index instead of exact.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    neutralize: Annotated[str | None, typer.Option("--neutralize", help="lsar or center.")] = None,
+) -> None:
+    """Encode a corpus with a model and save a dense (faiss) index directory."""
+    from hybridbatch.io import prepare_output_dir
+
+    if neutralize:  # hybridbatch.neutrality: fitted on this corpus's texts and languages
+        from hybridbatch.neutrality import check_method
+
+        neutralize = check_method(neutralize)
+    prepare_output_dir(out, "index", overwrite)
+    from hybridbatch.search import build_index
+
+    index = build_index(model, corpus, out, hnsw=hnsw, batch_size=batch_size, neutralize=neutralize)
+    typer.echo(f"indexed {len(index)} documents (dim {index.info.dim}) into {out}")
+
+
+def search_index(
+    query: Annotated[str, typer.Argument(help="Query text.")],
+    index: Annotated[str, typer.Option("--index", help="Index directory (hybridbatch index).")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, help="Number of hits.")] = 10,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only documents of this language.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Override the index's model.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print hits as one JSON list.")] = False,
+    query_lang: Annotated[str | None, typer.Option("--query-lang", help="Query language (center).")] = None,
+) -> None:
+    """Search an index and print the top hits."""
+    from hybridbatch.search import DenseIndex, render_hits
+
+    if not query.strip():
+        raise HybridbatchError("QUERY: empty query text")
+    hits = DenseIndex.load(index, model=model).search([query], k=k, lang=lang, query_lang=query_lang)[0]
+    typer.echo(render_hits(hits, as_json=as_json))
+
+
+def serve_index(
+    index: Annotated[str, typer.Option("--index", help="Index directory (hybridbatch index).")],
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 = any free).")] = 8000,
+    model: Annotated[str | None, typer.Option("--model", help="Override the index's model.")] = None,
+    max_k: Annotated[int, typer.Option(min=1, help="Largest k per query (else 422).")] = 1000,
+    max_queries: Annotated[int, typer.Option(min=1, help="Queries per request (else 422).")] = 64,
+    max_hits: Annotated[int, typer.Option(min=1, help="queries x k per request (else 422).")] = 10_000,
+    max_query_chars: Annotated[int, typer.Option(min=1, help="Characters per query (else 422).")] = 2000,
+    max_body_bytes: Annotated[int, typer.Option(min=1, help="Request body limit (else 413).")] = 1 << 20,
+    max_response_bytes: Annotated[int, typer.Option(min=1, help="Response limit (else 413).")] = 8 << 20,
+    max_batch: Annotated[int, typer.Option(min=1, help="Queries per encode call (1 = no batching).")] = 32,
+    max_wait_ms: Annotated[float, typer.Option(min=0, max=1000, help="Wait to fill a batch.")] = 5.0,
+    max_queue: Annotated[int, typer.Option(min=1, help="Requests waiting to encode (else 503).")] = 1024,
+    request_timeout: Annotated[
+        float, typer.Option(min=0.01, max=3600, help="Seconds to receive headers+body (else 408).")
+    ] = 10.0,
+    max_connections: Annotated[int, typer.Option(min=1, help="Open connections (else 503).")] = 256,
+    keep_alive: Annotated[int, typer.Option(min=1, max=3600, help="Idle keep-alive seconds.")] = 5,
+    graceful_timeout: Annotated[int, typer.Option(min=1, help="Seconds to finish on shutdown.")] = 10,
+) -> None:
+    """Serve an index over HTTP (FastAPI + uvicorn): POST /search, GET /health, GET /info, /docs."""
+    from hybridbatch.search.limits import ServiceLimits
+    from hybridbatch.search.server import serve
+
+    limits = ServiceLimits(
+        max_body_bytes=max_body_bytes, max_response_bytes=max_response_bytes, max_k=max_k,
+        max_queries=max_queries, max_query_chars=max_query_chars, max_hits=max_hits, max_batch=max_batch,
+        max_wait_ms=max_wait_ms, max_queue=max_queue, request_timeout=request_timeout,
+    )  # fmt: skip
+    serve(
+        index, host=host, port=port, model=model, limits=limits, max_connections=max_connections,
+        keep_alive=keep_alive, graceful_timeout=graceful_timeout,
+    )  # fmt: skip

@@ -1,0 +1,60 @@
+"""``hybridbatch batches`` (dry run of the sampler) and ``hybridbatch train``.
+
+Thin wiring: parse flags, validate, call the library (heavy imports inside the function)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.sampling.config import SamplerConfig
+from hybridbatch.settings import settings_options
+from hybridbatch.training.config import TrainConfig
+
+# Flags generated from the settings models (hybridbatch.settings): each declared once, there.
+BATCH_FIELDS = {k: v for k, v in SamplerConfig.model_fields.items() if k != "steps"}
+TRAIN_FIELDS = {k: v for k, v in TrainConfig.flat_fields().items() if k != "show_progress"}
+
+
+@settings_options(BATCH_FIELDS, flags={"strategy": "--sampler"})
+def batches(
+    data: Annotated[list[str], typer.Option("--data", help="Training dataset (name or path); repeatable.")],
+    out: Annotated[Path, typer.Option("--out", help="JSONL file: one planned batch per line.")],
+    steps: Annotated[int, typer.Option(min=1, help="Number of batches to plan.")] = 1000,
+    top: Annotated[int, typer.Option(min=1, help="Language pairs to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Plan the batches a training run would draw (dry run) and summarize the mix."""
+    from hybridbatch.data import load_collection
+    from hybridbatch.sampling import SamplerConfig, build_sampler
+    from hybridbatch.sampling.plan import render_summary, write_plan
+
+    config = SamplerConfig.validated({**(settings or {}), "steps": steps}, flags=settings or {})
+    summary = write_plan(build_sampler(config, [load_collection(d) for d in data]), out, steps, top)
+    typer.echo(summary.model_dump_json(indent=2)) if as_json else render_summary(summary)
+    typer.echo(f"wrote {summary.steps} batches to {out}", err=as_json)
+
+
+@settings_options(TRAIN_FIELDS, flags={"num_threads": "--threads"})
+def train_cmd(
+    config_file: Annotated[Path | None, typer.Option("--config", help="YAML settings file.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Train a retriever with hybrid (X-X / X-Y) batches; rerunning with the same --out resumes."""
+    from hybridbatch.training import load_train_config
+
+    config = load_train_config(config_file, **(settings or {}), show_progress=False if quiet else None)
+    from hybridbatch.training.checkpoint import prepare_run_dir  # torch: only once the settings are valid
+    from hybridbatch.training.trainer import console_logging, format_result, train
+
+    prepare_run_dir(config.out, overwrite)
+    console_logging()
+    result = train(config)
+    if result.rank == 0:
+        typer.echo(format_result(result))
