@@ -54,7 +54,7 @@ class ComparisonConfig(BaseModel):
     eval_fraction: float = Field(1.0, gt=0.0, le=1.0, description="Share of evaluation ids (quick runs).")
     variants: list[str] = Field(
         default_factory=list,
-        description="Training-free rows: RUN+lsar, RUN+center (neutralized embeddings), RUN@λ (WiSE-FT with base).",
+        description="Training-free rows: RUN+lsar, RUN+center (neutralized), RUN@λ (WiSE-FT with base).",
     )
     merge_weights: list[float] = Field(
         default_factory=list, description="WiSE-FT λ sweep: adds hybrid@λ rows, e.g. 0.3,0.5,0.7."
