@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -40,6 +41,30 @@ class StrategyResult(BaseModel):
     datasets: dict[str, DatasetScores]
     training: TrainingCost | None = None
     report: str = Field(description="path of this strategy's report.json")
+
+    @classmethod
+    def from_report(
+        cls,
+        name: str,
+        strategy: str,
+        model: str,
+        report: Any,
+        path: str,
+        training: TrainingCost | None = None,
+    ) -> StrategyResult:
+        """The row of an evaluation report (``EvaluationReport``): every dataset, the first as primary."""
+        scores = {
+            dataset: DatasetScores(
+                summary=r.summary, summary_seen=r.summary_seen, summary_unseen=r.summary_unseen
+            )
+            for dataset, r in report.datasets.items()
+        }
+        primary = next(iter(scores.values()))
+        return cls(
+            name=name, strategy=strategy, model=model, summary=primary.summary,
+            summary_seen=primary.summary_seen, summary_unseen=primary.summary_unseen,
+            datasets=scores, training=training, report=path,
+        )  # fmt: skip
 
 
 class ComparisonReport(BaseModel):

@@ -23,7 +23,7 @@ from hybridbatch.comparison.config import (
     safe_name,
     train_config,
 )
-from hybridbatch.comparison.results import ComparisonReport, DatasetScores, StrategyResult, TrainingCost
+from hybridbatch.comparison.results import ComparisonReport, StrategyResult, TrainingCost
 from hybridbatch.data import ParallelQACollection, load_collection
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation import EvaluationReport
@@ -107,22 +107,8 @@ def _run_one(
     if run.overrides is not None:
         model, training = _train(run, config, run_dir)
     report = _evaluate(model, config, eval_sets, run_dir / "eval", train_languages)
-    scores = {
-        name: DatasetScores(summary=r.summary, summary_seen=r.summary_seen, summary_unseen=r.summary_unseen)
-        for name, r in report.datasets.items()
-    }
-    primary = next(iter(scores.values()))
-    return StrategyResult(
-        name=run.name,
-        strategy=run.strategy,
-        model=model,
-        summary=primary.summary,
-        summary_seen=primary.summary_seen,
-        summary_unseen=primary.summary_unseen,
-        datasets=scores,
-        training=training,
-        report=str(run_dir / "eval" / "report.json"),
-    )
+    path = str(run_dir / "eval" / "report.json")
+    return StrategyResult.from_report(run.name, run.strategy, model, report, path, training)
 
 
 def _train(run: RunSpec, config: ComparisonConfig, run_dir: Path) -> tuple[str, TrainingCost]:

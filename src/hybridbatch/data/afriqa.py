@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hybridbatch.data.collection import LoadReport
-from hybridbatch.data.validation import BOM, parse_json_object, read_utf8
+from hybridbatch.data.validation import BOM, parse_json_object, read_utf8, select_languages
 from hybridbatch.errors import DataError
 
 SPLITS = ("train", "dev", "test")
@@ -84,15 +84,8 @@ def load_afriqa(root: str | Path, split: str = "test", languages: list[str] | No
     Raises:
         DataError: unknown split or language, no files, a malformed line or field.
     """
-    files = gold_files(root, split)
-    if languages is not None:
-        missing = sorted(set(languages) - set(files))
-        if missing:
-            raise DataError(
-                f"afriqa {split}: no gold passages for {', '.join(missing)} "
-                f"(have: {', '.join(sorted(files))})"
-            )
-        files = {lang: f for lang, f in files.items() if lang in languages}
+    message = f"afriqa {split}: no gold passages for {{missing}} (have: {{found}})"
+    files = select_languages(gold_files(root, split), languages, message)
     data = AfriqaSplit(split, [], [], {})
     index: dict[str, int] = {}
     for lang, file in sorted(files.items()):

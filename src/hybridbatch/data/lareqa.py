@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from hybridbatch.data.collection import Candidate, LoadReport, ParallelQACollection, Question
-from hybridbatch.data.validation import BOM, clean_question, clean_sentence, read_utf8, require
+from hybridbatch.data.validation import (
+    BOM,
+    clean_question,
+    clean_sentence,
+    read_utf8,
+    require,
+    select_languages,
+)
 from hybridbatch.errors import DataError
 
 LANG_FILE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)?\.json$")
@@ -40,15 +47,8 @@ def load_lareqa(
     """
     root = Path(path)
     report = LoadReport()
-    files = language_files(root, report)
-    if languages is not None:
-        missing = sorted(set(languages) - set(files))
-        if missing:
-            raise DataError(
-                f"{root}: no file for language(s) {', '.join(missing)} "
-                f"(found: {', '.join(sorted(files)) or 'none'})"
-            )
-        files = {lang: f for lang, f in files.items() if lang in languages}
+    message = f"{root}: no file for language(s) {{missing}} (found: {{found}})"
+    files = select_languages(language_files(root, report), languages, message)
     questions: dict[str, dict[str, Question]] = {}
     candidates: dict[str, list[Candidate]] = {}
     for lang, file in sorted(files.items()):

@@ -73,3 +73,19 @@ def parse_json_object(line: str, where: str) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
     return record
+
+
+def select_languages(
+    files: dict[str, Path], languages: list[str] | None, missing_message: str
+) -> dict[str, Path]:
+    """Keep the files of ``languages`` (all when None); a missing language is a DataError.
+
+    ``missing_message`` is formatted with ``missing`` and ``found`` (comma lists).
+    """
+    if languages is None:
+        return files
+    missing = sorted(set(languages) - set(files))
+    if missing:
+        found = ", ".join(sorted(files)) or "none"
+        raise DataError(missing_message.format(missing=", ".join(missing), found=found))
+    return {lang: f for lang, f in files.items() if lang in languages}

@@ -80,22 +80,7 @@ def run_variants(
 
 def to_result(variant: dict[str, Any], parent: StrategyResult, model: str, report: Any, path: Path):
     """A :class:`StrategyResult` row for a variant (no training cost of its own)."""
-    from hybridbatch.comparison.results import DatasetScores, StrategyResult
+    from hybridbatch.comparison.results import StrategyResult
 
-    scores = {
-        name: DatasetScores(summary=r.summary, summary_seen=r.summary_seen, summary_unseen=r.summary_unseen)
-        for name, r in report.datasets.items()
-    }
-    primary = next(iter(scores.values()))
     kind = f"+{variant['method']}" if variant["method"] else f"WiSE-FT λ={variant['weight']:g}"
-    return StrategyResult(
-        name=variant["name"],
-        strategy=f"{parent.strategy} {kind}",
-        model=model,
-        summary=primary.summary,
-        summary_seen=primary.summary_seen,
-        summary_unseen=primary.summary_unseen,
-        datasets=scores,
-        training=None,
-        report=str(path),
-    )
+    return StrategyResult.from_report(variant["name"], f"{parent.strategy} {kind}", model, report, str(path))
