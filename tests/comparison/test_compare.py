@@ -65,6 +65,21 @@ def test_compare_writes_report_and_resumes(toy_config: ComparisonConfig, monkeyp
     again = compare(toy_config)
     assert again.strategies["hybrid"].summary == report.strategies["hybrid"].summary
 
+    # an evaluation from before per-query scores were kept is redone, and only that one
+    monkeypatch.undo()
+    redone: list[str] = []
+    real_evaluate = evaluation.evaluate
+
+    def counting(model, *args, **kwargs):
+        redone.append(str(kwargs["out"]))
+        return real_evaluate(model, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "evaluate", counting)
+    (out / "runs" / "base" / "eval" / "per_query.json").unlink()
+    compare(toy_config)
+    assert [Path(p).parent.name for p in redone] == ["base"]
+    assert (out / "runs" / "base" / "eval" / "per_query.json").is_file()
+
 
 def test_cli_rejects_unknown_strategy(tmp_path: Path, cli) -> None:
     code, _, err = cli("compare", "--out", str(tmp_path / "x"), "--strategies", "base,magic")

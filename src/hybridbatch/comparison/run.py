@@ -137,7 +137,9 @@ def _evaluate(
     from hybridbatch.evaluation import evaluate
 
     done = out / "report.json"
-    if done.is_file():
+    # An evaluation from before per-query scores were recorded is redone (from the embedding cache),
+    # so the paired tests have what they need.
+    if done.is_file() and (out / "per_query.json").is_file():
         report = EvaluationReport.model_validate(_without_computed(json.loads(done.read_text("utf-8"))))
         if list(report.datasets) == [c.name for c in eval_sets] and report.model == model:
             console.print(f"reusing {done}")
