@@ -213,7 +213,8 @@ def run(args: argparse.Namespace) -> dict:
     base = load_clean(args.base)
     full: dict[str, CollectionEmbeddings] = {}
     for name, spec in models_to_run(Path(args.runs), args.base):
-        if name in results["models"] and not (args.merge_weights and name in ("base", "hybrid")):
+        needed_for_merges = args.merge_weights and (name in ("base", "hybrid") or "anchor" in name)
+        if name in results["models"] and not needed_for_merges:
             continue
         started = time.perf_counter()
         model = base if name == "base" else load_clean(spec)
@@ -228,8 +229,34 @@ def run(args: argparse.Namespace) -> dict:
         log(f"{name} done in {time.perf_counter() - started:.0f} s")
     if args.merge_weights and "hybrid" in full:
         merges(results, args, xquad, base, full)
+    if args.afriqa_split:
+        afriqa_curve(results, args, base)
     save(results, args)
     return results
+
+
+def afriqa_curve(results: dict, args: argparse.Namespace, base) -> None:
+    """AfriQA (9 African languages, none trained on): every model and every merge weight, native and
+    translate-test (each a re-encode of the split unless the embedding cache has it)."""
+    from hybridbatch.evaluation.afriqa import evaluate_afriqa
+
+    runs = Path(args.runs)
+    makers = {name: (lambda spec=spec: base if spec == args.base else load_clean(spec))
+              for name, spec in models_to_run(runs, args.base)}  # fmt: skip
+    if (runs / "hybrid" / "model" / "modules.json").is_file():
+        for weight in args.merge_weights:
+            makers[f"hybrid@{weight:g}"] = lambda w=weight: merged_model(
+                base, load_clean(str(runs / "hybrid" / "model")), w
+            )
+    table = results.setdefault("afriqa", {"split": args.afriqa_split, "models": {}})
+    for name, make in makers.items():
+        if name in table["models"]:
+            continue
+        report = evaluate_afriqa(make(), split=args.afriqa_split, cache_dir=embeddings_home())
+        table["models"][name] = {"native": report.mean_native, "translated": report.mean_translated,
+                                 "seconds": report.seconds}  # fmt: skip
+        save(results, args)
+        log(f"AfriQA {name} done in {report.seconds:.0f} s")
 
 
 def save(results: dict, args: argparse.Namespace) -> None:
@@ -263,7 +290,7 @@ def merges(results: dict, args, xquad, base, full: dict) -> None:
     """WiSE-FT merges of hybrid with base on a subset of XQuAD-R (each merge is a re-encode)."""
     sub = subset_of(xquad, args.merge_every)
     table = results.setdefault("merge", {"every": args.merge_every, "ids": len(sub.ids), "models": {}})
-    for name in ("base", "hybrid"):
+    for name in ["base", "hybrid", *(n for n in full if "anchor" in n)]:
         emb = slice_embeddings(xquad, full[name], sub)
         table["models"][name] = {"variants": two_variants(sub, emb)}
     tuned = load_clean(str(Path(args.runs) / "hybrid" / "model"))
@@ -399,6 +426,28 @@ def merge_section(merge: dict | None) -> list[str]:
     return lines
 
 
+AFRIQA_ORDER = ("base", "hybrid@0.3", "hybrid@0.5", "hybrid@0.7", "hybrid")
+
+
+def afriqa_section(afriqa: dict | None) -> list[str]:
+    """Macro-averaged AfriQA scores (native question, translate-test, gap) per model and merge weight."""
+    if not afriqa or not afriqa["models"]:
+        return ["Not measured yet: rerun the script (each model encodes the AfriQA split, ~3 min)."]
+    models = afriqa["models"]
+    names = [n for n in AFRIQA_ORDER if n in models] + sorted(n for n in models if n not in AFRIQA_ORDER)
+    lines = [f"AfriQA {afriqa['split']} (bem fon hau ibo kin swa twi yor zul questions against all gold "
+             "passages of the split; macro average over the 9 languages; translate-test = the human-"
+             "translated question, the upper bound).", "",
+             "| model | nDCG@10 | MRR@10 | R@100 | translate-test nDCG@10 | gap |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for name in names:
+        native, translated = models[name]["native"], models[name]["translated"]
+        gap = translated["ndcg@10"] - native["ndcg@10"]
+        lines.append(f"| {name} | {native['ndcg@10']:.3f} | {native['mrr@10']:.3f} | "
+                     f"{native['recall@100']:.3f} | {translated['ndcg@10']:.3f} | {gap:.3f} |")  # fmt: skip
+    return lines
+
+
 def render(results: dict, args: argparse.Namespace) -> str:
     models = results["models"]
     missing = [n for n in ("hybrid", "xy", "xx") if n not in models]
@@ -440,6 +489,10 @@ def render(results: dict, args: argparse.Namespace) -> str:
             "",
             *merge_section(results.get("merge")),
             "",
+            "## AfriQA: the merge curve on languages no model was trained on",
+            "",
+            *afriqa_section(results.get("afriqa")),
+            "",
             "## LSAR rank sweep (statistics from the evaluated pools)",
             "",
             *rank_sweep(models),
@@ -464,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ranks", default="1,3,6", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--mlqa-sample", default=300, type=int, help="MLQA-R candidates per language.")
     parser.add_argument("--merge-every", default=6, type=int, help="Merge subset: every Nth paragraph.")
+    parser.add_argument("--afriqa-split", default="test", help="AfriQA split of the merge curve ('' = skip).")
     parser.add_argument("--render-only", action="store_true", help="Rewrite the .md from the .json.")
     args = parser.parse_args(argv)
     if args.no_merge:
