@@ -26,7 +26,7 @@ def evaluate_cmd(
     neutralize: Annotated[str | None, typer.Option("--neutralize", help="lsar or center.")] = None,
     fit_on: Annotated[str, typer.Option("--fit-on", help="pool (evaluated pools) or a dataset.")] = "pool",
     rank: Annotated[int | None, typer.Option("--rank", min=1, help="LSAR rank r (default L-1).")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="fp32, or int8 (fast CPU path).")] = "fp32",
+    precision: Annotated[str, typer.Option("--precision", help="fp32, bf16 or int8 (fast CPU).")] = "fp32",
 ) -> None:
     """Mono / Cross / Multi mAP, Recall, rank distance on LAReQA-format data; writes a report with plots."""
     from rich.console import Console

@@ -70,7 +70,7 @@ def evaluate_beir(
     """Evaluate ``model`` (a spec or a loaded model) by dense retrieval on ``dataset_dir``.
 
     Returns nDCG@k, Recall@k and MRR@k for every k in ``k_values`` per query set, and the mean.
-    ``precision``: ``fp32`` or ``int8``; ``cache_dir``: embedding cache (``None``: no cache).
+    ``precision``: ``fp32``, ``bf16`` or ``int8``; ``cache_dir``: embedding cache (``None``: no cache).
     """
     precision = check_precision(precision)
     k_values = sorted({int(k) for k in k_values})

@@ -44,7 +44,7 @@ def evaluate_model(
             ``hybridbatch_training.json`` (key ``train_languages``) when there is one.
         with_context: encode candidates with their paragraph (off by default).
         chunk_size: queries per ranking chunk (memory bound).
-        precision: ``fp32`` or ``int8`` (dynamically quantized encoder, :mod:`hybridbatch.models.quantize`).
+        precision: ``fp32``, ``bf16`` or ``int8`` (:mod:`hybridbatch.models.quantize`).
         transform: applied to the embeddings after encoding and caching (see :class:`EmbeddingTransform`).
 
     Returns:

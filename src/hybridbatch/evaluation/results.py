@@ -157,7 +157,7 @@ class DatasetReport(BaseModel):
     matrix: list[PairCell] = Field(default_factory=list)
     seconds: float = Field(0.0, description="wall time: encoding + scoring")
     encode_seconds: float = 0.0
-    precision: str = Field("fp32", description="encoding precision (fp32, or int8: dynamic quantization)")
+    precision: str = Field("fp32", description="encoding precision (fp32, bf16 or int8)")
     _per_query: PerQueryScores | None = PrivateAttr(None)
 
     @property

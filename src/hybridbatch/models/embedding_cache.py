@@ -4,8 +4,8 @@ One ``.npy`` per (model, label, side, precision), under ``<cache_dir>/<model fin
 file name hashes everything the vectors depend on: the model fingerprint (:func:`model_fingerprint`:
 weights and module configuration, so a model changed in training never hits a stale entry), the label
 (e.g. the dataset name), the side (``queries`` / ``candidates``), the prompt text, the precision
-(``int8`` entries never answer an ``fp32`` request; fp32 file names are built as in earlier versions)
-and the texts themselves. Files are written atomically.
+and its scheme (``int8`` / ``bf16`` entries never answer an ``fp32`` request or another scheme; fp32
+file names are built as in earlier versions) and the texts themselves. Files are written atomically.
 """
 
 from __future__ import annotations
@@ -79,7 +79,9 @@ def cache_file(
     side = SIDES[kind]
     parts = [fingerprint, label, side, prompt]
     if precision != "fp32":
-        parts.append(f"precision={precision}")
+        from hybridbatch.models.quantize import SCHEMES
+
+        parts.append(f"precision={SCHEMES.get(precision, precision)}")
         side = f"{side}-{precision}"
     key = hashlib.sha256("\0".join([*parts, *texts]).encode("utf-8")).hexdigest()
     return Path(cache_dir) / fingerprint[:16] / f"{_slug(label)}-{side}-{key[:20]}.npy"

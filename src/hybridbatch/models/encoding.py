@@ -11,7 +11,7 @@ Used by evaluation (LAReQA and BEIR), index building and search, the embedding c
   ratios (XQuAD-R's 11 languages: candidates padded to 1.75× their real tokens, 1.03× here; ~1.7×
   faster encoding). Each distinct text is encoded once. Embeddings are L2-normalised float32, so a
   dot product is the cosine score; they equal ``model.encode(..., normalize_embeddings=True)``.
-- **Precision**: ``fp32`` (default) or ``int8`` (dynamic quantization, :mod:`.quantize`).
+- **Precision**: ``fp32`` (default), ``bf16`` or ``int8`` (reduced-precision copies, :mod:`.quantize`).
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from tqdm.auto import tqdm
 from hybridbatch.errors import ConfigError, ModelError
 
 Kind = Literal["query", "passage"]
-Precision = Literal["fp32", "int8"]
+Precision = Literal["fp32", "bf16", "int8"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 #: Prompt names looked up per kind, in order (sentence-transformers also uses ``document``).
 PROMPT_NAMES: dict[str, tuple[str, ...]] = {"query": ("query",), "passage": ("passage", "document")}
 
 
 def check_precision(precision: str) -> Precision:
-    """``precision`` if it is ``fp32`` or ``int8``, else a :class:`ConfigError` naming ``--precision``."""
+    """``precision`` if in :data:`PRECISIONS`, else a :class:`ConfigError` naming ``--precision``."""
     if precision not in PRECISIONS:
         raise ConfigError(f"--precision: unknown {precision!r} (choose from {', '.join(PRECISIONS)})")
     return precision  # type: ignore[return-value]
@@ -165,9 +165,9 @@ def by_token_length(model: Any, texts: list[str], prompt: str | None) -> np.ndar
 def _runner(model: Any, precision: Precision) -> Any:
     if precision == "fp32":
         return model
-    from hybridbatch.models.quantize import quantized
+    from hybridbatch.models.quantize import reduced_precision
 
-    return quantized(model)
+    return reduced_precision(model, precision)
 
 
 def _dimension(model: Any) -> int:
