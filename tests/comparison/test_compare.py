@@ -86,3 +86,25 @@ def test_cli_rejects_unknown_strategy(tmp_path: Path, cli) -> None:
     assert code == 2
     assert err.strip().startswith("error:") and "magic" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_reduced_precision_reuses_the_runs_and_keeps_the_fp32_report(toy_config: ComparisonConfig) -> None:
+    toy_config = toy_config.model_copy(update={"strategies": ["base", "hybrid"], "alphas": [0.5]})
+    compare(toy_config)
+    out = toy_config.out
+    fp32_json = (out / "comparison.json").read_text()
+    trained = {p: p.stat().st_mtime_ns for p in (out / "runs" / "hybrid" / "model").rglob("*") if p.is_file()}
+    int8 = compare(toy_config.model_copy(update={"precision": "int8"}))
+    assert (out / "comparison.json").read_text() == fp32_json  # the fp32 report is untouched
+    assert {p: p.stat().st_mtime_ns for p in trained} == trained  # the trained model is reused
+    data = json.loads((out / "int8" / "comparison.json").read_text())
+    assert data["config"]["precision"] == "int8"
+    report = json.loads((out / "runs" / "hybrid" / "eval-int8" / "report.json").read_text())
+    assert {d["precision"] for d in report["datasets"].values()} == {"int8"}
+    assert int8.strategies["hybrid"].model == json.loads(fp32_json)["strategies"]["hybrid"]["model"]
+    assert int8.strategies["hybrid"].summary != json.loads(fp32_json)["strategies"]["hybrid"]["summary"]
+
+
+def test_config_rejects_an_unknown_precision(tmp_path: Path, cli) -> None:
+    code, _, err = cli("compare", "--out", str(tmp_path / "x"), "--precision", "fp16")
+    assert code == 2 and err.strip().startswith("error:") and "--precision" in err and "fp16" in err

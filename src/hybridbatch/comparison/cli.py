@@ -76,7 +76,7 @@ def print_table(report: ComparisonReport) -> None:
         table.add_row(*row)
     console = Console()
     console.print(table)
-    out = report.config.out
+    out = report.config.report_dir
     console.print(f"report: {out / 'comparison.md'}  json: {out / 'comparison.json'}  plots: {out}/*.png")
 
 

@@ -52,6 +52,9 @@ class ComparisonConfig(BaseModel):
     )
     eval_batch_size: int = Field(64, ge=1, description="Encoding batch size of the evaluations.")
     eval_fraction: float = Field(1.0, gt=0.0, le=1.0, description="Share of evaluation ids (quick runs).")
+    precision: str = Field(
+        "fp32", description="Encoding precision of the evaluations: fp32, bf16 or int8 (fast sweeps)."
+    )
     variants: list[str] = Field(
         default_factory=list,
         description="Training-free rows: RUN+lsar, RUN+center (neutralized), RUN@λ (WiSE-FT with base).",
@@ -60,6 +63,25 @@ class ComparisonConfig(BaseModel):
         default_factory=list, description="WiSE-FT λ sweep: adds hybrid@λ rows, e.g. 0.3,0.5,0.7."
     )
 
+    @field_validator("precision")
+    @classmethod
+    def _known_precision(cls, value: str) -> str:
+        from hybridbatch.models.encoding import PRECISIONS
+
+        if value not in PRECISIONS:
+            raise ValueError(f"unknown {value!r} (choose from {', '.join(PRECISIONS)})")
+        return value
+
+    @property
+    def eval_name(self) -> str:
+        """Each run's evaluation folder: ``eval`` at fp32, ``eval-<precision>`` otherwise."""
+        return eval_dir_name(self.precision)
+
+    @property
+    def report_dir(self) -> Path:
+        """Where the comparison files go: ``out`` at fp32, ``out/<precision>`` otherwise (runs are shared)."""
+        return self.out if self.precision == "fp32" else self.out / self.precision
+
     @field_validator("train_settings")
     @classmethod
     def _no_per_run_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +89,16 @@ class ComparisonConfig(BaseModel):
             if key.replace("_", "-") in value or key in value:
                 raise ValueError(f"{key!r} is set by the comparison's {instead!r}, not by train_settings")
         return value
+
+
+def eval_dir_name(precision: str) -> str:
+    """``eval`` for fp32 evaluations, ``eval-<precision>`` for reduced-precision ones (never mixed)."""
+    return "eval" if precision == "fp32" else f"eval-{precision}"
+
+
+def afriqa_dir_name(split: str, precision: str = "fp32") -> str:
+    """A run's AfriQA folder: ``afriqa-<split>`` at fp32, ``afriqa-<split>-<precision>`` otherwise."""
+    return f"afriqa-{split}" if precision == "fp32" else f"afriqa-{split}-{precision}"
 
 
 # Training settings every run gets from the comparison itself (key -> the comparison setting).

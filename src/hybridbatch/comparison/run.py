@@ -53,7 +53,8 @@ def compare(config: ComparisonConfig) -> ComparisonReport:
     evaluate_fn = lambda model, out, transform: _evaluate(  # noqa: E731
         model, config, eval_sets, out, train_languages, transform
     )
-    for name, result in run_variants(variants, results, config.model, config.out, evaluate_fn):
+    variant_rows = run_variants(variants, results, config.model, config.out, evaluate_fn, config.eval_name)
+    for name, result in variant_rows:
         results[name] = result
         report = _write(config, train_languages, results)
     return report
@@ -67,7 +68,7 @@ def _write(
     report = ComparisonReport(
         config=config, train_languages=train_languages, primary_eval=config.eval[0], strategies=dict(results)
     )
-    write_comparison(report, config.out)
+    write_comparison(report, config.report_dir)
     return report
 
 
@@ -106,8 +107,8 @@ def _run_one(
     model, training = config.model, None
     if run.overrides is not None:
         model, training = _train(run, config, run_dir)
-    report = _evaluate(model, config, eval_sets, run_dir / "eval", train_languages)
-    path = str(run_dir / "eval" / "report.json")
+    report = _evaluate(model, config, eval_sets, run_dir / config.eval_name, train_languages)
+    path = str(run_dir / config.eval_name / "report.json")
     return StrategyResult.from_report(run.name, run.strategy, model, report, path, training)
 
 
@@ -141,7 +142,8 @@ def _evaluate(
     # so the paired tests have what they need.
     if done.is_file() and (out / "per_query.json").is_file():
         report = EvaluationReport.model_validate(_without_computed(json.loads(done.read_text("utf-8"))))
-        if list(report.datasets) == [c.name for c in eval_sets] and report.model == model:
+        same_precision = all(d.precision == config.precision for d in report.datasets.values())
+        if list(report.datasets) == [c.name for c in eval_sets] and report.model == model and same_precision:
             console.print(f"reusing {done}")
             return report
     return evaluate(
@@ -152,6 +154,7 @@ def _evaluate(
         cache_dir=embeddings_home(),
         train_languages=train_languages,
         transform=transform,
+        precision=config.precision,  # type: ignore[arg-type]
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from hybridbatch.comparison.config import ComparisonConfig, plan_runs
+from hybridbatch.comparison.config import ComparisonConfig, afriqa_dir_name, plan_runs
 from hybridbatch.comparison.paired import SignificanceReport, afriqa_significance, lareqa_significance
 from hybridbatch.comparison.results import ComparisonReport
 from hybridbatch.errors import ConfigError
@@ -107,7 +107,7 @@ def compare_seeds(
     result = SeededComparison(
         seeds=seeds, reference=reference, reports=reports, significance=significance, afriqa=first
     )
-    write_significance(result, config.out)
+    write_significance(result, config.report_dir)
     return result
 
 
@@ -118,13 +118,15 @@ def afriqa_for_runs(report: ComparisonReport, split: str) -> dict[str, dict]:
 
     out: dict[str, dict] = {}
     for name, result in report.strategies.items():
-        folder = Path(result.report).parent.parent / f"afriqa-{split}"
+        folder = Path(result.report).parent.parent / afriqa_dir_name(split, report.config.precision)
         done = folder / "report.json"
         if done.is_file() and json.loads(done.read_text("utf-8")).get("model") == result.model:
             out[name] = json.loads(done.read_text("utf-8"))
             continue
-        batch = report.config.eval_batch_size
-        evaluation = evaluate_afriqa(result.model, split, batch_size=batch, cache_dir=embeddings_home())
+        batch, precision = report.config.eval_batch_size, report.config.precision
+        evaluation = evaluate_afriqa(
+            result.model, split, batch_size=batch, cache_dir=embeddings_home(), precision=precision
+        )
         write_afriqa_report(evaluation, folder)
         out[name] = json.loads(evaluation.model_dump_json())
     return out

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.console import Console
 
-from hybridbatch.comparison.config import safe_name
+from hybridbatch.comparison.config import afriqa_dir_name, safe_name
 from hybridbatch.comparison.paired import SignificanceReport, afriqa_significance, lareqa_significance
 from hybridbatch.comparison.results import ComparisonReport, DatasetScores, StrategyResult, TrainingCost
 from hybridbatch.comparison.study import PlannedRun, StudyConfig, comparison_config, find_runs, plan
@@ -131,21 +131,26 @@ def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> Comparison
     languages = sorted({lang for spec in config.train for lang in load_collection(spec).languages})
     strategies: dict[str, StrategyResult] = {}
     for run in runs:
-        out = eval_dir(study, run) / "eval"
+        out = eval_dir(study, run) / config.eval_name
         done = out / "report.json"
         report = None
         if done.is_file() and (out / "per_query.json").is_file():
             data = json.loads(done.read_text("utf-8"))
             data.pop("summary", None)
             report = EvaluationReport.model_validate(data)
-            if report.model != run.model or list(report.datasets) != lareqa_sets(study):
+            if (
+                report.model != run.model
+                or list(report.datasets) != lareqa_sets(study)
+                or any(d.precision != config.precision for d in report.datasets.values())
+            ):
                 report = None
         if report is None:
             model = load_run_model(run)
             if model is None:
                 continue
             report = evaluate(model, lareqa_sets(study), out=out, batch_size=config.eval_batch_size,
-                              cache_dir=embeddings_home(), train_languages=languages)  # fmt: skip
+                              cache_dir=embeddings_home(), train_languages=languages,
+                              precision=config.precision)  # fmt: skip
         strategies[run.label] = _strategy_result(run, report, done)
     return ComparisonReport(
         config=config, train_languages=languages, primary_eval=lareqa_sets(study)[0], strategies=strategies
@@ -172,13 +177,14 @@ def _afriqa(study: StudyConfig, run: PlannedRun, split: str) -> dict:
     from hybridbatch.evaluation.afriqa import evaluate_afriqa, write_afriqa_report
     from hybridbatch.paths import embeddings_home
 
-    folder = eval_dir(study, run) / f"afriqa-{split}"
+    config = comparison_config(study, run.seed)
+    folder = eval_dir(study, run) / afriqa_dir_name(split, config.precision)
     done = folder / "report.json"
     if done.is_file() and json.loads(done.read_text("utf-8")).get("model") == run.model:
         return json.loads(done.read_text("utf-8"))
     model = load_run_model(run)
-    batch = comparison_config(study, run.seed).eval_batch_size
-    report = evaluate_afriqa(model, split, batch_size=batch, cache_dir=embeddings_home())
+    batch, precision = config.eval_batch_size, config.precision
+    report = evaluate_afriqa(model, split, batch_size=batch, cache_dir=embeddings_home(), precision=precision)
     report.model = run.model
     write_afriqa_report(report, folder)
     return json.loads(report.model_dump_json())

@@ -72,10 +72,12 @@ def evaluate_afriqa(
     show_progress: bool = False,
     data: AfriqaSplit | None = None,
     cache_dir: Path | None = None,
+    precision: str = "fp32",
 ) -> AfriqaReport:
     """Score ``model`` (a spec or a loaded model) on AfriQA ``split`` (data home's copy unless ``root``).
 
-    ``cache_dir``: the embedding cache (:mod:`hybridbatch.models.embedding_cache`; None = no cache).
+    ``cache_dir``: the embedding cache (:mod:`hybridbatch.models.embedding_cache`; None = no cache);
+    ``precision``: ``fp32``, ``bf16`` or ``int8`` (:mod:`hybridbatch.models.quantize`).
     """
     from hybridbatch.data.registry import afriqa_dir
     from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
@@ -98,6 +100,7 @@ def evaluate_afriqa(
             batch_size,
             show_progress,
             fingerprint=fingerprint,
+            precision=precision,  # type: ignore[arg-type]
         )  # type: ignore[arg-type]
 
     passages = embed(data.passages, "passage", "passages")

@@ -55,6 +55,7 @@ def run_variants(
     base_model: str,
     out: Path,
     evaluate_fn: Any,
+    eval_name: str = "eval",
 ) -> Iterator[tuple[str, StrategyResult]]:
     """Evaluate each variant; ``evaluate_fn(model, out_dir, transform)`` returns an EvaluationReport.
 
@@ -74,8 +75,8 @@ def run_variants(
                 from hybridbatch.neutrality.merge import merge_models
 
                 merge_models(base_model, parent.model, v["weight"], run_dir / "model")
-        report = evaluate_fn(model, run_dir / "eval", transform)
-        yield v["name"], to_result(v, parent, model, report, run_dir / "eval" / "report.json")
+        report = evaluate_fn(model, run_dir / eval_name, transform)
+        yield v["name"], to_result(v, parent, model, report, run_dir / eval_name / "report.json")
 
 
 def to_result(variant: dict[str, Any], parent: StrategyResult, model: str, report: Any, path: Path):
