@@ -86,6 +86,10 @@ CASES: list[tuple[list[str], str] | object] = [
     (["data", "export", "{t}/toy", "{t}/file.txt/x.jsonl"], "is a file, not a directory"),
     (["data", "export", "{t}/toy", ""], "OUT: empty path"),
     (["data", "export", "{t}/toy", "/dev/null", "--overwrite"], "OUT /dev/null: is not a regular file"),
+    # --- unknown precisions (issue 13) -------------------------------------------------------
+    ([*INDEX, "--out", "{t}/new", "--precision", "fp16"], "--precision: unknown 'fp16'"),
+    ([*EVALUATE, "--out", "{t}/new", "--precision", "int4"], "--precision: unknown 'int4'"),
+    ([*COMPARE, "--out", "{t}/new", "--precision", "fp64"], "--precision"),
     # --- corrupt and hostile input files ----------------------------------------------------
     ([*INDEX[:4], "{t}/truncated.jsonl.gz", "--out", "{t}/new"], "truncated.jsonl.gz: cannot read"),
     ([*INDEX[:4], "{t}/corrupt.jsonl.gz", "--out", "{t}/new"], "corrupt.jsonl.gz: cannot read (corrupt gzip"),

@@ -77,6 +77,27 @@ def test_save_load_round_trip(index: DenseIndex, tiny_model, tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ix"]
 
 
+@pytest.mark.parametrize("precision", ["int8", "bf16"])
+def test_reduced_precision_encodes_documents_and_queries_alike(tiny_model, tmp_path: Path, precision) -> None:
+    from hybridbatch.models.encoding import encode
+
+    index = DenseIndex.build(tiny_model, DOCS, precision=precision)
+    assert index.info.precision == precision
+    stored = index.index.reconstruct_n(0, len(DOCS))
+    np.testing.assert_allclose(
+        stored, encode(tiny_model, [d.text for d in DOCS], "passage", precision=precision)
+    )
+    loaded = DenseIndex.load(index.save(tmp_path / "ix"), model=tiny_model)
+    assert loaded.info.precision == precision
+    queries = ["Where is the tower?", "Cats"]
+    np.testing.assert_allclose(
+        loaded.encode_queries(queries), encode(tiny_model, queries, "query", precision=precision)
+    )
+    assert not np.allclose(loaded.encode_queries(queries), encode(tiny_model, queries, "query"))
+    with pytest.raises(Exception, match="--precision"):
+        DenseIndex.build(tiny_model, DOCS, precision="fp16")
+
+
 def test_save_into_a_foreign_directory_keeps_its_files(index: DenseIndex, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     (runs / "model").mkdir(parents=True)

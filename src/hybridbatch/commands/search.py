@@ -20,8 +20,14 @@ def index_build(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     neutralize: Annotated[str | None, typer.Option("--neutralize", help="lsar or center.")] = None,
+    precision: Annotated[
+        str, typer.Option("--precision", help="fp32, bf16 or int8 (documents and later queries).")
+    ] = "fp32",
 ) -> None:
     """Encode a corpus with a model and save a dense (faiss) index directory."""
+    from hybridbatch.models.encoding import check_precision
+
+    precision = check_precision(precision)
     from hybridbatch.io import prepare_output_dir
 
     if neutralize:  # hybridbatch.neutrality: fitted on this corpus's texts and languages
@@ -31,7 +37,9 @@ def index_build(
     prepare_output_dir(out, "index", overwrite)
     from hybridbatch.search import build_index
 
-    index = build_index(model, corpus, out, hnsw=hnsw, batch_size=batch_size, neutralize=neutralize)
+    index = build_index(
+        model, corpus, out, hnsw=hnsw, batch_size=batch_size, neutralize=neutralize, precision=precision
+    )
     typer.echo(f"indexed {len(index)} documents (dim {index.info.dim}) into {out}")
 
 

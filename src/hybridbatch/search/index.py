@@ -1,31 +1,23 @@
 """A dense retrieval index: documents encoded by a model, searched with faiss by cosine similarity.
 
-On disk an index is a directory, written atomically::
-
-    index.faiss      the faiss index (IndexFlatIP, exact; or IndexHNSWFlat, approximate)
-    documents.jsonl  one {"id", "text", "lang"} per vector, in vector order
-    index.json       metadata: model spec, dim, count, kind, languages, created
+On disk an index is a directory (:mod:`hybridbatch.search.storage`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import faiss
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from hybridbatch.errors import ConfigError, DataError, ModelError
-from hybridbatch.io import artefact_directory
-from hybridbatch.models.encoding import encode, prompt_name, resolve_model
+from hybridbatch.models.encoding import check_precision, encode, prompt_name, resolve_model
 from hybridbatch.search.corpus import Document
-
-FORMAT_VERSION = 1
-FILES = ("index.faiss", "documents.jsonl", "index.json")
+from hybridbatch.search.storage import IndexInfo, read_index, write_index
 
 
 class Hit(BaseModel):
@@ -37,21 +29,6 @@ class Hit(BaseModel):
     score: float
     text: str
     lang: str | None = None
-
-
-class IndexInfo(BaseModel):
-    """The metadata of a saved index (``index.json``)."""
-
-    format_version: int = FORMAT_VERSION
-    model: str | None
-    dim: int
-    count: int
-    kind: Literal["flat", "hnsw"] = "flat"
-    metric: Literal["cosine"] = "cosine"
-    prompts: dict[str, str | None]
-    languages: dict[str, int]
-    created: str
-    neutralize: dict[str, Any] | None = None  # hybridbatch.neutrality map fitted on this corpus
 
 
 class DenseIndex:
@@ -88,13 +65,17 @@ class DenseIndex:
         batch_size: int = 64,
         show_progress: bool = False,
         neutralize: str | None = None,
+        precision: str = "fp32",
     ) -> DenseIndex:
         """Encode ``documents`` with ``model`` (a spec or a loaded model) under its ``passage`` prompt.
 
         ``hnsw=True`` builds an approximate ``IndexHNSWFlat`` (``hnsw_m`` links per node) instead of
         the exact ``IndexFlatIP``. ``neutralize`` (``lsar``/``center``) fits a language map on these
         documents and applies it to them and, at search time, to queries (:mod:`hybridbatch.neutrality`).
+        ``precision`` (``fp32``, ``bf16``, ``int8``: :mod:`hybridbatch.models.quantize`) encodes the
+        documents, is recorded, and encodes every later query too.
         """
+        precision = check_precision(precision)
         if not documents:
             raise DataError("cannot build an index over an empty corpus")
         if neutralize:
@@ -103,7 +84,7 @@ class DenseIndex:
             check_corpus(documents, neutralize)
         model, spec = resolve_model(model, model_spec)
         spec = _absolute_spec(spec)
-        emb = encode(model, [d.text for d in documents], "passage", batch_size, show_progress)
+        emb = encode(model, [d.text for d in documents], "passage", batch_size, show_progress, precision)
         neutralizer = None
         if neutralize:
             from hybridbatch.neutrality.index import fit_documents
@@ -128,61 +109,22 @@ class DenseIndex:
             languages=dict(sorted(languages.items())),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             neutralize=neutralizer.describe() if neutralizer is not None else None,
+            precision=precision,
         )
         return cls(index, list(documents), info, model, neutralizer)
 
     # --- persistence ----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the index directory: a new one (or a previous index) is replaced atomically; into any
-        other directory the index files are added without touching anything else."""
-        path = Path(path)
-        with artefact_directory(path, "index") as tmp:
-            faiss.write_index(self.index, str(tmp / "index.faiss"))
-            with (tmp / "documents.jsonl").open("w", encoding="utf-8") as handle:
-                for d in self.documents:
-                    handle.write(json.dumps({"id": d.id, "text": d.text, "lang": d.lang}, ensure_ascii=False))
-                    handle.write("\n")
-            (tmp / "index.json").write_text(self.info.model_dump_json(indent=2) + "\n", encoding="utf-8")
-            if self.neutralizer is not None:
-                self.neutralizer.save(tmp, "neutralize")
-        return path
+        """Write the index directory (see :func:`hybridbatch.search.storage.write_index`)."""
+        return write_index(path, self.index, self.documents, self.info, self.neutralizer)
 
     @classmethod
     def load(cls, path: str | Path, model: Any = None) -> DenseIndex:
         """Open a saved index; ``model`` (spec or object) overrides the one recorded in ``index.json``."""
-        path = Path(path)
-        missing = [name for name in FILES if not (path / name).is_file()]
-        if missing:
-            raise DataError(f"{path}: not an index directory (missing {', '.join(missing)})")
-        try:
-            info = IndexInfo.model_validate_json((path / "index.json").read_text(encoding="utf-8"))
-        except ValidationError as exc:
-            raise DataError(
-                f"{path / 'index.json'}: invalid index metadata ({exc.errors()[0]['msg']})"
-            ) from None
-        if info.format_version != FORMAT_VERSION:
-            raise DataError(f"{path / 'index.json'}: unsupported format_version {info.format_version}")
-        from hybridbatch.data.beir import iter_jsonl
-
-        documents = []
-        for where, r in iter_jsonl(path / "documents.jsonl"):
-            if "id" not in r or "text" not in r:
-                raise DataError(f"{where}: missing field 'id' or 'text'")
-            documents.append(Document(str(r["id"]), str(r["text"]), r.get("lang")))
-        try:
-            index = faiss.read_index(str(path / "index.faiss"))
-        except RuntimeError as exc:
-            raise DataError(f"{path / 'index.faiss'}: cannot read faiss index ({exc})") from None
-        if index.ntotal != info.count or len(documents) != info.count or index.d != info.dim:
-            raise DataError(
-                f"{path}: inconsistent index ({index.ntotal} vectors of dim {index.d}, {len(documents)} "
-                f"documents; index.json says {info.count} of dim {info.dim})"
-            )
+        index, documents, info, neutralizer = read_index(path)
         if model is not None:
             model, _ = resolve_model(model)
-        from hybridbatch.neutrality.index import load_map
-
-        return cls(index, documents, info, model, load_map(path, info.neutralize))
+        return cls(index, documents, info, model, neutralizer)
 
     # --- searching ------------------------------------------------------------------------
     @property
@@ -225,7 +167,7 @@ class DenseIndex:
         """Normalized float32 query embeddings as :meth:`search` scores them (neutralized if the index is)."""
         from hybridbatch.neutrality.index import map_queries
 
-        emb = encode(self.model, list(queries), "query", batch_size)
+        emb = encode(self.model, list(queries), "query", batch_size, precision=self.info.precision)
         return map_queries(self.neutralizer, emb, query_lang)
 
     def search_embeddings(self, emb: np.ndarray, k: int = 10, lang: str | None = None) -> list[list[Hit]]:
@@ -288,13 +230,20 @@ def build_index(
     hnsw: bool = False,
     batch_size: int = 64,
     neutralize: str | None = None,
+    precision: str = "fp32",
 ) -> DenseIndex:
     """Load ``corpus`` (see :func:`hybridbatch.search.corpus.load_documents`), index it, save to ``out``."""
     from hybridbatch.search.corpus import load_documents
 
     documents = corpus if isinstance(corpus, list) else load_documents(corpus)
     index = DenseIndex.build(
-        model, documents, hnsw=hnsw, batch_size=batch_size, show_progress=True, neutralize=neutralize
+        model,
+        documents,
+        hnsw=hnsw,
+        batch_size=batch_size,
+        show_progress=True,
+        neutralize=neutralize,
+        precision=precision,
     )
     index.save(out)
     return index
