@@ -110,6 +110,11 @@ def test_cli_evaluate_retrieval_afriqa(toy_home: Path, tmp_path: Path, cli) -> N
     )
     assert code == 0, err
     assert AfriqaReport.model_validate_json((tmp_path / "r" / "report.json").read_text()).split == "test"
+    code, out, err = cli(
+        "evaluate-retrieval", "--model", "builtin:tiny", "--data", "afriqa", "--precision", "int8"
+    )
+    assert code == 0, err
+    assert "(int8)" in out
 
 
 @pytest.mark.parametrize(
@@ -118,6 +123,7 @@ def test_cli_evaluate_retrieval_afriqa(toy_home: Path, tmp_path: Path, cli) -> N
         (["--data", "afriqa", "--split", "validation"], "--split: AfriQA has no split 'validation'"),
         (["--data", "afriqa", "-k", "5"], "-k: AfriQA reports fixed cutoffs"),
         (["--data", "some-beir-dir"], "--out: required for BEIR data"),
+        (["--data", "afriqa", "--precision", "fp16"], "--precision: unknown 'fp16'"),
     ],
 )
 def test_cli_bad_afriqa_flags_are_one_line(toy_home: Path, cli, args: list[str], message: str) -> None:

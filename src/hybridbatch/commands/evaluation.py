@@ -73,14 +73,18 @@ def evaluate_retrieval(
     k: Annotated[list[int], typer.Option("-k", "--k", help="Cutoffs (repeatable).")] = [10, 100],  # noqa: B006
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    precision: Annotated[str, typer.Option("--precision", help="fp32, bf16 or int8 (fast CPU).")] = "fp32",
 ) -> None:
     """Dense retrieval on a BEIR-layout dataset (MIRACL) or AfriQA: nDCG@k, Recall@k, MRR@k."""
     from hybridbatch.io import marked_output, prepare_output_dir
+    from hybridbatch.models.encoding import check_precision
+
+    precision = check_precision(precision)
 
     if data == "afriqa":  # cross-lingual AfriQA, native vs translate-test (hybridbatch.evaluation.afriqa)
         from hybridbatch.evaluation.afriqa import afriqa_command
 
-        typer.echo(afriqa_command(model, split, out, batch_size, k_values=k, overwrite=overwrite))
+        typer.echo(afriqa_command(model, split, out, batch_size, k, overwrite, precision=precision))
         return
     if out is None:
         from hybridbatch.errors import ConfigError
@@ -90,7 +94,9 @@ def evaluate_retrieval(
     from hybridbatch.evaluation.beir import evaluate_beir, render_beir_report, write_beir_report
 
     split = split or "dev"
-    report = evaluate_beir(model, data, split=split, k_values=k, batch_size=batch_size, show_progress=True)
+    report = evaluate_beir(
+        model, data, split=split, k_values=k, batch_size=batch_size, show_progress=True, precision=precision
+    )
     with marked_output(target, "retrieval-evaluation"):
         write_beir_report(report, target)
     typer.echo(render_beir_report(report) + f"\nwrote {out}/report.json and report.md")

@@ -57,6 +57,7 @@ class AfriqaReport(BaseModel):
     dropped: dict[str, int]
     seconds: float
     created: str
+    precision: str = "fp32"
 
     @property
     def mean_gap(self) -> dict[str, float]:
@@ -118,6 +119,7 @@ def evaluate_afriqa(
         dropped=dict(data.report.dropped),
         seconds=round(time.perf_counter() - start, 2),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        precision=precision,
     )
 
 
@@ -173,8 +175,9 @@ def render_afriqa_report(report: AfriqaReport, metrics: Sequence[str] = HEADLINE
     lines = [
         f"# AfriQA {report.split}: cross-lingual retrieval ({report.num_passages} gold passages)",
         "",
-        f"Model: `{report.model}` · {report.created} · question in the African language (native) vs "
-        "its human translation (translate-test, the upper bound); gap = translate-test − native.",
+        f"Model: `{report.model}` ({report.precision}) · {report.created} · question in the African "
+        "language (native) vs its human translation (translate-test, the upper bound); "
+        "gap = translate-test − native.",
         "",
         f"| language | pivot | queries | {head} |",
         "|---|---|---:|" + "---:|" * (3 * len(metrics)),
@@ -223,6 +226,7 @@ def afriqa_command(
     k_values: Sequence[int] = K_VALUES,
     overwrite: bool = False,
     cache: bool = True,
+    precision: str = "fp32",
 ) -> str:
     """``evaluate-retrieval --data afriqa``: validate, evaluate, write ``out`` if given, return the text."""
     from hybridbatch.data.afriqa import SPLITS
@@ -240,7 +244,13 @@ def afriqa_command(
     data = load_afriqa(afriqa_dir(split), split)
     cache_dir = embeddings_home() if cache else None
     report = evaluate_afriqa(
-        model, split, batch_size=batch_size, show_progress=True, data=data, cache_dir=cache_dir
+        model,
+        split,
+        batch_size=batch_size,
+        show_progress=True,
+        data=data,
+        cache_dir=cache_dir,
+        precision=precision,
     )
     text = render_afriqa_report(report)
     if target is not None:
