@@ -106,3 +106,23 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def afriqa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data home (``HYBRIDBATCH_DATA``) whose AfriQA is the toy of ``tests/data/test_afriqa.py``,
+    pinned as the only files, so no download is attempted."""
+    import hashlib
+
+    from data.test_afriqa import write_afriqa
+    from hybridbatch.data import download
+
+    home = tmp_path / "home"
+    write_afriqa(home / "afriqa")
+    pins = {}
+    for file in (home / "afriqa").glob("gold_passages/*/*.json"):
+        _, _, lang, pivot, split, _ = file.name.split(".")
+        pins[(lang, pivot, split)] = hashlib.sha256(file.read_bytes()).hexdigest()
+    monkeypatch.setattr(download, "AFRIQA_SHA256", pins)
+    monkeypatch.setenv("HYBRIDBATCH_DATA", str(home))
+    return home

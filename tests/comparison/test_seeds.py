@@ -22,8 +22,7 @@ def _args(tmp_path: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def test_compare_two_seeds_reports_significance(tmp_path: Path, tiny_model, cli, monkeypatch) -> None:
-    _toy_afriqa(tmp_path / "home", monkeypatch)
+def test_compare_two_seeds_reports_significance(tmp_path: Path, tiny_model, cli, afriqa_home: Path) -> None:
     code, printed, err = cli(*_args(tmp_path), "--seeds", "0,1", "--eval", "afriqa")
     assert code == 0, err
     out = tmp_path / "cmp"
@@ -41,22 +40,6 @@ def test_compare_two_seeds_reports_significance(tmp_path: Path, tiny_model, cli,
     assert "### AfriQA test (seed 0)" in markdown and "### afriqa test: against hybrid" in markdown
     assert (out / "seeds" / "seed-1" / "runs" / "xy" / "afriqa-test" / "report.json").is_file()
     assert [t["dataset"] for t in data["tables"]] == ["heldout", "afriqa test"]
-
-
-def _toy_afriqa(home: Path, monkeypatch) -> None:
-    """A data home whose AfriQA is the toy, pinned as the only files (no download attempted)."""
-    import hashlib
-
-    from data.test_afriqa import write_afriqa
-    from hybridbatch.data import download as dl
-
-    write_afriqa(home / "afriqa")
-    pins = {}
-    for file in (home / "afriqa").glob("gold_passages/*/*.json"):
-        _, _, lang, pivot, split, _ = file.name.split(".")
-        pins[(lang, pivot, split)] = hashlib.sha256(file.read_bytes()).hexdigest()
-    monkeypatch.setattr(dl, "AFRIQA_SHA256", pins)
-    monkeypatch.setenv("HYBRIDBATCH_DATA", str(home))
 
 
 @pytest.mark.parametrize(

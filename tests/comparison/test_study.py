@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import TOY, write_lareqa
-from data.test_afriqa import write_afriqa  # tests/ is on sys.path (conftest)
 from hybridbatch.comparison.study import find_runs, load_study, plan, same_recipe
 from hybridbatch.comparison.study_report import write_study
 from hybridbatch.comparison.study_run import run_study
-from hybridbatch.data import download as dl
 from hybridbatch.errors import ConfigError
 
 STUDIES = Path(__file__).resolve().parents[2] / "benchmarks" / "studies"
@@ -27,15 +24,7 @@ def _write(path: Path, **values) -> Path:
 
 
 @pytest.fixture
-def toy_study(tmp_path: Path, monkeypatch) -> dict:
-    home = tmp_path / "home"
-    write_afriqa(home / "afriqa")
-    pins = {}
-    for file in (home / "afriqa").glob("gold_passages/*/*.json"):
-        _, _, lang, pivot, split, _ = file.name.split(".")
-        pins[(lang, pivot, split)] = hashlib.sha256(file.read_bytes()).hexdigest()
-    monkeypatch.setattr(dl, "AFRIQA_SHA256", pins)
-    monkeypatch.setenv("HYBRIDBATCH_DATA", str(home))
+def toy_study(tmp_path: Path, afriqa_home: Path) -> dict:
     return {
         "name": "toy",
         "question": "Does it work?",

@@ -83,25 +83,7 @@ def test_tiny_model_runs_on_a_real_split(tiny_model, shared_data: Path) -> None:
         assert all(0.0 <= v <= 1.0 for v in (*row.native.values(), *row.translated.values()))
 
 
-@pytest.fixture
-def toy_home(tmp_path: Path, monkeypatch) -> Path:
-    """A data home whose AfriQA is the toy, pinned as the only files (no download attempted)."""
-    import hashlib
-
-    from hybridbatch.data import download as dl
-
-    home = tmp_path / "home"
-    write_afriqa(home / "afriqa")
-    pins = {}
-    for file in (home / "afriqa").glob("gold_passages/*/*.json"):
-        _, _, lang, pivot, split, _ = file.name.split(".")
-        pins[(lang, pivot, split)] = hashlib.sha256(file.read_bytes()).hexdigest()
-    monkeypatch.setattr(dl, "AFRIQA_SHA256", pins)
-    monkeypatch.setenv("HYBRIDBATCH_DATA", str(home))
-    return home
-
-
-def test_cli_evaluate_retrieval_afriqa(toy_home: Path, tmp_path: Path, cli) -> None:
+def test_cli_evaluate_retrieval_afriqa(afriqa_home: Path, tmp_path: Path, cli) -> None:
     code, out, err = cli("evaluate-retrieval", "--model", "builtin:tiny", "--data", "afriqa")
     assert code == 0, err
     assert "| hau | en | 3 |" in out and "| fon | fr | 1 |" in out and "gap" in out and "**mean**" in out
@@ -126,7 +108,7 @@ def test_cli_evaluate_retrieval_afriqa(toy_home: Path, tmp_path: Path, cli) -> N
         (["--data", "afriqa", "--precision", "fp16"], "--precision: unknown 'fp16'"),
     ],
 )
-def test_cli_bad_afriqa_flags_are_one_line(toy_home: Path, cli, args: list[str], message: str) -> None:
+def test_cli_bad_afriqa_flags_are_one_line(afriqa_home: Path, cli, args: list[str], message: str) -> None:
     code, _, err = cli("evaluate-retrieval", "--model", "builtin:tiny", *args)
     assert code == 2
     assert err.strip().startswith("error:") and message in err and len(err.strip().splitlines()) == 1
