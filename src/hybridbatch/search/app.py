@@ -79,7 +79,7 @@ ERRORS = {code: {"model": ErrorBody} for code in (400, 408, 413, 422, 503)}
 
 def query_encoder(index: DenseIndex) -> Encoder:
     """The index's own query encoding (model, prompt, neutralization), one call per list of texts."""
-    return lambda texts, langs: index.encode_queries(texts, len(texts), langs)  # type: ignore[arg-type]
+    return lambda texts, langs: index.encode_queries(texts, len(texts), langs)
 
 
 def search_batch(index: DenseIndex, encoder: Encoder, jobs: list[Job]) -> list:
