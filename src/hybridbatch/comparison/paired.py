@@ -124,6 +124,11 @@ def afriqa_significance(
                 row.test = compare_paired(label, a, b, n_resamples, seed)
             rows[label] = row
         sig.rows[name] = rows
+    sig.notes.append(
+        "AfriQA values are macro averages over the question languages; the paired test's Δ and CI are "
+        "over all questions pooled (every question weighs the same), so Δ can differ from the difference "
+        "of the macro averages."
+    )
     return sig
 
 
