@@ -68,9 +68,9 @@ from hybridbatch.io import atomic_write_text
 from hybridbatch.models import load_model
 
 
-def gemm(m: int, k: int, n: int, reps: int) -> dict[str, float]:
-    """Best-of-``reps`` fp32 GFLOP/s of an m×k @ k×n product (wall clock and CPU time)."""
-    a, b = torch.randn(m, k), torch.randn(k, n)
+def gemm(m: int, k: int, n: int, reps: int, dtype: torch.dtype = torch.float32) -> dict[str, float]:
+    """Best-of-``reps`` GFLOP/s of an m×k @ k×n product in ``dtype`` (wall clock and CPU time)."""
+    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
     torch.mm(a, b)
     best_wall = best_cpu = float("inf")
     inner = max(1, int(2e9 // (2 * m * k * n)))  # ~2 GFLOP per timing
@@ -91,7 +91,10 @@ def gemm_table(tokens: int, reps: int) -> dict[str, dict[str, float]]:
         f"{tokens}x384 @ 384x1536 (FFN up)": (tokens, 384, 1536),
         f"{tokens}x1536 @ 1536x384 (FFN down)": (tokens, 1536, 384),
     }
-    return {name: gemm(*shape, reps) for name, shape in shapes.items()}
+    table = {name: gemm(*shape, reps) for name, shape in shapes.items()}
+    # bf16 for reference (fast only on CPUs with AMX / AVX512-BF16): the ceiling of --precision bf16
+    table["2048x2048 @ 2048x2048 bf16"] = gemm(2048, 2048, 2048, reps, torch.bfloat16)
+    return table
 
 
 def run_abba(variants: dict[str, Callable[[], StepTimes]], repeats: int) -> dict[str, StepTimes]:
