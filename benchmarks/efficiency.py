@@ -117,6 +117,10 @@ def training(args: argparse.Namespace, model, texts) -> dict[str, StepTimes]:
     if args.baseline:
         variants["ours (today)"] = lambda: ours_stepper(model, texts, improved=False, warmup=args.warmup)
     variants["sentence-transformers MNRL loop"] = lambda: st_stepper(model, texts, warmup=args.warmup)
+    if not args.no_bf16:  # opt-in `train --bf16`: not exact, so never part of the default path
+        variants["ours (improved) + bf16 autocast, not exact"] = lambda: ours_stepper(
+            model, texts, improved=True, warmup=args.warmup, bf16=True
+        )
     return run_abba(variants, args.repeats)
 
 
@@ -133,6 +137,7 @@ def main() -> None:
     parser.add_argument("--gemm-reps", type=int, default=5)
     parser.add_argument("--encode-per-lang", type=int, default=24, help="XQuAD-R candidates per language")
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 encoding variant")
+    parser.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast training variant")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("efficiency.md"))
     parser.add_argument("--json", type=Path, help="also write the raw results as JSON")
     args = parser.parse_args()

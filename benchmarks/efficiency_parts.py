@@ -147,8 +147,11 @@ def _kind(optimizer: torch.optim.Optimizer) -> str:
     return "fused" if defaults.get("fused") else "foreach" if defaults.get("foreach") else "loop"
 
 
-def ours_stepper(model, texts: list[BatchTexts], improved: bool, warmup: int) -> StepTimes:
-    """Train a fresh copy on ``texts`` the way our trainer does (improved or today's path); step times."""
+def ours_stepper(
+    model, texts: list[BatchTexts], improved: bool, warmup: int, bf16: bool = False
+) -> StepTimes:
+    """Train a fresh copy on ``texts`` the way our trainer does (improved or today's path; ``bf16``:
+    under ``train --bf16``'s autocast, loss in fp32); step times."""
     config = demo_config()
     torch.manual_seed(0)
     clone = _trainable_copy(model)
@@ -162,12 +165,13 @@ def ours_stepper(model, texts: list[BatchTexts], improved: bool, warmup: int) ->
         cpu = time.process_time()
         queries, docs = _features(clone, batch)
         times.tokenize_cpu.append(time.process_time() - cpu)
-        if improved:
-            query_emb, doc_emb = embed_packed(clone, [queries, docs])
-        else:
-            query_emb = embed_bucketed(clone, queries, LENGTH_BUCKET_ROWS)
-            doc_emb = embed_bucketed(clone, docs, LENGTH_BUCKET_ROWS)
-        loss_fn(query_emb, doc_emb, batch.labels).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            if improved:
+                query_emb, doc_emb = embed_packed(clone, [queries, docs])
+            else:
+                query_emb = embed_bucketed(clone, queries, LENGTH_BUCKET_ROWS)
+                doc_emb = embed_bucketed(clone, docs, LENGTH_BUCKET_ROWS)
+        loss_fn(query_emb.float(), doc_emb.float(), batch.labels).backward()
         if improved:
             clip_grad_norm(params, config.max_grad_norm)
         else:

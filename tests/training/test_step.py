@@ -59,3 +59,17 @@ def test_zero_anchor_weight_is_the_plain_step(toy_dir, tmp_path) -> None:
     loss_b, grads_b = _gradients(b)
     assert loss_a == loss_b
     assert all(torch.equal(x, y) for x, y in zip(grads_a, grads_b, strict=True))
+
+
+@pytest.mark.parametrize("mini_batch_size", [None, 1])
+def test_bf16_autocast_runs_on_cpu_close_to_fp32(toy_dir, tmp_path, mini_batch_size) -> None:
+    fp32 = _state(toy_dir, tmp_path, mini_batch_size=mini_batch_size)
+    bf16 = _state(toy_dir, tmp_path, bf16=True, mini_batch_size=mini_batch_size)
+    with bf16.autocast():
+        assert torch.get_autocast_dtype("cpu") == torch.bfloat16 and torch.is_autocast_enabled("cpu")
+    loss0, grads0 = _gradients(fp32)
+    loss1, grads1 = _gradients(bf16)
+    assert loss1 != loss0 and loss1 == pytest.approx(loss0, rel=0.05)  # bf16 rounding, same objective
+    assert all(g.dtype == torch.float32 for g in grads1)  # weights and gradients stay fp32
+    flat0, flat1 = torch.cat([g.flatten() for g in grads0]), torch.cat([g.flatten() for g in grads1])
+    assert torch.nn.functional.cosine_similarity(flat0, flat1, dim=0) > 0.95

@@ -82,7 +82,10 @@ class TrainConfig(Settings):
     padding: Literal["longest", "max_length"] = Field(
         "longest", description="Pad each side to its longest text (longest) or to its max length."
     )
-    bf16: bool = Field(False, description="bfloat16 autocast on CUDA (ignored on CPU).")
+    bf16: bool = Field(
+        False,
+        description="bfloat16 autocast, loss in fp32 (not bit-exact; CPU: fast with AMX/AVX512-BF16 only).",
+    )
     freeze_embeddings: bool = Field(
         True, description="Freeze the word-embedding matrix (~1/3 faster CPU steps; keeps unseen languages)."
     )

@@ -55,9 +55,9 @@ class TrainingState:
     started: float = field(default_factory=time.perf_counter)
 
     def autocast(self) -> Any:
-        """bf16 autocast on CUDA when configured, else a no-op context."""
-        if self.config.bf16 and self.ctx.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+        """bf16 autocast (CUDA or CPU) when configured, else a no-op context."""
+        if self.config.bf16:
+            return torch.autocast(self.ctx.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     @property
