@@ -67,8 +67,24 @@ def side_by_side(report: ComparisonReport) -> list[str]:
     return rows
 
 
-def render(report: ComparisonReport, command: str, plots: list[str]) -> str:
-    """The whole ``quality.md``; ``plots`` are image paths relative to it."""
+def significance_section(comparison_md: Path) -> list[str]:
+    """The paired tests ``compare`` appended to ``comparison.md`` (its Significance section), if any."""
+    marker = "\n## Significance\n"
+    text = comparison_md.read_text(encoding="utf-8") if comparison_md.is_file() else ""
+    if marker not in text:
+        return []
+    section = "## Significance\n" + text.split(marker, 1)[1]
+    return [
+        "",
+        section.rstrip("\n").replace("\n### ", "\n#### ").replace("## Significance", "### Significance"),
+    ]
+
+
+def render(
+    report: ComparisonReport, command: str, plots: list[str], comparison_md: Path | None = None
+) -> str:
+    """The whole ``quality.md``; ``plots`` are image paths relative to it; ``comparison_md`` supplies the
+    significance tables."""
     experiments = HERE / "quality_experiments.md"
     parts = [
         "# Quality benchmark: hybrid batch training on the builtin model",
@@ -97,6 +113,7 @@ def render(report: ComparisonReport, command: str, plots: list[str]) -> str:
         "## The full comparison",
         "",
         render_markdown(report).split("\n", 1)[1].replace("\n## ", "\n### "),
+        *(significance_section(comparison_md) if comparison_md else []),
         "",
         "### Plots",
         "",
@@ -132,7 +149,13 @@ def main() -> None:
     report = ComparisonReport.model_validate_json(args.comparison.read_text(encoding="utf-8"))
     plots = copy_plots(args.comparison.parent, args.out.parent / "quality_plots")
     atomic_write_text(
-        args.out, render(report, args.command, [str(p.relative_to(args.out.parent)) for p in plots])
+        args.out,
+        render(
+            report,
+            args.command,
+            [str(p.relative_to(args.out.parent)) for p in plots],
+            args.comparison.with_suffix(".md"),
+        ),
     )
     print("\n".join(quality_bar(report)))
     print(f"wrote {args.out}")
