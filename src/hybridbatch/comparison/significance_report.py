@@ -31,7 +31,7 @@ def render_significance(sig: SignificanceReport) -> list[str]:
     lines += ["", LEGEND.format(n=sig.n_resamples, seed=sig.reference_seed), ""]
     if len(sig.seeds) > 1:
         lines += _seed_table(sig, labels)
-    lines += [f"Note: {note}" for note in sig.notes]
+    lines += [line for note in sig.notes for line in (f"Note: {note}", "")]
     return lines
 
 
