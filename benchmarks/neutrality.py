@@ -106,7 +106,9 @@ def _adopt(model, label: str, flat: dict, found: dict) -> None:
 def _match(files, rows: int, picks: list[int], probe: np.ndarray) -> np.ndarray | None:
     for file in files:
         array = np.load(file, mmap_mode="r")
-        if array.shape[0] == rows and np.min(np.sum(array[picks] * probe, axis=1)) > 0.999:
+        if array.shape != (rows, probe.shape[1]):  # another model's cache (e.g. a test model's)
+            continue
+        if np.min(np.sum(array[picks] * probe, axis=1)) > 0.999:
             return np.asarray(array)
     return None
 
