@@ -203,7 +203,7 @@ def models_to_run(runs: Path, base: str) -> list[tuple[str, str]]:
     for name in ("hybrid", "xy", "xx"):
         if (runs / name / "model" / "modules.json").is_file():
             out.append((name, str(runs / name / "model")))
-    anchored = sorted(p.parent for p in runs.glob("*anchor*/model/modules.json"))
+    anchored = sorted(p.parent.parent for p in runs.glob("*anchor*/model/modules.json"))  # the run dirs
     out += [(p.name, str(p / "model")) for p in anchored]
     return out
 
