@@ -101,6 +101,15 @@ def test_study_trains_missing_runs_then_reuses_them(tmp_path: Path, toy_study: d
     find_runs(load_study(tmp_path / "c.yaml"), runs)
     assert [r.name for r in runs if r.model is None] == ["xy", "hybrid"]
 
+    # a bf16 sweep of the same study: same runs, its own evaluation folders, said in the report
+    sweep = {**toy_study, "comparison": {**toy_study["comparison"], "precision": "bf16"}}
+    swept = run_study(load_study(_write(tmp_path / "b.yaml", **sweep)))
+    assert not swept.missing
+    evals = Path(toy_study["out"]) / "evals" / "seed-0" / "xy"
+    assert (evals / "eval-bf16" / "report.json").is_file() and (evals / "afriqa-test-bf16").is_dir()
+    assert "**Encoding precision: bf16**" in write_study(swept, tmp_path / "b.md").read_text()
+    assert "Encoding precision" not in text
+
 
 def test_cli_study_bad_file_is_one_line(tmp_path: Path, cli) -> None:
     code, _, err = cli("study", str(_write(tmp_path / "s.yaml", name="x", question="q", colour="red")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hybridbatch.comparison.significance_report import afriqa_tables, render_significance
+from hybridbatch.comparison.study import comparison_config
 from hybridbatch.comparison.study_plots import write_plots
 from hybridbatch.comparison.study_run import StudyResult, afriqa_splits
 from hybridbatch.io import atomic_write_text
@@ -30,6 +31,9 @@ def render_study(result: StudyResult, plots: list[str]) -> str:
     """The study as Markdown (see module docstring)."""
     study = result.study
     lines = [f"# Study: {study.name}", "", f"**Question.** {study.question}", ""]
+    precision = comparison_config(study, study.seeds[0]).precision
+    if precision != "fp32":  # a sweep: say so before any number
+        lines += [f"**Encoding precision: {precision}** (a fast sweep; confirm a winner in fp32).", ""]
     lines += ["**What the numbers say** (generated; see the tables):", "", *findings(result), ""]
     lines += _runs_table(result)
     lines += [
