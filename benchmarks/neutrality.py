@@ -261,6 +261,40 @@ def afriqa_curve(results: dict, args: argparse.Namespace, base) -> None:
         log(f"AfriQA {name} done in {report.seconds:.0f} s")
 
 
+def merge_curve_plot(results: dict, out: Path) -> Path | None:
+    """λ (0 = base, 1 = hybrid) against XQuAD-R subset Mono / Cross / Multi / unseen Multi and AfriQA
+    nDCG@10, one line each."""
+    merge, afriqa = results.get("merge"), (results.get("afriqa") or {}).get("models", {})
+    if not merge or not all(n in merge["models"] for n in ("base", "hybrid")):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = {0.0: "base", 1.0: "hybrid"} | {
+        float(n.split("@")[1]): n for n in merge["models"] if n.startswith("hybrid@")
+    }
+    lams = sorted(names)
+    series = {"XQuAD-R Mono": "all:mono_map", "XQuAD-R Cross": "all:cross_map",
+              "XQuAD-R Multi": "all:multi_map", "XQuAD-R Multi, unseen": "unseen:multi_map"}  # fmt: skip
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for label, key in series.items():
+        ax.plot(lams, [merge["models"][names[x]]["variants"]["as is"][key] for x in lams], "o-", label=label)
+    if all(names[x] in afriqa for x in lams):
+        ax.plot(lams, [afriqa[names[x]]["native"]["ndcg@10"] for x in lams], "s--", label="AfriQA nDCG@10")
+    ax.set_xlabel("λ in (1 − λ)·base + λ·hybrid")
+    ax.set_ylabel("score")
+    ax.set_title("WiSE-FT merge curve (XQuAD-R: 1/6 subset; AfriQA test)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
 def save(results: dict, args: argparse.Namespace) -> None:
     results["machine"] = f"{platform.machine()}, {platform.system()}, torch CPU"
     results["written"] = datetime.now(UTC).isoformat(timespec="minutes")
@@ -428,6 +462,11 @@ def merge_section(merge: dict | None) -> list[str]:
     return lines
 
 
+def _curve_image(results: dict, args: argparse.Namespace) -> list[str]:
+    plot = merge_curve_plot(results, Path(args.out).parent / "neutrality_plots" / "merge_curve.png")
+    return [f"![merge curve](neutrality_plots/{plot.name})"] if plot else []
+
+
 AFRIQA_ORDER = ("base", "hybrid@0.3", "hybrid@0.5", "hybrid@0.7", "hybrid")
 
 
@@ -507,6 +546,8 @@ def render(results: dict, args: argparse.Namespace) -> str:
             "## AfriQA: the merge curve on languages no model was trained on",
             "",
             *afriqa_section(results.get("afriqa")),
+            "",
+            *_curve_image(results, args),
             "",
             "## LSAR rank sweep (statistics from the evaluated pools)",
             "",
