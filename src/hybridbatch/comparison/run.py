@@ -9,7 +9,6 @@ comparison picks up where it stopped.
 from __future__ import annotations
 
 import gc
-import json
 from pathlib import Path
 from typing import Any
 
@@ -137,15 +136,12 @@ def _evaluate(
 ) -> EvaluationReport:
     from hybridbatch.evaluation import evaluate
 
-    done = out / "report.json"
     # An evaluation from before per-query scores were recorded is redone (from the embedding cache),
     # so the paired tests have what they need.
-    if done.is_file() and (out / "per_query.json").is_file():
-        report = EvaluationReport.model_validate(_without_computed(json.loads(done.read_text("utf-8"))))
-        same_precision = all(d.precision == config.precision for d in report.datasets.values())
-        if list(report.datasets) == [c.name for c in eval_sets] and report.model == model and same_precision:
-            console.print(f"reusing {done}")
-            return report
+    report = EvaluationReport.finished(out, model, [c.name for c in eval_sets], config.precision)
+    if report is not None:
+        console.print(f"reusing {out / 'report.json'}")
+        return report
     return evaluate(
         model,
         list(eval_sets),
@@ -156,8 +152,3 @@ def _evaluate(
         transform=transform,
         precision=config.precision,  # type: ignore[arg-type]
     )
-
-
-def _without_computed(data: dict[str, Any]) -> dict[str, Any]:
-    data.pop("summary", None)
-    return data

@@ -113,23 +113,20 @@ def compare_seeds(
 
 def afriqa_for_runs(report: ComparisonReport, split: str) -> dict[str, dict]:
     """AfriQA ``report.json`` content of every strategy's model (reused when already written)."""
-    from hybridbatch.evaluation.afriqa import evaluate_afriqa, write_afriqa_report
-    from hybridbatch.paths import embeddings_home
+    from hybridbatch.evaluation.afriqa import afriqa_in_folder
 
-    out: dict[str, dict] = {}
-    for name, result in report.strategies.items():
-        folder = Path(result.report).parent.parent / afriqa_dir_name(split, report.config.precision)
-        done = folder / "report.json"
-        if done.is_file() and json.loads(done.read_text("utf-8")).get("model") == result.model:
-            out[name] = json.loads(done.read_text("utf-8"))
-            continue
-        batch, precision = report.config.eval_batch_size, report.config.precision
-        evaluation = evaluate_afriqa(
-            result.model, split, batch_size=batch, cache_dir=embeddings_home(), precision=precision
+    batch, precision = report.config.eval_batch_size, report.config.precision
+    return {
+        name: afriqa_in_folder(
+            Path(result.report).parent.parent / afriqa_dir_name(split, precision),
+            result.model,
+            lambda model=result.model: model,
+            split,
+            batch,
+            precision,
         )
-        write_afriqa_report(evaluation, folder)
-        out[name] = json.loads(evaluation.model_dump_json())
-    return out
+        for name, result in report.strategies.items()
+    }
 
 
 def write_significance(result: SeededComparison, out: Path) -> None:

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from hybridbatch.comparison.config import afriqa_dir_name, safe_name
 from hybridbatch.comparison.paired import SignificanceReport, afriqa_significance, lareqa_significance
-from hybridbatch.comparison.results import ComparisonReport, DatasetScores, StrategyResult, TrainingCost
+from hybridbatch.comparison.results import ComparisonReport, StrategyResult, TrainingCost
 from hybridbatch.comparison.study import PlannedRun, StudyConfig, comparison_config, find_runs, plan
 from hybridbatch.errors import ConfigError
 
@@ -132,18 +132,7 @@ def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> Comparison
     strategies: dict[str, StrategyResult] = {}
     for run in runs:
         out = eval_dir(study, run) / config.eval_name
-        done = out / "report.json"
-        report = None
-        if done.is_file() and (out / "per_query.json").is_file():
-            data = json.loads(done.read_text("utf-8"))
-            data.pop("summary", None)
-            report = EvaluationReport.model_validate(data)
-            if (
-                report.model != run.model
-                or list(report.datasets) != lareqa_sets(study)
-                or any(d.precision != config.precision for d in report.datasets.values())
-            ):
-                report = None
+        report = EvaluationReport.finished(out, str(run.model), lareqa_sets(study), config.precision)
         if report is None:
             model = load_run_model(run)
             if model is None:
@@ -151,43 +140,26 @@ def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> Comparison
             report = evaluate(model, lareqa_sets(study), out=out, batch_size=config.eval_batch_size,
                               cache_dir=embeddings_home(), train_languages=languages,
                               precision=config.precision)  # fmt: skip
-        strategies[run.label] = _strategy_result(run, report, done)
+        strategies[run.label] = _strategy_result(run, report, out / "report.json")
     return ComparisonReport(
         config=config, train_languages=languages, primary_eval=lareqa_sets(study)[0], strategies=strategies
     )
 
 
 def _strategy_result(run: PlannedRun, report: Any, path: Path) -> StrategyResult:
-    scores = {
-        name: DatasetScores(summary=r.summary, summary_seen=r.summary_seen, summary_unseen=r.summary_unseen)
-        for name, r in report.datasets.items()
-    }
-    primary = next(iter(scores.values()))
     cost = None
     if run.training:
         cost = TrainingCost(**{k: run.training[k] for k in ("steps", "seconds", "pairs_per_second")})
-    return StrategyResult(
-        name=run.label, strategy=run.name, model=str(run.model), summary=primary.summary,
-        summary_seen=primary.summary_seen, summary_unseen=primary.summary_unseen, datasets=scores,
-        training=cost, report=str(path),
-    )  # fmt: skip
+    return StrategyResult.from_report(run.label, run.name, str(run.model), report, str(path), cost)
 
 
 def _afriqa(study: StudyConfig, run: PlannedRun, split: str) -> dict:
-    from hybridbatch.evaluation.afriqa import evaluate_afriqa, write_afriqa_report
-    from hybridbatch.paths import embeddings_home
+    from hybridbatch.evaluation.afriqa import afriqa_in_folder
 
     config = comparison_config(study, run.seed)
     folder = eval_dir(study, run) / afriqa_dir_name(split, config.precision)
-    done = folder / "report.json"
-    if done.is_file() and json.loads(done.read_text("utf-8")).get("model") == run.model:
-        return json.loads(done.read_text("utf-8"))
-    model = load_run_model(run)
-    batch, precision = config.eval_batch_size, config.precision
-    report = evaluate_afriqa(model, split, batch_size=batch, cache_dir=embeddings_home(), precision=precision)
-    report.model = run.model
-    write_afriqa_report(report, folder)
-    return json.loads(report.model_dump_json())
+    load = lambda: load_run_model(run)  # noqa: E731
+    return afriqa_in_folder(folder, str(run.model), load, split, config.eval_batch_size, config.precision)
 
 
 def trainer_dev(run: PlannedRun) -> dict[str, float] | None:

@@ -11,8 +11,9 @@ al. 2023, arXiv 2305.06897, report the gap between the two for their retrievers)
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,31 @@ def write_afriqa_report(report: AfriqaReport, out_dir: str | Path) -> Path:
     atomic_write_text(out / "report.json", report.model_dump_json(indent=2) + "\n")
     atomic_write_text(out / "report.md", render_afriqa_report(report))
     return out
+
+
+def afriqa_in_folder(
+    folder: Path,
+    label: str,
+    load: Callable[[], Any],
+    split: str,
+    batch_size: int = 64,
+    precision: str = "fp32",
+) -> dict:
+    """The ``report.json`` content of ``label``'s model on ``split`` in ``folder``: reused when written
+    for that model, else evaluated (``load()`` gives the model; embedding cache on) and written."""
+    from hybridbatch.paths import embeddings_home
+
+    done = Path(folder) / "report.json"
+    if done.is_file():
+        data = json.loads(done.read_text("utf-8"))
+        if data.get("model") == label:
+            return data
+    report = evaluate_afriqa(
+        load(), split, batch_size=batch_size, cache_dir=embeddings_home(), precision=precision
+    )
+    report.model = label
+    write_afriqa_report(report, folder)
+    return json.loads(report.model_dump_json())
 
 
 def afriqa_command(

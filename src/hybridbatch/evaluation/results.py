@@ -11,8 +11,10 @@ evaluation runs Mono and Cross only), has no queries, or was not registered when
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, PrivateAttr, computed_field, model_serializer, model_validator
@@ -186,3 +188,16 @@ class EvaluationReport(BaseModel):
     def summary(self) -> Summary | None:
         """The first dataset's summary."""
         return next(iter(self.datasets.values())).summary if self.datasets else None
+
+    @classmethod
+    def finished(cls, out: Path, model: str, datasets: list[str], precision: str) -> EvaluationReport | None:
+        """The evaluation already written to ``out`` for this model, these datasets (in order) and this
+        precision, with its per-query scores (``per_query.json``); None when it must be (re)done."""
+        done = out / "report.json"
+        if not done.is_file() or not (out / "per_query.json").is_file():
+            return None
+        data = json.loads(done.read_text("utf-8"))
+        data.pop("summary", None)  # computed on load
+        report = cls.model_validate(data)
+        same = report.model == model and list(report.datasets) == datasets
+        return report if same and all(d.precision == precision for d in report.datasets.values()) else None
