@@ -63,6 +63,7 @@ def test_shipped_studies_are_valid() -> None:
         ({"variants": {"odd": {"loss": "magic"}}}, r"run odd: .*'?loss'?"),
         ({"seeds": [1, 0]}, "seeds must be distinct"),
         ({"checkpoints": [4, 2]}, "ascending positive step counts"),
+        ({"comparison": {"precision": "fp16"}}, r"comparison.precision: unknown 'fp16' \(choose from"),
     ],
 )
 def test_bad_study_files_are_one_line_errors(

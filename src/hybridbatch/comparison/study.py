@@ -102,7 +102,9 @@ def comparison_config(study: StudyConfig, seed: int | None = None) -> Comparison
         return ComparisonConfig(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(f"study {study.name}: comparison.{first['loc'][0]}: {first['msg']}") from None
+        raise ConfigError(
+            f"study {study.name}: comparison.{first['loc'][0]}: {first['msg'].removeprefix('Value error, ')}"
+        ) from None
 
 
 def plan(study: StudyConfig) -> list[PlannedRun]:
