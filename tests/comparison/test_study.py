@@ -120,14 +120,15 @@ def test_cli_study_bad_file_is_one_line(tmp_path: Path, cli) -> None:
 
 
 def test_learning_curve_evaluates_checkpoints_of_one_run(tmp_path: Path, toy_study: dict) -> None:
-    values = {**toy_study, "checkpoints": [1, 2], "evaluations": toy_study["evaluations"][:1]}
+    # Saves every step (1, 2, 3; the final model is step 4): keeping only the last 2 would drop step 1.
+    values = {**toy_study, "checkpoints": [1, 4], "evaluations": toy_study["evaluations"][:1]}
     values["comparison"] = {**toy_study["comparison"], "strategies": ["hybrid"]}
     result = run_study(load_study(_write(tmp_path / "b.yaml", **values)), train=True)
-    assert [r.label for r in result.runs] == ["hybrid@1", "hybrid@2"]
+    assert [r.label for r in result.runs] == ["hybrid@1", "hybrid@4"]
     assert len({r.found_in for r in result.runs}) == 1  # one run, two checkpoints
-    assert list(result.lareqa[0].strategies) == ["hybrid@1", "hybrid@2"]
+    assert list(result.lareqa[0].strategies) == ["hybrid@1", "hybrid@4"]
     sig = result.significance[0]
-    assert sig.reference == "hybrid@2" and sig.rows["hybrid@1"]["Multi mAP"].test is not None
+    assert sig.reference == "hybrid@4" and sig.rows["hybrid@1"]["Multi mAP"].test is not None
     path = write_study(result)
     assert (path.parent / "toy" / "learning_curve.png").stat().st_size > 1000
     assert "| hybrid@1 |" in path.read_text()

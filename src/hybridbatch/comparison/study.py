@@ -13,6 +13,7 @@ study reports what exists and lists the missing runs. :mod:`.study_report` write
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -145,11 +146,10 @@ def _train_settings(config: ComparisonConfig, spec: RunSpec, checkpoints: list[i
             raise ConfigError(
                 "study checkpoints: give ascending positive step counts, e.g. [60, 120, 240, 480]"
             )
+        # Every listed step must be saved and none pruned: save every gcd steps, keep them all.
         settings["steps"] = checkpoints[-1]
-        settings["checkpoint_every"] = min(
-            b - a for a, b in zip([0, *checkpoints], checkpoints, strict=False)
-        )
-        settings["keep_checkpoints"] = len(checkpoints)
+        settings["checkpoint_every"] = math.gcd(*checkpoints)
+        settings["keep_checkpoints"] = checkpoints[-1] // settings["checkpoint_every"]
     from hybridbatch.training import TrainConfig
 
     try:
