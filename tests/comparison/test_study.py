@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import TOY, write_lareqa
-from hybridbatch.comparison.study import find_runs, load_study, plan, same_recipe
+from hybridbatch.comparison.study import PlannedRun, find_runs, load_study, plan, same_recipe
 from hybridbatch.comparison.study_report import write_study
-from hybridbatch.comparison.study_run import run_study
+from hybridbatch.comparison.study_run import run_study, step_seconds
 from hybridbatch.errors import ConfigError
 
 STUDIES = Path(__file__).resolve().parents[2] / "benchmarks" / "studies"
@@ -131,7 +132,21 @@ def test_learning_curve_evaluates_checkpoints_of_one_run(tmp_path: Path, toy_stu
     assert sig.reference == "hybrid@4" and sig.rows["hybrid@1"]["Multi mAP"].test is not None
     path = write_study(result)
     assert (path.parent / "toy" / "learning_curve.png").stat().st_size > 1000
-    assert "| hybrid@1 |" in path.read_text()
+    text = path.read_text()
+    assert "| hybrid@1 |" in text and "## Learning curve" in text
+    curve = text.split("## Learning curve")[1]
+    assert "\n| 1 | " in curve and "\n| 4 | " in curve
+
+
+def test_step_seconds_counts_a_resumed_step_once(tmp_path: Path) -> None:
+    records = [
+        {"step": 1, "seconds": 2.0}, {"step": 2, "seconds": 9.0},  # step 2 redone after a resume
+        {"step": 2, "event": "checkpoint", "seconds": 5.0}, {"step": 2, "seconds": 3.0},
+    ]  # fmt: skip
+    (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    run = PlannedRun(name="hybrid", seed=0, overrides={}, found_in=str(tmp_path))
+    assert step_seconds(run) == {1: 2.0, 2: 3.0}
+    assert step_seconds(run.model_copy(update={"found_in": None})) == {}
 
 
 def test_same_recipe_needs_the_trainers_record() -> None:

@@ -177,6 +177,19 @@ def trainer_dev(run: PlannedRun) -> dict[str, float] | None:
     return last
 
 
+def step_seconds(run: PlannedRun) -> dict[int, float]:
+    """Seconds per training step from ``metrics.jsonl`` (a step logged twice by a resume: the last)."""
+    log = Path(run.found_in or "") / "metrics.jsonl"
+    if run.found_in is None or not log.is_file():
+        return {}
+    seconds = {}
+    for line in log.read_text("utf-8").splitlines():
+        record = json.loads(line) if line.strip() else {}
+        if "event" not in record and isinstance(record.get("seconds"), int | float):
+            seconds[int(record["step"])] = float(record["seconds"])
+    return seconds
+
+
 def _significance(study: StudyConfig, result: StudyResult) -> None:
     reference = study.reference if not study.checkpoints else f"{study.reference}@{study.checkpoints[-1]}"
     if result.lareqa and all(reference in r.strategies for r in result.lareqa.values()):
