@@ -66,10 +66,10 @@ class ComparisonConfig(BaseModel):
     @field_validator("precision")
     @classmethod
     def _known_precision(cls, value: str) -> str:
-        from hybridbatch.models.encoding import PRECISIONS
+        from hybridbatch.models.encoding import PRECISIONS, unknown_precision
 
         if value not in PRECISIONS:
-            raise ValueError(f"unknown {value!r} (choose from {', '.join(PRECISIONS)})")
+            raise ValueError(unknown_precision(value))
         return value
 
     @property

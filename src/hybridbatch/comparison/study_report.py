@@ -104,7 +104,7 @@ def _runs_table(result: StudyResult) -> list[str]:
     lines = [
         "## Runs",
         "",
-        "| run | seed | training overrides | found in | steps | training minutes | s/step |",
+        "| run | seed | training overrides | found in | steps | training minutes | median s/step |",
         "|---|---|---|---|---|---|---|",
     ]
     for run in result.runs:
@@ -112,10 +112,16 @@ def _runs_table(result: StudyResult) -> list[str]:
         t = run.training or {}
         steps = str(run.step or t.get("steps", "–"))
         minutes = f"{t['seconds'] / 60:.1f}" if t else "–"
-        per_step = f"{t['seconds'] / t['steps']:.2f}" if t.get("steps") else "–"
+        logged = sorted(step_seconds(run).values())
+        per_step = f"{logged[len(logged) // 2]:.2f}" if logged else "–"
         found = run.found_in or "**missing**"
         lines.append(f"| {run.label} | {run.seed} | {over} | {found} | {steps} | {minutes} | {per_step} |")
-    return [*lines, "", "Training time is of the whole run (a checkpoint row shows the run's total).", ""]
+    note = (
+        "Training minutes: the whole run (a checkpoint row shows the run's total), as recorded, so a run "
+        "trained while other jobs shared the CPU reads slower. Median s/step: of the step times in the "
+        "run's `metrics.jsonl`, which contention spikes and warm-up move least — the cost to compare."
+    )
+    return [*lines, "", note, ""]
 
 
 def _validation_table(result: StudyResult) -> list[str]:

@@ -31,10 +31,15 @@ PRECISIONS: tuple[str, ...] = get_args(Precision)
 PROMPT_NAMES: dict[str, tuple[str, ...]] = {"query": ("query",), "passage": ("passage", "document")}
 
 
+def unknown_precision(precision: str) -> str:
+    """The message for a precision not in :data:`PRECISIONS` (one wording for flags and YAML keys)."""
+    return f"unknown {precision!r} (choose from {', '.join(PRECISIONS)})"
+
+
 def check_precision(precision: str) -> Precision:
     """``precision`` if in :data:`PRECISIONS`, else a :class:`ConfigError` naming ``--precision``."""
     if precision not in PRECISIONS:
-        raise ConfigError(f"--precision: unknown {precision!r} (choose from {', '.join(PRECISIONS)})")
+        raise ConfigError(f"--precision: {unknown_precision(precision)}")
     return precision  # type: ignore[return-value]
 
 
