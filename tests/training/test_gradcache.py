@@ -250,6 +250,8 @@ def ddp_worker(rank: int, port: int, out: str) -> None:
             value = plain(encode, queries, docs, loss_fn, CHUNK)
         results[name] = {"loss": value, "grads": grads(ddp.module), "allreduce_calls": len(calls)}
     torch.save(results, Path(out) / f"rank{rank}.pt")
+    del ddp  # no DDP reducer may outlive the group; a rank tearing gloo down mid-exchange aborted once
+    dist.barrier()
     dist.destroy_process_group()
 
 
