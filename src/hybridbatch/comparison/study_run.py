@@ -8,7 +8,6 @@ trainer's own MLQA-R dev split (the last ``dev`` record of ``metrics.jsonl``) an
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -162,32 +161,32 @@ def _afriqa(study: StudyConfig, run: PlannedRun, split: str) -> dict:
     return afriqa_in_folder(folder, str(run.model), load, split, config.eval_batch_size, config.precision)
 
 
+def _training_log(run: PlannedRun) -> list[dict[str, Any]]:
+    """The records of the run's ``metrics.jsonl`` (empty without a found run or log)."""
+    from hybridbatch.training.jsonl import read_jsonl
+
+    log = Path(run.found_in or "") / "metrics.jsonl"
+    return read_jsonl(log) if run.found_in is not None and log.is_file() else []
+
+
 def trainer_dev(run: PlannedRun) -> dict[str, float] | None:
     """The last MLQA-R dev scores the trainer logged (``metrics.jsonl``), if any."""
-    if run.found_in is None or run.train_settings is None:
-        return None
-    log = Path(run.found_in) / "metrics.jsonl"
-    if not log.is_file():
+    if run.train_settings is None:
         return None
     last = None
-    for line in log.read_text("utf-8").splitlines():
-        record = json.loads(line) if line.strip() else {}
+    for record in _training_log(run):
         if record.get("event") == "dev" and (run.step is None or record.get("step") == run.step):
             last = {k: v for k, v in record.items() if k in ("step", "mono_map", "cross_map")}
     return last
 
 
 def step_seconds(run: PlannedRun) -> dict[int, float]:
-    """Seconds per training step from ``metrics.jsonl`` (a step logged twice by a resume: the last)."""
-    log = Path(run.found_in or "") / "metrics.jsonl"
-    if run.found_in is None or not log.is_file():
-        return {}
-    seconds = {}
-    for line in log.read_text("utf-8").splitlines():
-        record = json.loads(line) if line.strip() else {}
-        if "event" not in record and isinstance(record.get("seconds"), int | float):
-            seconds[int(record["step"])] = float(record["seconds"])
-    return seconds
+    """Seconds per training step from ``metrics.jsonl`` (a step logged twice: its last record)."""
+    return {
+        int(r["step"]): float(r["seconds"])
+        for r in _training_log(run)
+        if "event" not in r and isinstance(r.get("seconds"), int | float)
+    }
 
 
 def _significance(study: StudyConfig, result: StudyResult) -> None:
