@@ -15,25 +15,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from hybridbatch.comparison.config import afriqa_dir_name, eval_dir_name
+from hybridbatch.comparison.paired import AFRIQA_METRICS, LAREQA_METRICS, lareqa_per_query
 from hybridbatch.comparison.significance import compare_paired, format_delta
 
-LAREQA_METRICS = {"mono_ap": "Mono mAP", "cross_ap": "Cross mAP", "multi_ap": "Multi mAP"}
-AFRIQA_METRICS = {"ndcg@10": "nDCG@10", "mrr@10": "MRR@10"}
+
+def fail(message: str) -> None:
+    """One ``error:`` line on stderr, exit 2 (a bad argument, not a crash)."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
 
 
 def lareqa_rows(a: Path, b: Path, precision: str) -> list[tuple[str, str, object]]:
     """(dataset, metric, PairedComparison) of B − A on every LAReQA dataset both evaluated."""
-    name = eval_dir_name(precision)
-    scores_a = json.loads((a / name / "per_query.json").read_text("utf-8"))
-    scores_b = json.loads((b / name / "per_query.json").read_text("utf-8"))
+    reports = [run / eval_dir_name(precision) / "report.json" for run in (a, b)]
+    for report in reports:
+        if not (report.parent / "per_query.json").is_file():
+            fail(f"{report.parent / 'per_query.json'}: not found (evaluate the run with hybridbatch compare)")
+    datasets = json.loads(reports[0].read_text("utf-8"))["datasets"]
     rows = []
-    for dataset in sorted(set(scores_a) & set(scores_b)):
-        for key, label in LAREQA_METRICS.items():
-            test = compare_paired(label, scores_b[dataset][key], scores_a[dataset][key])
-            rows.append((dataset, label, test))
+    for dataset in datasets:
+        scores_a, scores_b = (lareqa_per_query(r, dataset) for r in reports)
+        if not scores_a or not scores_b:
+            continue
+        for key, label, _ in LAREQA_METRICS[:3]:  # the three mAP settings
+            rows.append((dataset, label, compare_paired(label, scores_b[key], scores_a[key])))
     return rows
 
 
@@ -45,7 +54,7 @@ def afriqa_rows(a: Path, b: Path, precision: str) -> list[tuple[str, str, object
         return []
     native = [json.loads(f.read_text("utf-8"))["per_query"]["native"] for f in files]
     rows = []
-    for key, label in AFRIQA_METRICS.items():
+    for key, label in AFRIQA_METRICS[:2]:  # nDCG@10, MRR@10
         per_a = {q: s[key] for q, s in native[0].items()}
         per_b = {q: s[key] for q, s in native[1].items()}
         rows.append(("afriqa test", label, compare_paired(label, per_b, per_a)))
