@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 from hybridbatch.comparison.paper import paper_rows
@@ -112,8 +113,8 @@ def _runs_table(result: StudyResult) -> list[str]:
         t = run.training or {}
         steps = str(run.step or t.get("steps", "–"))
         minutes = f"{t['seconds'] / 60:.1f}" if t else "–"
-        logged = sorted(step_seconds(run).values())
-        per_step = f"{logged[len(logged) // 2]:.2f}" if logged else "–"
+        logged = list(step_seconds(run).values())
+        per_step = f"{statistics.median(logged):.2f}" if logged else "–"
         found = run.found_in or "**missing**"
         lines.append(f"| {run.label} | {run.seed} | {over} | {found} | {steps} | {minutes} | {per_step} |")
     note = (
@@ -197,9 +198,9 @@ def _learning_curve_table(result: StudyResult) -> list[str]:
     return [
         *lines,
         "",
-        "Training minutes: the summed step times the trainer logged up to that step (2 CPU threads here; "
-        "dev scoring and checkpoint writes excluded). The paper fine-tuned XLM-R and LaBSE, not "
-        "multilingual-e5-small, so its rows are a reference level, not a target for this model.",
+        "Training minutes: the summed step times the trainer logged up to that step, on the machine that "
+        "trained the run (dev scoring and checkpoint writes excluded). The paper fine-tuned XLM-R and "
+        "LaBSE, not multilingual-e5-small, so its rows are a reference level, not a target for this model.",
         "",
     ]
 
