@@ -21,6 +21,7 @@ from torch import nn
 from hybridbatch.training.distributed import (
     DistributedContext,
     DistributedLoss,
+    cleanup,
     gather_with_grad,
     init_distributed,
     is_distributed,
@@ -122,7 +123,8 @@ def worker(rank: int, port: int, out: str) -> None:
             "grads": [p.grad.clone() for p in model.parameters()],
         }
     torch.save(results, Path(out) / f"rank{rank}.pt")
-    dist.destroy_process_group()
+    del model  # no DDP reducer may outlive the group (see tests/training/test_teardown.py)
+    cleanup()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import Tensor, nn
 
-from hybridbatch.training.distributed import DistributedLoss, init_distributed, wrap_model
+from hybridbatch.training.distributed import DistributedLoss, cleanup, init_distributed, wrap_model
 from hybridbatch.training.gradcache import RandContext, gradcache_backward, split_batch
 from hybridbatch.training.losses import InfoNCELoss
 
@@ -250,9 +250,9 @@ def ddp_worker(rank: int, port: int, out: str) -> None:
             value = plain(encode, queries, docs, loss_fn, CHUNK)
         results[name] = {"loss": value, "grads": grads(ddp.module), "allreduce_calls": len(calls)}
     torch.save(results, Path(out) / f"rank{rank}.pt")
-    del ddp  # no DDP reducer may outlive the group; a rank tearing gloo down mid-exchange aborted once
+    del ddp, encode  # no DDP reducer may outlive the group (see tests/training/test_teardown.py)
     dist.barrier()
-    dist.destroy_process_group()
+    cleanup()
 
 
 @pytest.fixture(scope="module")

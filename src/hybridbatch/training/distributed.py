@@ -22,6 +22,7 @@ sizes are handled by padding for the collective and, in local-query mode, by wei
 
 from __future__ import annotations
 
+import gc
 import inspect
 import os
 import warnings
@@ -132,8 +133,14 @@ def _requested_device(name: str) -> torch.device:
 
 
 def cleanup() -> None:
-    """Destroy the process group if one is live (call once at the end of training)."""
+    """Destroy the process group if one is live (call once at the end of training).
+
+    Unreachable DDP wrappers are collected first (they sit in reference cycles): a reducer that outlives
+    the group becomes its last owner and destroys it in the main thread with the GIL held, joining a
+    gloo worker that needs the GIL to free its last work, and the process hangs at exit.
+    """
     if dist.is_available() and dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
 
 

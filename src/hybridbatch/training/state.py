@@ -68,6 +68,14 @@ class TrainingState:
         """Wall seconds of the run so far, including the sessions before a resume."""
         return self.counters["seconds"] + time.perf_counter() - self.started
 
+    def release_ddp(self) -> None:
+        """Drop the DDP wrapper; :func:`.distributed.cleanup` then collects it before the group goes.
+
+        A DDP reducer freed after ``destroy_process_group`` destroys the gloo group itself, in the main
+        thread with the GIL held, joining a worker thread that waits for the GIL: the process hangs at exit.
+        """
+        self.model = self.st_model
+
     def restore(self, checkpoint: Checkpoint) -> None:
         """Continue from ``checkpoint`` (bitwise: weights, optimizer, scheduler, sampler, RNG)."""
         from hybridbatch.training.checkpoint import restore_weights, set_rng_state

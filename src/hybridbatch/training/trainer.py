@@ -64,7 +64,10 @@ def train(config: TrainConfig) -> TrainResult:
         state = build_state(config, ctx, checkpointer)
         if ctx.is_main and state.resumed_from is not None:
             logger.info("resuming %s from step %d", config.out, state.resumed_from)
-        return run(state, checkpointer)
+        try:
+            return run(state, checkpointer)
+        finally:
+            state.release_ddp()
     finally:
         distributed.cleanup()
 
