@@ -133,12 +133,7 @@ def _requested_device(name: str) -> torch.device:
 
 
 def cleanup() -> None:
-    """Destroy the process group if one is live (call once at the end of training).
-
-    Unreachable DDP wrappers are collected first (they sit in reference cycles): a reducer that outlives
-    the group becomes its last owner and destroys it in the main thread with the GIL held, joining a
-    gloo worker that needs the GIL to free its last work, and the process hangs at exit.
-    """
+    """Destroy the live process group after collecting dropped DDP wrappers (``release_ddp`` says why)."""
     if dist.is_available() and dist.is_initialized():
         gc.collect()
         dist.destroy_process_group()
