@@ -31,7 +31,7 @@ import numpy as np
 
 from hybridbatch.data import load_collection
 from hybridbatch.evaluation.lareqa import CollectionEmbeddings, score_collection
-from hybridbatch.io import atomic_write_json, atomic_write_text
+from hybridbatch.io import atomic_write_figure, atomic_write_json, atomic_write_text
 from hybridbatch.neutrality import fit
 from hybridbatch.neutrality.embeddings import neutralize_collection
 from hybridbatch.neutrality.model import load_clean
@@ -288,11 +288,7 @@ def merge_curve_plot(results: dict, out: Path) -> Path | None:
     ax.set_title("WiSE-FT merge curve (XQuAD-R: 1/6 subset; AfriQA test)")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return atomic_write_figure(out, fig, dpi=110)
 
 
 def save(results: dict, args: argparse.Namespace) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import matplotlib
@@ -14,7 +13,7 @@ import numpy as np
 from hybridbatch.comparison.config import alpha_of, plan_runs
 from hybridbatch.comparison.results import ComparisonReport
 from hybridbatch.evaluation.registry import scores
-from hybridbatch.io import atomic_write_bytes
+from hybridbatch.io import atomic_write_figure
 
 SETTINGS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi"))  # mAP per setting
 
@@ -22,21 +21,14 @@ SETTINGS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi")
 def write_plots(report: ComparisonReport, out: Path) -> list[Path]:
     """Write the PNG plots into ``out``; return their paths."""
     paths = [
-        _save(_map_bars(report), out / "map_by_strategy.png"),
-        _save(_rank_distance_bars(report), out / "rank_distance_by_strategy.png"),
-        _save(_seen_unseen_bars(report), out / "seen_vs_unseen.png"),
+        atomic_write_figure(out / "map_by_strategy.png", _map_bars(report)),
+        atomic_write_figure(out / "rank_distance_by_strategy.png", _rank_distance_bars(report)),
+        atomic_write_figure(out / "seen_vs_unseen.png", _seen_unseen_bars(report)),
     ]
     sweep = _alpha_sweep(report)
     if sweep is not None:
-        paths.append(_save(sweep, out / "alpha_sweep.png"))
+        paths.append(atomic_write_figure(out / "alpha_sweep.png", sweep))
     return paths
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def _title(report: ComparisonReport, what: str) -> str:

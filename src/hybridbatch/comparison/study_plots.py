@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import matplotlib
@@ -12,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from hybridbatch.comparison.study_run import StudyResult, afriqa_splits
-from hybridbatch.io import atomic_write_bytes
+from hybridbatch.io import atomic_write_figure
 
 LAREQA_COLUMNS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi"))
 
@@ -22,14 +21,16 @@ def write_plots(result: StudyResult, folder: Path) -> list[Path]:
     paths = []
     seed = result.study.seeds[0]
     if seed in result.lareqa:
-        paths.append(_save(_lareqa_bars(result), folder / "lareqa_map.png"))
+        paths.append(atomic_write_figure(folder / "lareqa_map.png", _lareqa_bars(result), dpi=110))
     for split in afriqa_splits(result.study):
         if seed in result.afriqa.get(split, {}):
             paths.append(
-                _save(_afriqa_bars(result.afriqa[split][seed], split), folder / f"afriqa_{split}.png")
+                atomic_write_figure(
+                    folder / f"afriqa_{split}.png", _afriqa_bars(result.afriqa[split][seed], split), dpi=110
+                )
             )
     if result.study.checkpoints and (seed in result.lareqa or result.afriqa):
-        paths.append(_save(_learning_curve(result), folder / "learning_curve.png"))
+        paths.append(atomic_write_figure(folder / "learning_curve.png", _learning_curve(result), dpi=110))
     return paths
 
 
@@ -56,13 +57,6 @@ def _learning_curve(result: StudyResult) -> plt.Figure:
     ax.legend(fontsize=8)
     ax.set_title(f"{result.study.name}: learning curve of {result.study.reference}", fontsize=9)
     return fig
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def _lareqa_bars(result: StudyResult) -> plt.Figure:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
 import numpy as np
 
 from hybridbatch.evaluation.results import DatasetReport
-from hybridbatch.io import atomic_write_bytes
+from hybridbatch.io import atomic_write_figure
 
 SEEN, UNSEEN, UNKNOWN = "#1f77b4", "#ff7f0e", "#7f7f7f"
 
@@ -73,7 +72,7 @@ def plot_heatmap(report: DatasetReport, model: str, path: Path) -> Path | None:
     if summary.mono_map is not None and summary.cross_map is not None:
         subtitle += f"  |  Mono {summary.mono_map:.3f}, Cross {summary.cross_map:.3f}"
     ax.set_title(f"X→Y mAP: {short_model_name(model)} on {report.dataset}\n{subtitle}", fontsize=10, pad=12)
-    return _save(fig, path)
+    return atomic_write_figure(path, fig, dpi=130)
 
 
 def plot_rank_distance(report: DatasetReport, model: str, path: Path) -> Path | None:
@@ -117,16 +116,8 @@ def plot_rank_distance(report: DatasetReport, model: str, path: Path) -> Path | 
     )
     ax.set_title(f"Rank distance (Multi): {short_model_name(model)} on {report.dataset}", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
-    return _save(fig, path)
+    return atomic_write_figure(path, fig, dpi=130)
 
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def _save(fig, path: Path) -> Path:
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=130)
-    _pyplot().close(fig)
-    return atomic_write_bytes(path, buffer.getvalue())
