@@ -31,7 +31,8 @@ import numpy as np
 
 from hybridbatch.data import load_collection
 from hybridbatch.evaluation.lareqa import CollectionEmbeddings, score_collection
-from hybridbatch.io import atomic_write_figure, atomic_write_json, atomic_write_text
+from hybridbatch.figures import save_png
+from hybridbatch.io import atomic_write_json, atomic_write_text
 from hybridbatch.neutrality import fit
 from hybridbatch.neutrality.embeddings import neutralize_collection
 from hybridbatch.neutrality.model import load_clean
@@ -288,7 +289,7 @@ def merge_curve_plot(results: dict, out: Path) -> Path | None:
     ax.set_title("WiSE-FT merge curve (XQuAD-R: 1/6 subset; AfriQA test)")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
-    return atomic_write_figure(out, fig, dpi=110)
+    return save_png(out, fig, dpi=110)
 
 
 def save(results: dict, args: argparse.Namespace) -> None:

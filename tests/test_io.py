@@ -14,7 +14,6 @@ from hybridbatch.io import (
     OutputError,
     artefact_directory,
     atomic_directory,
-    atomic_write_figure,
     atomic_write_text,
     clean_stale_temps,
     prepare_output_dir,
@@ -100,21 +99,6 @@ def test_failed_write_leaves_target_untouched(here: Path) -> None:
         (tmp / "index.json").write_text("{}")
         raise RuntimeError
     assert sorted(os.listdir("runs")) == ["model", "notes.txt"]
-
-
-def test_figure_is_written_whole_and_closed(here: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    Path("plot.png").write_text("old")
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [1, 0])
-    atomic_write_figure("plot.png", fig, dpi=50)
-    assert Path("plot.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert fig.number not in plt.get_fignums()
-    assert sorted(p.name for p in here.iterdir() if p.name.startswith(".")) == []
 
 
 def test_output_file_needs_overwrite(here: Path) -> None:

@@ -100,18 +100,6 @@ def atomic_write_json(path: str | Path, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def atomic_write_figure(path: str | Path, fig: Any, dpi: int = 120) -> Path:
-    """Render a matplotlib figure as a tightly cropped PNG, write it atomically and close the figure."""
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return atomic_write_bytes(path, buffer.getvalue())
-
-
 def _temp_dir(parent: Path, name: str) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(name), suffix=".tmp", dir=parent))
     os.chmod(tmp, 0o777 & ~_umask())

@@ -13,7 +13,7 @@ import numpy as np
 from hybridbatch.comparison.config import alpha_of, plan_runs
 from hybridbatch.comparison.results import ComparisonReport
 from hybridbatch.evaluation.registry import scores
-from hybridbatch.io import atomic_write_figure
+from hybridbatch.figures import save_png
 
 SETTINGS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi"))  # mAP per setting
 
@@ -21,13 +21,13 @@ SETTINGS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi")
 def write_plots(report: ComparisonReport, out: Path) -> list[Path]:
     """Write the PNG plots into ``out``; return their paths."""
     paths = [
-        atomic_write_figure(out / "map_by_strategy.png", _map_bars(report)),
-        atomic_write_figure(out / "rank_distance_by_strategy.png", _rank_distance_bars(report)),
-        atomic_write_figure(out / "seen_vs_unseen.png", _seen_unseen_bars(report)),
+        save_png(out / "map_by_strategy.png", _map_bars(report)),
+        save_png(out / "rank_distance_by_strategy.png", _rank_distance_bars(report)),
+        save_png(out / "seen_vs_unseen.png", _seen_unseen_bars(report)),
     ]
     sweep = _alpha_sweep(report)
     if sweep is not None:
-        paths.append(atomic_write_figure(out / "alpha_sweep.png", sweep))
+        paths.append(save_png(out / "alpha_sweep.png", sweep))
     return paths
 
 

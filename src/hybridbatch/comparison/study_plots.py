@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from hybridbatch.comparison.study_run import StudyResult, afriqa_splits
-from hybridbatch.io import atomic_write_figure
+from hybridbatch.figures import save_png
 
 LAREQA_COLUMNS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi"))
 
@@ -21,16 +21,16 @@ def write_plots(result: StudyResult, folder: Path) -> list[Path]:
     paths = []
     seed = result.study.seeds[0]
     if seed in result.lareqa:
-        paths.append(atomic_write_figure(folder / "lareqa_map.png", _lareqa_bars(result), dpi=110))
+        paths.append(save_png(folder / "lareqa_map.png", _lareqa_bars(result), dpi=110))
     for split in afriqa_splits(result.study):
         if seed in result.afriqa.get(split, {}):
             paths.append(
-                atomic_write_figure(
+                save_png(
                     folder / f"afriqa_{split}.png", _afriqa_bars(result.afriqa[split][seed], split), dpi=110
                 )
             )
     if result.study.checkpoints and (seed in result.lareqa or result.afriqa):
-        paths.append(atomic_write_figure(folder / "learning_curve.png", _learning_curve(result), dpi=110))
+        paths.append(save_png(folder / "learning_curve.png", _learning_curve(result), dpi=110))
     return paths
 
 

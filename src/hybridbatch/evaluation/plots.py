@@ -8,18 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from hybridbatch.evaluation.results import DatasetReport
-from hybridbatch.io import atomic_write_figure
+from hybridbatch.figures import pyplot, save_png
 
 SEEN, UNSEEN, UNKNOWN = "#1f77b4", "#ff7f0e", "#7f7f7f"
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def short_model_name(model: str) -> str:
@@ -43,7 +34,7 @@ def plot_heatmap(report: DatasetReport, model: str, path: Path) -> Path | None:
     langs, values = pair_matrix(report)
     if not langs:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     size = max(4.5, 0.62 * len(langs) + 2.2)
     fig, ax = plt.subplots(figsize=(size + 1.2, size))
     image = ax.imshow(np.ma.masked_invalid(values), cmap="viridis", vmin=0.0, vmax=1.0)
@@ -72,7 +63,7 @@ def plot_heatmap(report: DatasetReport, model: str, path: Path) -> Path | None:
     if summary.mono_map is not None and summary.cross_map is not None:
         subtitle += f"  |  Mono {summary.mono_map:.3f}, Cross {summary.cross_map:.3f}"
     ax.set_title(f"X→Y mAP: {short_model_name(model)} on {report.dataset}\n{subtitle}", fontsize=10, pad=12)
-    return atomic_write_figure(path, fig, dpi=130)
+    return save_png(path, fig, dpi=130)
 
 
 def plot_rank_distance(report: DatasetReport, model: str, path: Path) -> Path | None:
@@ -80,7 +71,7 @@ def plot_rank_distance(report: DatasetReport, model: str, path: Path) -> Path | 
     rows = [r for r in report.languages if r.rank_distance is not None]
     if not rows:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(rows) + 2.5), 4.6))
     colours = {True: SEEN, False: UNSEEN, None: UNKNOWN}
     labels = {True: "seen in training", False: "not seen in training", None: "training languages unknown"}
@@ -116,7 +107,7 @@ def plot_rank_distance(report: DatasetReport, model: str, path: Path) -> Path | 
     )
     ax.set_title(f"Rank distance (Multi): {short_model_name(model)} on {report.dataset}", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
-    return atomic_write_figure(path, fig, dpi=130)
+    return save_png(path, fig, dpi=130)
 
 
 def _number(value: float) -> str:
