@@ -1,9 +1,14 @@
-"""The structure rules of docs/architecture.md: no module in src/ over 300 lines, no function over 60."""
+"""The structure rules of docs/architecture.md: no module in src/ over 300 lines, no function over 60;
+and ruff-clean code."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "hybridbatch"
 MAX_MODULE_LINES = 300
@@ -33,3 +38,15 @@ def test_no_function_is_over_the_limit() -> None:
 
 def test_the_checks_see_the_package() -> None:
     assert len(_modules()) > 50
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])
+def test_the_code_is_ruff_clean(command: list[str]) -> None:
+    """`make lint` inside the suite, so CI (which runs `make test`) enforces it too."""
+    pytest.importorskip("ruff")
+    root = SRC.parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "src", "tests", "benchmarks"],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
