@@ -31,7 +31,7 @@ import numpy as np
 
 from hybridbatch.data import load_collection
 from hybridbatch.evaluation.lareqa import CollectionEmbeddings, score_collection
-from hybridbatch.figures import save_png
+from hybridbatch.figures import pyplot, save_png
 from hybridbatch.io import atomic_write_json, atomic_write_text
 from hybridbatch.neutrality import fit
 from hybridbatch.neutrality.embeddings import neutralize_collection
@@ -268,11 +268,7 @@ def merge_curve_plot(results: dict, out: Path) -> Path | None:
     merge, afriqa = results.get("merge"), (results.get("afriqa") or {}).get("models", {})
     if not merge or not all(n in merge["models"] for n in ("base", "hybrid")):
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names = {0.0: "base", 1.0: "hybrid"} | {
         float(n.split("@")[1]): n for n in merge["models"] if n.startswith("hybrid@")
     }

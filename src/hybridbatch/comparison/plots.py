@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from hybridbatch.comparison.config import alpha_of, plan_runs
 from hybridbatch.comparison.results import ComparisonReport
 from hybridbatch.evaluation.registry import scores
-from hybridbatch.figures import save_png
+from hybridbatch.figures import pyplot, save_png
+
+plt = pyplot()
 
 SETTINGS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi"))  # mAP per setting
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from hybridbatch.comparison.study_run import StudyResult, afriqa_splits
-from hybridbatch.figures import save_png
+from hybridbatch.figures import pyplot, save_png
+
+plt = pyplot()
 
 LAREQA_COLUMNS = (("mono_map", "Mono"), ("cross_map", "Cross"), ("multi_map", "Multi"))
 
