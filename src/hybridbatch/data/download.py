@@ -1,7 +1,8 @@
 """Named datasets and their downloader.
 
 ``xquad-r`` and ``mlqa-r`` live under the data home, one ``<lang>.json`` per language; ``afriqa`` keeps
-upstream's ``gold_passages/<lang>/`` layout (masakhane-io/afriqa, pinned commit). A missing
+upstream's ``gold_passages/<lang>/`` layout (masakhane-io/afriqa, pinned commit), ``flores200``
+upstream's ``devtest/<code>.devtest`` and ``metadata_devtest.tsv`` (Helsinki-NLP/OPUS-MT-testsets). A missing
 file is downloaded from the pinned upstream commit of google-research-datasets/lareqa (MLQA-R was
 removed from that repository's head, so it has its own commit), checked against its pinned sha256
 and written atomically, so an interrupted download never leaves a partial file behind.
@@ -128,6 +129,27 @@ def ensure_afriqa(home: Path, split: str, opener: Opener | None = None, progress
         file = target / afriqa_path(lang, pivot, file_split)
         if file_split == split and not file.exists():
             url = AFRIQA_URL.format(commit=AFRIQA_COMMIT, path=afriqa_path(lang, pivot, file_split))
+            download(url, file, sha, opener=opener, progress=progress)
+    return target
+
+
+# FLORES-200 devtest (NLLB Team 2022): Helsinki-NLP/OPUS-MT-testsets' copy, pinned; sha256 per file.
+FLORES_URL = (
+    "https://raw.githubusercontent.com/Helsinki-NLP/OPUS-MT-testsets/{commit}/"
+    "datasets/facebook/flores/flores200_dataset/{path}"
+)
+FLORES_COMMIT = "ac0f19c0be3cb4e0d9450fcb2d7a9847c4bdd180"
+
+
+def ensure_flores(home: Path, opener: Opener | None = None, progress: bool = True) -> Path:
+    """Make sure ``home/flores200`` holds every devtest file and the metadata; download what is missing."""
+    from hybridbatch.data.flores_sha256 import FLORES_SHA256
+
+    target = home / "flores200"
+    for path, sha in sorted(FLORES_SHA256.items()):
+        file = target / path
+        if not file.exists():
+            url = FLORES_URL.format(commit=FLORES_COMMIT, path=path)
             download(url, file, sha, opener=opener, progress=progress)
     return target
 

@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from hybridbatch.data.collection import ParallelQACollection
-from hybridbatch.data.download import DATASETS, ensure_afriqa, ensure_dataset
+from hybridbatch.data.download import DATASETS, ensure_afriqa, ensure_dataset, ensure_flores
+from hybridbatch.data.flores import FloresSplit
 from hybridbatch.data.jsonl import load_jsonl
 from hybridbatch.data.lareqa import load_lareqa
 from hybridbatch.errors import DataError
@@ -19,8 +20,9 @@ from hybridbatch.paths import cache_home
 
 DATA_ENV = "HYBRIDBATCH_DATA"
 NAMED_DATASETS = tuple(DATASETS)
-#: Named retrieval test sets that are not parallel QA collections (see :mod:`hybridbatch.data.afriqa`).
-RETRIEVAL_DATASETS = ("afriqa",)
+#: Named retrieval test sets that are not parallel QA collections (:mod:`hybridbatch.data.afriqa`,
+#: :mod:`hybridbatch.data.flores`).
+RETRIEVAL_DATASETS = ("afriqa", "flores200")
 
 
 def data_home() -> Path:
@@ -42,7 +44,7 @@ def load_collection(spec: str | Path, languages: list[str] | None = None) -> Par
         DataError: unknown name, missing path, download failure or invalid data.
     """
     spec = str(spec)
-    if spec in RETRIEVAL_DATASETS:
+    if spec.partition(":")[0] in RETRIEVAL_DATASETS:
         raise DataError(
             f"{spec} is a retrieval test set, not a parallel QA collection: use "
             f"`hybridbatch evaluate-retrieval --data {spec}` or `hybridbatch compare --eval {spec}`"
@@ -66,3 +68,16 @@ def afriqa_dir(split: str = "test") -> Path:
     if split not in SPLITS:
         raise DataError(f"afriqa: unknown split {split!r} (choose from {', '.join(SPLITS)})")
     return ensure_afriqa(data_home(), split)
+
+
+def flores_dir() -> Path:
+    """The FLORES-200 directory under the data home (its files downloaded when missing)."""
+    return ensure_flores(data_home())
+
+
+def load_flores_split(split: str, languages: list[str] | None = None) -> FloresSplit:
+    """``flores200:<split>`` (``train`` = ids 0–811, ``dev`` = ids 812–1011) from the data home."""
+    from hybridbatch.data.flores import load_flores, split_ids
+
+    split_ids(split)  # an unknown split fails before any download
+    return load_flores(flores_dir(), split, languages)
