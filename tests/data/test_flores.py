@@ -114,6 +114,9 @@ def test_unknown_or_missing_language(flores) -> None:
         load_flores(flores, "dev", ["xx_Latn"])
     with pytest.raises(DataError, match=r"no file for fra_Latn\.devtest"):
         load_flores(flores, "dev", ["fr"])
+    (flores / "devtest" / "xyz_Latn.devtest").write_text("x\n")
+    with pytest.raises(DataError, match=r"xyz_Latn\.devtest: unknown FLORES-200 language code 'xyz_Latn'"):
+        load_flores(flores, "dev", ["de"])
     with pytest.raises(DataError, match=r"no <code>\.devtest files"):
         load_flores(flores.parent / "nothing", "dev")
 

@@ -12,8 +12,8 @@ sentences with the same URL come from one document, so a sentence's neighbours a
 
 Languages (codes, the held-out list) live in :mod:`hybridbatch.data.flores_languages`. Damaged
 files — missing, empty, a blank line, a line count other than 1,012 or differing between
-languages, a malformed metadata row — are a :class:`~hybridbatch.errors.DataError` naming the file
-(and line).
+languages, a malformed metadata row, a file of an unknown language code — are a
+:class:`~hybridbatch.errors.DataError` naming the file (and line).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hybridbatch.data.flores_languages import PIVOT, check_codes
+from hybridbatch.data.flores_languages import CODES, PIVOT, check_codes
 from hybridbatch.data.validation import read_utf8
 from hybridbatch.errors import DataError
 
@@ -63,6 +63,9 @@ def devtest_files(root: str | Path) -> dict[str, Path]:
     files = {file.name.removesuffix(".devtest"): file for file in sorted(folder.glob("*.devtest"))}
     if not files:
         raise DataError(f"{folder}: no <code>.devtest files (expected FLORES-200's devtest/ folder)")
+    for code, file in files.items():
+        if code not in CODES:
+            raise DataError(f"{file}: unknown FLORES-200 language code {code!r} (codes look like deu_Latn)")
     return files
 
 
