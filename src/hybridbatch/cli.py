@@ -53,6 +53,7 @@ _state = {"debug": False}
 # The verbs, one module per concept (hybridbatch.commands.*); the order is the order of --help.
 data_app.command("info")(data.data_info)
 data_app.command("export")(data.data_export)
+data_app.command("translate")(data.data_translate)
 models_app.command("build")(data.models_build)
 models_app.command("info")(data.models_info)
 app.command("batches")(training.batches)

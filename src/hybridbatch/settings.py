@@ -223,7 +223,7 @@ def _parameter(name: str, info: FieldInfo, flag: str | None, typer: Any) -> insp
         kind = base
     else:
         kind = str
-    default = info.get_default(call_default_factory=True)
+    default = None if info.is_required() else info.get_default(call_default_factory=True)
     shown = (",".join(map(str, default)) or None) if isinstance(default, list) else default
     help_text = (info.description or "").rstrip(".") + (f" [default: {shown}]" if shown is not None else "")
     decls = [flag or flag_name(name)]

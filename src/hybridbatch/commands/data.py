@@ -4,9 +4,14 @@ Thin wiring: parse flags, validate, call the library (heavy imports inside the f
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+
+from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.data.translation.config import TranslateSettings
+from hybridbatch.settings import settings_options
 
 
 def data_info(
@@ -32,6 +37,35 @@ def data_export(
 
     prepare_output_file(out, overwrite, flag="OUT")
     typer.echo(str(write_jsonl(load_collection(dataset), out)))
+
+
+@settings_options(TranslateSettings.model_fields, flags={"from_lang": "--from"})
+def data_translate(
+    source: Annotated[
+        str, typer.Argument(help="Collection to translate: dataset name or path (e.g. mlqa-r).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output directory: collection.jsonl + translate.json.")],
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Machine-translate a collection's English (--from) side into --to languages, for train --data.
+
+    Questions and every sentence of each paragraph are translated one by one (answer index, hard
+    negatives and parallel ids survive). Sentences are cached: a rerun translates only what is missing."""
+    from hybridbatch.io import prepare_output_dir
+
+    config = TranslateSettings.validated(settings or {}, flags=settings or {})
+    prepare_output_dir(out, "translation", overwrite)
+    from hybridbatch.data.translation import translate_dataset
+
+    report = translate_dataset(source, out, config, show_progress=not quiet)
+    totals = report["totals"]
+    typer.echo(
+        f"translated {report['source_ids']} ids into {', '.join(config.to)}: "
+        f"{totals['translated']} sentences translated, {totals['cached']} from the cache, "
+        f"{totals['failed']} failed; wrote {out}"
+    )
 
 
 def models_build(

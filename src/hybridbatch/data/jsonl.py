@@ -34,6 +34,8 @@ from hybridbatch.errors import DataError
 from hybridbatch.io import atomic_write_text
 
 QUESTION_FIELDS = ("id", "question", "answer")
+#: A directory holding this file is read as that JSONL collection (the layout ``data translate`` writes).
+JSONL_DIRECTORY_FILE = "collection.jsonl"
 
 
 class _Builder:

@@ -1,0 +1,137 @@
+"""``data translate``: a parallel QA collection's source side translated into other languages.
+
+Order of work: the settings, the output directory, the engine and its pairs (what to install), the
+cache and the source are all checked before the first sentence is translated. The output directory
+(a ``translation`` artefact) is written in one piece at the end: ``collection.jsonl`` (the JSONL
+collection ``train --data DIR`` reads: the source side plus every translation, parallel ids kept)
+and ``translate.json`` (engine, version, pairs, counts, seconds, quality, failures). An interrupted
+run leaves no output, only its cache; the rerun translates what the cache lacks.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from hybridbatch.data.collection import ParallelQACollection
+from hybridbatch.data.jsonl import JSONL_DIRECTORY_FILE, write_jsonl
+from hybridbatch.data.translation.cache import TranslationCache
+from hybridbatch.data.translation.config import TranslateSettings
+from hybridbatch.data.translation.engines import Engine, resolve_engine
+from hybridbatch.data.translation.languages import language
+from hybridbatch.data.translation.quality import QualityCounts
+from hybridbatch.data.translation.run import PairRun, translate_texts
+from hybridbatch.data.translation.translated import (
+    DropRule,
+    TranslatedSide,
+    source_texts,
+    translate_side,
+    with_translations,
+)
+from hybridbatch.errors import DataError
+from hybridbatch.io import artefact_directory, atomic_write_json
+
+KIND = "translation"
+COLLECTION_FILE = JSONL_DIRECTORY_FILE
+REPORT_FILE = "translate.json"
+
+
+def prepare_translation(settings: TranslateSettings) -> tuple[Engine, str, TranslationCache]:
+    """The engine (its pairs checked), its cache id and the opened cache; ConfigErrors name what to
+    install or fix. Nothing is translated."""
+    engine = resolve_engine(settings.engine, settings.beam_size, settings.max_length)
+    source = language(settings.from_lang, "--from")
+    engine.check(source, [language(code) for code in settings.to])
+    engine_id = f"{engine.spec} {engine.version()}"
+    return engine, engine_id, TranslationCache(settings.cache_path())
+
+
+def load_source(spec: str, lang: str, limit: int | None) -> ParallelQACollection:
+    """``lang``'s side of the collection ``spec`` (the first ``limit`` parallel ids when given)."""
+    from hybridbatch.data.registry import load_collection
+
+    collection = load_collection(spec)
+    ids = collection.ids_in(lang)
+    if not ids:
+        has = ", ".join(lang for lang, qs in collection.questions.items() if qs) or "none"
+        raise DataError(
+            f"{spec}: no questions in language {lang!r} to translate from "
+            f"(languages with questions: {has}); pass --from LANG"
+        )
+    if limit is not None:
+        return collection.subset(ids[:limit], [lang], name=collection.name)
+    questions = {lang: collection.questions[lang]}
+    return ParallelQACollection(collection.name, questions, {lang: collection.candidates[lang]})
+
+
+def translate_dataset(
+    spec: str, out: str | Path, settings: TranslateSettings, show_progress: bool = True
+) -> dict[str, Any]:
+    """Translate ``spec`` into ``settings.to`` and write the ``out`` directory; return the report."""
+    start = time.perf_counter()
+    engine, engine_id, cache = prepare_translation(settings)
+    try:
+        source = load_source(spec, settings.from_lang, settings.limit)
+        texts = source_texts(source, settings.from_lang)
+        rule = DropRule(settings.drop_untranslated, settings.max_untranslated)
+        runs: dict[str, PairRun] = {}
+        sides: dict[str, TranslatedSide] = {}
+        for code in settings.to:
+            pair = (language(settings.from_lang, "--from"), language(code))
+            runs[code] = translate_texts(
+                engine, engine_id, cache, texts, pair, settings.batch_size, show_progress
+            )
+            sides[code] = translate_side(source, settings.from_lang, code, runs[code].results, rule)
+    finally:
+        cache.close()
+    collection = with_translations(source, settings.from_lang, sides, Path(out).name)
+    report = _report(spec, settings, engine_id, source, runs, sides, collection)
+    report["seconds"] = round(time.perf_counter() - start, 3)
+    with artefact_directory(out, KIND) as tmp:
+        write_jsonl(collection, tmp / COLLECTION_FILE)
+        atomic_write_json(tmp / REPORT_FILE, report)
+    return report
+
+
+def _report(
+    spec: str,
+    settings: TranslateSettings,
+    engine_id: str,
+    source: ParallelQACollection,
+    runs: dict[str, PairRun],
+    sides: dict[str, TranslatedSide],
+    collection: ParallelQACollection,
+) -> dict[str, Any]:
+    """The content of ``translate.json``."""
+    languages: dict[str, Any] = {}
+    failures: list[dict[str, str]] = []
+    for code, run in runs.items():
+        counts = QualityCounts()
+        for text, result in run.results.items():
+            counts.add(text, result)
+        failures += [{"lang": code, **failure} for failure in counts.failures]
+        records = {"kept": len(sides[code].questions), "dropped": dict(sides[code].dropped)}
+        languages[code] = {**run.summary(), "quality": counts.summary(), "records": records}
+    totals = {
+        key: sum(lang[key] for lang in languages.values()) for key in ("translated", "cached", "failed")
+    }
+    return {
+        "source": spec,
+        "from": settings.from_lang,
+        "to": settings.to,
+        "engine": {"spec": settings.engine, "id": engine_id},
+        "pairs": [lang["pair"] for lang in languages.values()],
+        "settings": settings.model_dump(mode="json", exclude={"cache"}),
+        "cache": str(settings.cache_path()),
+        "source_ids": len(source.ids),
+        "source_sentences": len(source_texts(source, settings.from_lang)),
+        "totals": {**totals, "cache_corrupt": sum(lang["cache_corrupt"] for lang in languages.values())},
+        "languages": languages,
+        "collection": {
+            "file": COLLECTION_FILE,
+            "questions": collection.num_questions(),
+            "ids": len(collection.ids),
+        },
+        "failures": failures,
+    }
