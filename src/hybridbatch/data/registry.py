@@ -1,8 +1,9 @@
 """Resolve a dataset spec (a name or a path) to a collection.
 
 ``load_collection(spec)`` accepts a dataset name (``xquad-r``, ``mlqa-r``), a LAReQA directory, a
-single ``<lang>.json`` file or a ``.jsonl`` file. Named datasets live under the data home
-(``$HYBRIDBATCH_DATA``, default ``cache_home()/data``) and are downloaded there when missing.
+single ``<lang>.json`` file, a ``.jsonl`` file or a directory holding ``collection.jsonl``. Named
+datasets live under the data home (``$HYBRIDBATCH_DATA``, default ``cache_home()/data``) and are
+downloaded there when missing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.data.download import DATASETS, ensure_afriqa, ensure_dataset, ensure_flores
 from hybridbatch.data.flores import FloresSplit
-from hybridbatch.data.jsonl import load_jsonl
+from hybridbatch.data.jsonl import JSONL_DIRECTORY_FILE, load_jsonl
 from hybridbatch.data.lareqa import load_lareqa
 from hybridbatch.errors import DataError
 from hybridbatch.paths import cache_home
@@ -58,6 +59,8 @@ def load_collection(spec: str | Path, languages: list[str] | None = None) -> Par
         raise DataError(f"unknown dataset {spec!r}: not a known name ({known}) nor an existing path")
     if path.is_file() and path.suffix == ".jsonl":
         return load_jsonl(path, languages)
+    if path.is_dir() and (path / JSONL_DIRECTORY_FILE).is_file():  # e.g. a `data translate` output
+        return load_jsonl(path / JSONL_DIRECTORY_FILE, languages, name=path.name)
     return load_lareqa(path, languages)
 
 
