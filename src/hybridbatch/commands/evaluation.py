@@ -65,7 +65,9 @@ def evaluate_cmd(
 
 def evaluate_retrieval(
     model: Annotated[str, typer.Option("--model", help="Model spec (builtin:..., path, HF id).")],
-    data: Annotated[str, typer.Option("--data", help="BEIR/MIRACL dir, a dir of them, or afriqa.")],
+    data: Annotated[
+        str, typer.Option("--data", help="BEIR/MIRACL dir, a dir of them, afriqa or flores200[:dev].")
+    ],
     out: Annotated[
         str | None, typer.Option("--out", help="Directory for report.json and report.md (afriqa: optional).")
     ] = None,
@@ -74,12 +76,27 @@ def evaluate_retrieval(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     precision: Annotated[str, typer.Option("--precision", help="fp32, bf16 or int8 (fast CPU).")] = "fp32",
+    reference: Annotated[
+        str | None,
+        typer.Option("--reference", help="flores200: model to compare with [default: base model]."),
+    ] = None,
 ) -> None:
-    """Dense retrieval on a BEIR-layout dataset (MIRACL) or AfriQA: nDCG@k, Recall@k, MRR@k."""
+    """Dense retrieval on a BEIR-layout dataset (MIRACL), AfriQA (nDCG@k, Recall@k, MRR@k) or FLORES-200
+    bitext (top-1 accuracy xx→eng and eng→xx per language, against a reference model)."""
+    from hybridbatch.errors import ConfigError
     from hybridbatch.io import marked_output, prepare_output_dir
     from hybridbatch.models.encoding import check_precision
 
     precision = check_precision(precision)
+    from hybridbatch.evaluation.flores_run import flores_command, is_flores
+
+    if is_flores(data):  # FLORES-200 bitext retrieval (hybridbatch.evaluation.flores)
+        options = {"split": split, "out": out, "reference": reference, "batch_size": batch_size}
+        options |= {"overwrite": overwrite, "precision": precision}
+        typer.echo(flores_command(model, data, options, k))
+        return
+    if reference is not None:
+        raise ConfigError("--reference: only for --data flores200 (a model to compare each language with)")
 
     if data == "afriqa":  # cross-lingual AfriQA, native vs translate-test (hybridbatch.evaluation.afriqa)
         from hybridbatch.evaluation.afriqa import afriqa_command
@@ -87,8 +104,6 @@ def evaluate_retrieval(
         typer.echo(afriqa_command(model, split, out, batch_size, k, overwrite, precision=precision))
         return
     if out is None:
-        from hybridbatch.errors import ConfigError
-
         raise ConfigError("--out: required for BEIR data (a directory for report.json and report.md)")
     target = prepare_output_dir(out, "retrieval-evaluation", overwrite)
     from hybridbatch.evaluation.beir import evaluate_beir, render_beir_report, write_beir_report

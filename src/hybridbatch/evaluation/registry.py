@@ -11,6 +11,11 @@ Per-query functions take ``ranks`` (``Q × L`` 1-based ranks of each query's rel
 language, ``-1`` when none) and return one value per query, ``nan`` where undefined (left out of the
 means). Mono and Cross scores are computed per X→Y cell (one relevant candidate per query) and
 stored under ``cell_key`` in the matrix cells; Multi scores per query language.
+
+Scores of another task carry its name in ``task`` and stay out of the LAReQA listings
+(:func:`scores`, :func:`score_names` list ``task="lareqa"`` unless asked): the FLORES-200 ``bitext``
+scores (:mod:`.flores`) get ``ranks`` ``Q × 2``, the rank of a sentence's translation among the
+split's sentences, xx→eng in column 0 and eng→xx in column 1.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from hybridbatch.evaluation.language_bias import language_preference, target_lan
 from hybridbatch.evaluation.metrics import Metric, get_metric
 from hybridbatch.evaluation.rank_distance import rank_distance
 
-Setting = Literal["mono", "cross", "multi"]
+Setting = Literal["mono", "cross", "multi", "bitext"]
 PerQuery = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Table = Literal["main", "extra"]
 
@@ -37,7 +42,7 @@ class Score:
     Attributes:
         name: key in the reports (``mono_map``).
         title: column header (``Mono mAP``).
-        setting: ``mono``, ``cross`` or ``multi``.
+        setting: ``mono``, ``cross``, ``multi`` (LAReQA) or ``bitext`` (FLORES-200).
         per_query: ``(ranks, own) -> values`` (see the module docstring).
         cell_key: for Mono/Cross, the key of the X→Y cell value (``map``); ``None`` for Multi.
         table: ``main`` (headline tables) or ``extra`` (the report's second table).
@@ -45,6 +50,7 @@ class Score:
         in_ranks: the value is in ranks (shown with thousands separators), not in ``[0, 1]``.
         headline: shown in the compact tables (seen vs unseen, plots).
         description: one line for the docs.
+        task: ``lareqa`` or the task the score belongs to (``flores200``).
     """
 
     name: str
@@ -57,6 +63,7 @@ class Score:
     in_ranks: bool = False
     headline: bool = False
     description: str = ""
+    task: str = "lareqa"
 
     @property
     def header(self) -> str:
@@ -80,7 +87,7 @@ def register(score: Score) -> Score:
     """Add ``score`` to the registry (its name must be new)."""
     if score.name in SCORES:
         raise ValueError(f"score {score.name!r} is already registered")
-    if (score.setting == "multi") != (score.cell_key is None):
+    if score.task == "lareqa" and (score.setting == "multi") != (score.cell_key is None):
         raise ValueError(f"score {score.name!r}: Mono/Cross scores need a cell_key, Multi ones none")
     SCORES[score.name] = score
     return score
@@ -111,19 +118,26 @@ def register_pair(
 
 
 def scores(
-    setting: Setting | None = None, table: Table | None = None, headline: bool | None = None
+    setting: Setting | None = None,
+    table: Table | None = None,
+    headline: bool | None = None,
+    task: str = "lareqa",
 ) -> list[Score]:
-    """Registered scores, in registration order, optionally of one setting, table and/or headline."""
+    """Registered scores of ``task``, in registration order, optionally of one setting, table and/or
+    headline."""
     return [
         s
         for s in SCORES.values()
-        if setting in (None, s.setting) and table in (None, s.table) and headline in (None, s.headline)
+        if s.task == task
+        and setting in (None, s.setting)
+        and table in (None, s.table)
+        and headline in (None, s.headline)
     ]
 
 
-def score_names() -> list[str]:
-    """Names of every registered score (the score keys of summaries and language rows)."""
-    return list(SCORES)
+def score_names(task: str = "lareqa") -> list[str]:
+    """Names of the registered scores of ``task`` (for LAReQA: the score keys of summaries and rows)."""
+    return [s.name for s in SCORES.values() if s.task == task]
 
 
 def cell_keys() -> list[str]:
@@ -195,3 +209,28 @@ register_pair("map20", "mAP@20", get_metric("AP@20"), "extra", "XTREME-R's mAP@2
 register(Score("multi_map20", "Multi mAP@20", "multi", _multi("AP@20"), table="extra"))
 register_pair("mrr10", "MRR@10", get_metric("RR@10"), "extra")
 register(Score("multi_mrr10", "Multi MRR@10", "multi", _multi("RR@10"), table="extra"))
+
+
+# --- FLORES-200 bitext retrieval (evaluation.flores): ranks are Q × 2 (xx→eng, eng→xx) ------------
+def _direction(column: int) -> PerQuery:
+    def per_query(ranks: np.ndarray, own: np.ndarray) -> np.ndarray:
+        return get_metric("R@1")(ranks[:, column : column + 1])
+
+    return per_query
+
+
+def _both_directions(ranks: np.ndarray, own: np.ndarray) -> np.ndarray:
+    return (_direction(0)(ranks, own) + _direction(1)(ranks, own)) / 2
+
+
+for _name, _title, _fn, _text in (
+    ("x2en_r1", "xx→eng acc.", _direction(0), "top-1 accuracy finding the English translation of a sentence"),
+    (
+        "en2x_r1",
+        "eng→xx acc.",
+        _direction(1),
+        "top-1 accuracy finding the translation of an English sentence",
+    ),
+    ("bitext_r1", "bitext acc.", _both_directions, "mean of the xx→eng and eng→xx top-1 accuracy"),
+):
+    register(Score(_name, _title, "bitext", _fn, headline=True, description=_text, task="flores200"))
