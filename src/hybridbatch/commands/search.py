@@ -4,12 +4,20 @@ Thin wiring: parse flags, validate, call the library (heavy imports inside the f
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from hybridbatch.commands import OVERWRITE_HELP
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.search.limits import ServiceLimits
+from hybridbatch.search.security import SecuritySettings
+from hybridbatch.settings import settings_options
+
+# serve's flags are generated from the settings models (hybridbatch.settings): each declared once, there.
+LIMIT_FIELDS = ServiceLimits.model_fields
+SECURITY_FIELDS = SecuritySettings.model_fields
+SERVE_FIELDS = {**LIMIT_FIELDS, **SECURITY_FIELDS}
 
 
 def index_build(
@@ -61,37 +69,22 @@ def search_index(
     typer.echo(render_hits(hits, as_json=as_json))
 
 
+@settings_options(SERVE_FIELDS, flags={"allowed_hosts": "--allowed-host"})
 def serve_index(
     index: Annotated[str, typer.Option("--index", help="Index directory (hybridbatch index).")],
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 = any free).")] = 8000,
     model: Annotated[str | None, typer.Option("--model", help="Override the index's model.")] = None,
-    max_k: Annotated[int, typer.Option(min=1, help="Largest k per query (else 422).")] = 1000,
-    max_queries: Annotated[int, typer.Option(min=1, help="Queries per request (else 422).")] = 64,
-    max_hits: Annotated[int, typer.Option(min=1, help="queries x k per request (else 422).")] = 10_000,
-    max_query_chars: Annotated[int, typer.Option(min=1, help="Characters per query (else 422).")] = 2000,
-    max_body_bytes: Annotated[int, typer.Option(min=1, help="Request body limit (else 413).")] = 1 << 20,
-    max_response_bytes: Annotated[int, typer.Option(min=1, help="Response limit (else 413).")] = 8 << 20,
-    max_batch: Annotated[int, typer.Option(min=1, help="Queries per encode call (1 = no batching).")] = 32,
-    max_wait_ms: Annotated[float, typer.Option(min=0, max=1000, help="Wait to fill a batch.")] = 5.0,
-    max_queue: Annotated[int, typer.Option(min=1, help="Requests waiting to encode (else 503).")] = 1024,
-    request_timeout: Annotated[
-        float, typer.Option(min=0.01, max=3600, help="Seconds to receive headers+body (else 408).")
-    ] = 10.0,
-    max_connections: Annotated[int, typer.Option(min=1, help="Open connections (else 503).")] = 256,
-    keep_alive: Annotated[int, typer.Option(min=1, max=3600, help="Idle keep-alive seconds.")] = 5,
-    graceful_timeout: Annotated[int, typer.Option(min=1, help="Seconds to finish on shutdown.")] = 10,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Serve an index over HTTP (FastAPI + uvicorn): POST /search, GET /health, GET /info, /docs."""
     from hybridbatch.search.limits import ServiceLimits
+    from hybridbatch.search.security import SecuritySettings
     from hybridbatch.search.server import serve
 
-    limits = ServiceLimits(
-        max_body_bytes=max_body_bytes, max_response_bytes=max_response_bytes, max_k=max_k,
-        max_queries=max_queries, max_query_chars=max_query_chars, max_hits=max_hits, max_batch=max_batch,
-        max_wait_ms=max_wait_ms, max_queue=max_queue, request_timeout=request_timeout,
-    )  # fmt: skip
-    serve(
-        index, host=host, port=port, model=model, limits=limits, max_connections=max_connections,
-        keep_alive=keep_alive, graceful_timeout=graceful_timeout,
-    )  # fmt: skip
+    given = settings or {}
+    limits = ServiceLimits.validated({k: v for k, v in given.items() if k in LIMIT_FIELDS}, flags=given)
+    security = SecuritySettings.validated(
+        {k: v for k, v in given.items() if k in SECURITY_FIELDS}, flags=given
+    )
+    serve(index, host=host, port=port, model=model, limits=limits, security=security)

@@ -15,6 +15,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,10 +24,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hybridbatch.errors import HybridbatchError
-from hybridbatch.search.batching import MicroBatcher, Overloaded
+from hybridbatch.errors import DataError
+from hybridbatch.search.batching import MicroBatcher, Overloaded, ShuttingDown
+from hybridbatch.search.docs_page import add_docs_page
 from hybridbatch.search.index import DenseIndex
-from hybridbatch.search.limits import ApiError, ServiceLimits, read_body, request_error
+from hybridbatch.search.limits import ApiError, ServiceLimits, clip, read_body, request_error
 
 Encoder = Callable[[list[str], list[str | None]], np.ndarray]  # (queries, their languages) -> embeddings
 Job = tuple[list[str], int, str | None, str | None]  # queries, k, lang, query_lang
@@ -74,7 +76,7 @@ class ErrorBody(BaseModel):
     field: str | None = None
 
 
-ERRORS = {code: {"model": ErrorBody} for code in (400, 408, 413, 422, 503)}
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 408, 413, 415, 422, 503)}
 
 
 def query_encoder(index: DenseIndex) -> Encoder:
@@ -92,7 +94,7 @@ def search_batch(index: DenseIndex, encoder: Encoder, jobs: list[Job]) -> list:
         part, start = emb[start : start + len(queries)], start + len(queries)
         try:
             scores, rows = index.search_rows(part, k, lang)
-        except HybridbatchError as exc:
+        except DataError as exc:  # a language without documents (the dimension is checked at startup)
             results.append(ApiError(422, "invalid_field", str(exc), "lang"))
             continue
         results.append(
@@ -130,15 +132,27 @@ def parse_request(body: bytes, limits: ServiceLimits, languages: dict[str, int])
         raise ApiError(422, "invalid_field", message, "k")
     if req.lang is not None and req.lang not in languages:
         known = ", ".join(languages) or "none recorded"
-        message = f"field 'lang': the index has no documents in language {req.lang!r} (languages: {known})"
+        shown = clip(repr(req.lang))
+        message = f"field 'lang': the index has no documents in language {shown} (languages: {known})"
         raise ApiError(422, "invalid_field", message, "lang")
     return req
 
 
+def public_model(spec: str | None) -> str | None:
+    """A model spec as ``/info`` shows it: a local path by its directory name only."""
+    if spec is None or spec.startswith("builtin:") or not (Path(spec).is_absolute() or Path(spec).exists()):
+        return spec
+    return Path(spec).name
+
+
 def create_app(
-    index: DenseIndex, limits: ServiceLimits | None = None, encoder: Encoder | None = None
+    index: DenseIndex,
+    limits: ServiceLimits | None = None,
+    encoder: Encoder | None = None,
+    model_spec: str | None = None,
 ) -> FastAPI:
-    """The FastAPI application serving ``index``; ``encoder`` overrides the query encoder (tests)."""
+    """The FastAPI application serving ``index``; ``encoder`` overrides the query encoder (tests);
+    ``model_spec``: the model in use when it is not the index's own (``/info``)."""
     limits = limits or ServiceLimits()
     encoder = encoder or query_encoder(index)
     batcher = MicroBatcher(
@@ -155,8 +169,11 @@ def create_app(
         yield
         await batcher.stop(timeout=limits.request_timeout)
 
-    app = FastAPI(title="hybridbatch search", version="1", lifespan=lifespan)
+    app = FastAPI(title="hybridbatch search", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.index, app.state.limits, app.state.batcher = index, limits, batcher
+    app.state.model = model_spec or index.info.model
+    app.state.unsent_bytes = lambda: 0  # the server's count of answers not yet read (server.py)
+    add_docs_page(app)
     add_error_handlers(app)
     add_routes(app, index, limits, batcher)
     return app
@@ -178,7 +195,8 @@ def add_routes(app: FastAPI, index: DenseIndex, limits: ServiceLimits, batcher: 
             "encode_calls": batcher.calls,
             "encoded_queries": batcher.batched_items,
         }
-        return {**index.info.model_dump(), "server": {**limits.as_dict(), **counters}}
+        shown = {"model": public_model(app.state.model), "index_model": public_model(index.info.model)}
+        return {**index.info.model_dump(), **shown, "server": {**limits.as_dict(), **counters}}
 
     @app.post(
         "/search",
@@ -188,12 +206,15 @@ def add_routes(app: FastAPI, index: DenseIndex, limits: ServiceLimits, batcher: 
     )
     async def search(request: Request) -> Response:
         """Top-k documents per query by cosine similarity, best first."""
+        check_content_type(request)
         req = parse_request(await read_body(request, limits), limits, index.info.languages)
         queries = [req.query] if isinstance(req.query, str) else req.query
         chunks = [queries[i : i + limits.max_batch] for i in range(0, len(queries), limits.max_batch)]
         jobs = [((c, req.k, req.lang, req.query_lang), len(c)) for c in chunks]
         try:
             parts = await asyncio.gather(*(batcher.submit(job, size) for job, size in jobs))
+        except ShuttingDown as exc:
+            raise ApiError(503, "shutting_down", str(exc), close=True) from None
         except Overloaded as exc:
             raise ApiError(503, "overloaded", str(exc), headers={"Retry-After": "1"}) from None
         hits = [h for part in parts for h in part]
@@ -205,7 +226,18 @@ def add_routes(app: FastAPI, index: DenseIndex, limits: ServiceLimits, batcher: 
         if len(content) > limits.max_response_bytes:
             message = f"the response would be {len(content)} bytes, over {limits.max_response_bytes}; lower k"
             raise ApiError(413, "response_too_large", message, "k")
+        if app.state.unsent_bytes() > limits.max_unsent_bytes:
+            message = "too many answers are waiting for slow clients; retry later"
+            raise ApiError(503, "overloaded", message, headers={"Retry-After": "1"})
         return Response(content, media_type="application/json")
+
+
+def check_content_type(request: Request) -> None:
+    """415 unless the body is declared ``application/json`` (a cross-site form or text POST is not)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        message = "the body must be sent with Content-Type: application/json"
+        raise ApiError(415, "unsupported_media_type", message, close=True)
 
 
 def add_error_handlers(app: FastAPI) -> None:

@@ -20,6 +20,10 @@ class Overloaded(Exception):
     """The queue is full (or the batcher is stopping): the caller should answer 503."""
 
 
+class ShuttingDown(Overloaded):
+    """The server is shutting down: the job was dropped (:meth:`MicroBatcher.abort`)."""
+
+
 @dataclass
 class Job:
     """One unit of work: ``size`` items (e.g. queries) and the future its result goes to."""
@@ -52,6 +56,7 @@ class MicroBatcher:
         self.batched_items = 0
         self._queue: asyncio.Queue[Job] | None = None
         self._held: Job | None = None
+        self._running: list[Job] = []
         self._worker: asyncio.Task | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._busy = False
@@ -95,6 +100,17 @@ class MicroBatcher:
             self._executor.shutdown(wait=True)
             self._executor = None
 
+    def abort(self) -> None:
+        """Refuse new jobs and fail every waiting and running job with :class:`ShuttingDown` now
+        (a running encode call finishes on its thread; its results are dropped)."""
+        self._closing = True
+        jobs, self._held = [*self._running, *([self._held] if self._held else [])], None
+        while self._queue is not None and not self._queue.empty():
+            jobs.append(self._queue.get_nowait())
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(ShuttingDown("the server is shutting down"))
+
     async def submit(self, payload: Any, size: int = 1) -> Any:
         """Queue ``payload`` (``size`` items) and wait for its result."""
         if self._closing or self._queue is None or self._worker is None or self._worker.done():
@@ -115,7 +131,7 @@ class MicroBatcher:
                 continue
             self.calls += 1
             self.batched_items += sum(job.size for job in batch)
-            self._busy = True
+            self._busy, self._running = True, batch
             try:
                 results = await loop.run_in_executor(self._executor, self.process, [j.payload for j in batch])
                 if len(results) != len(batch):
@@ -127,7 +143,7 @@ class MicroBatcher:
             except Exception as exc:  # the error of this batch goes to its requests, the worker goes on
                 results = [exc] * len(batch)
             finally:
-                self._busy = False
+                self._busy, self._running = False, []
             self._deliver(batch, results)
 
     @staticmethod

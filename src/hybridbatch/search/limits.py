@@ -3,44 +3,53 @@
 from __future__ import annotations
 
 import asyncio
-import math
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import ConfigDict, Field
 from starlette.requests import Request
 
-from hybridbatch.errors import ConfigError
+from hybridbatch.settings import Settings
+
+Seconds = Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=1)]
 
 
-@dataclass(frozen=True)
-class ServiceLimits:
-    """Bounds on what one request may cost (sizes in bytes, times in seconds).
+class ServiceLimits(Settings):
+    """Bounds on what a request and a connection may cost (sizes in bytes, times in seconds).
 
-    ``max_batch`` / ``max_wait_ms`` shape the micro-batches (``max_batch=1``: one encode per query);
-    ``max_queue`` bounds the jobs waiting for the encoder (beyond: 503); ``request_timeout`` bounds
-    the time a client may take to send its headers and its body (beyond: 408 and the connection closes).
+    Declared once: the ``serve`` flags are generated from these fields. ``max_batch`` /
+    ``max_wait_ms`` shape the micro-batches (``max_batch=1``: one encode per query); ``max_queue``
+    bounds the jobs waiting for the encoder (beyond: 503).
     """
 
-    max_body_bytes: int = 1 << 20
-    max_response_bytes: int = 8 << 20
-    max_k: int = 1000
-    max_queries: int = 64
-    max_query_chars: int = 2000
-    max_hits: int = 10_000
-    max_batch: int = 32
-    max_wait_ms: float = 5.0
-    max_queue: int = 1024
-    request_timeout: float = 10.0
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            minimum = 0 if name == "max_wait_ms" else 1e-3
-            if isinstance(value, bool) or not math.isfinite(value) or value < minimum:
-                flag = "--" + name.replace("_", "-")
-                raise ConfigError(f"{flag} must be a finite number >= {minimum:g}, got {value}")
+    max_k: Count = Field(1000, description="Largest k per query (else 422)")
+    max_queries: Count = Field(64, description="Queries per request (else 422)")
+    max_hits: Count = Field(10_000, description="queries x k per request (else 422)")
+    max_query_chars: Count = Field(2000, description="Characters per query (else 422)")
+    max_body_bytes: Count = Field(1 << 20, description="Request body limit (else 413)")
+    max_response_bytes: Count = Field(8 << 20, description="Response limit (else 413)")
+    max_batch: Count = Field(32, description="Queries per encode call (1 = no batching)")
+    max_wait_ms: float = Field(5.0, ge=0, le=1000, allow_inf_nan=False, description="Wait to fill a batch")
+    max_queue: Count = Field(1024, description="Requests waiting to encode (else 503)")
+    request_timeout: Seconds = Field(10.0, description="Seconds to receive headers and body (else 408)")
+    request_line_timeout: Seconds = Field(
+        2.0, description="Seconds a new connection may take to send its request line (else closed)"
+    )
+    send_timeout: Seconds = Field(
+        10.0, description="Seconds a client may leave over 64 KiB of an answer unread (else dropped)"
+    )
+    max_unsent_bytes: Count = Field(
+        64 << 20, description="Unread answer bytes held for all clients beyond which new answers get 503"
+    )
+    max_connections: Count = Field(256, description="Open connections (else 503)")
+    health_reserve: int = Field(8, ge=0, description="Connections beyond --max-connections kept for /health")
+    keep_alive: Seconds = Field(5.0, description="Idle keep-alive seconds")
+    graceful_timeout: Seconds = Field(10.0, description="Seconds to finish in-flight requests on shutdown")
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
 
 
 class ApiError(Exception):
@@ -66,6 +75,14 @@ class ApiError(Exception):
         return {"error": self.message, "code": self.code, "field": self.field}
 
 
+ECHO_CHARS = 64  # input quoted back in an error message is cut to this many characters
+
+
+def clip(text: str, limit: int = ECHO_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis and the full length mark a cut)."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 FIELD_RULES = {
     "query": "a non-empty string or a list of non-empty strings",
     "k": "an integer from 1 to {max_k}",
@@ -85,7 +102,8 @@ def request_error(error: dict[str, Any], limits: ServiceLimits) -> ApiError:
     field = str(loc[0])
     if kind == "extra_forbidden":
         expected = ", ".join(FIELD_RULES)
-        return ApiError(422, "unknown_field", f"unknown field '{field}'; expected {expected}", field)
+        shown = clip(field)
+        return ApiError(422, "unknown_field", f"unknown field '{shown}'; expected {expected}", shown)
     if kind == "missing":
         return ApiError(422, "missing_field", f"field '{field}' is required", field)
     rule = FIELD_RULES.get(field, "valid").format(max_k=limits.max_k)
