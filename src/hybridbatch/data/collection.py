@@ -83,12 +83,15 @@ class ParallelQACollection:
         questions: ``lang -> id -> Question``.
         candidates: ``lang -> [Candidate, ...]`` (the retrieval pool of that language).
         report: what the loader dropped or noticed.
+        kind: ``qa``, ``bitext`` (sentence = question = answer: X-Y pairs only) or ``pairs``
+            (see :mod:`hybridbatch.data.sources`).
     """
 
     name: str
     questions: dict[str, dict[str, Question]]
     candidates: dict[str, list[Candidate]]
     report: LoadReport = field(default_factory=LoadReport)
+    kind: str = "qa"
 
     def __post_init__(self) -> None:
         self._ids_by_lang: dict[str, list[str]] = {lang: sorted(qs) for lang, qs in self.questions.items()}
@@ -180,7 +183,7 @@ class ParallelQACollection:
                 q.id: Question(q.id, q.lang, q.text, remap[q.answer])
                 for q in sorted(kept, key=lambda q: q.id)
             }
-        return ParallelQACollection(name or self.name, questions, candidates, self.report)
+        return ParallelQACollection(name or self.name, questions, candidates, self.report, self.kind)
 
     def split(self, dev_fraction: float, seed: int = 0) -> tuple[ParallelQACollection, ParallelQACollection]:
         """Deterministic train/dev split by parallel id: no id is in both parts.

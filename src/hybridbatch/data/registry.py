@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hybridbatch.data.bitext import load_bitext
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.data.download import DATASETS, ensure_afriqa, ensure_dataset, ensure_flores
 from hybridbatch.data.flores import FloresSplit
 from hybridbatch.data.jsonl import JSONL_DIRECTORY_FILE, load_jsonl
 from hybridbatch.data.lareqa import load_lareqa
+from hybridbatch.data.pairs import load_pairs
+from hybridbatch.data.sources import SourceSpec, parse_source
 from hybridbatch.errors import DataError
 from hybridbatch.paths import cache_home
 
@@ -62,6 +65,34 @@ def load_collection(spec: str | Path, languages: list[str] | None = None) -> Par
     if path.is_dir() and (path / JSONL_DIRECTORY_FILE).is_file():  # e.g. a `data translate` output
         return load_jsonl(path / JSONL_DIRECTORY_FILE, languages, name=path.name)
     return load_lareqa(path, languages)
+
+
+def load_source(spec: str | SourceSpec, languages: list[str] | None = None) -> ParallelQACollection:
+    """The collection of a training source (see :mod:`hybridbatch.data.sources`), of the source's kind.
+
+    Raises:
+        DataError: unknown name, missing path or invalid data (the message names file and line).
+    """
+    try:
+        source = parse_source(spec)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    if source.name == "flores200":
+        from hybridbatch.data.flores_source import load_flores_source
+
+        return load_flores_source(data_home(), source.split or "train", languages)
+    if source.kind == "bitext":
+        return load_bitext(_existing(source.name), languages)
+    if source.kind == "pairs":
+        return load_pairs(_existing(source.name), languages)
+    return load_collection(source.name, languages)
+
+
+def _existing(spec: str) -> Path:
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise DataError(f"unknown dataset {spec!r}: no such file or directory")
+    return path
 
 
 def afriqa_dir(split: str = "test") -> Path:
