@@ -30,6 +30,7 @@ def scratch(t: Path) -> None:
     (t / "runs" / "model").mkdir(parents=True)
     (t / "runs" / "notes.txt").write_text("my notes", encoding="utf-8")
     (t / "file.txt").write_text("mine", encoding="utf-8")
+    (t / "empty.key").write_text("\n", encoding="utf-8")
     corpus = "".join(json.dumps({"id": f"d{i}", "text": f"text {i}"}) + "\n" for i in range(200))
     (t / "corpus.jsonl").write_text(corpus, encoding="utf-8")
     packed = gzip.compress(corpus.encode())
@@ -58,6 +59,7 @@ INDEX = ["index", "--model", NO_MODEL, "--corpus", "{t}/corpus.jsonl"]
 EVALUATE = ["evaluate", "--model", NO_MODEL, "--data", "{t}/toy"]
 RETRIEVAL = ["evaluate-retrieval", "--model", NO_MODEL, "--data", "{t}/toy"]
 TRAIN = ["train", "--model", "builtin:tiny", "--data", "{t}/toy", "--steps", "1", "--batch-size", "2"]
+SERVE = ["serve", "--index", "{t}/runs", "--port", "0"]
 COMPARE = ["compare", "--model", "builtin:tiny", "--train", "{t}/toy", "--eval", "{t}/toy", "--budget", "1"]
 
 CASES: list[tuple[list[str], str] | object] = [
@@ -117,6 +119,14 @@ CASES: list[tuple[list[str], str] | object] = [
     (["models", "info", "{t}/bad-modules"], "bad-modules cannot be loaded"),
     (["search", "--index", "{t}/runs", "query"], "not an index directory"),
     (["search", "--index", "{t}/runs", "  "], "QUERY: empty query text"),
+    # --- serve: access flags (issue 24), checked before the index and the model load ---------
+    ([*SERVE, "--host", "0.0.0.0"], "--host 0.0.0.0: not a loopback address; give an API key"),
+    ([*SERVE, "--api-key-file", "{t}/none.key"], "--api-key-file {t}/none.key: cannot read the API key"),
+    ([*SERVE, "--api-key-file", "{t}/empty.key"], "--api-key-file {t}/empty.key: no API key in it"),
+    ([*SERVE, "--api-key-file", "{t}/file.txt"], "an API key must be at least 16 characters"),
+    ([*SERVE, "--ssl-certfile", "{t}/file.txt"], "--ssl-certfile and --ssl-keyfile go together"),
+    ([*SERVE, "--max-connections", "0"], "--max-connections"),
+    ([*SERVE, "--send-timeout", "inf"], "--send-timeout"),
     # --- train / compare settings (issue 11: non-finite numbers, seeds, devices, YAML) --------
     ([*TRAIN, "--lr", "inf", "--out", "{t}/run"], "--lr"),
     ([*TRAIN, "--lr", "nan", "--out", "{t}/run"], "--lr"),
