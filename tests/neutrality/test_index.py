@@ -31,6 +31,7 @@ def test_index_stores_the_corpus_map_and_applies_it_to_queries(tiny_model, tmp_p
     index.save(tmp_path / "ix")
     back = DenseIndex.load(tmp_path / "ix", model=tiny_model)
     assert back.neutralizer is not None and back.neutralizer.method == method
+    assert sorted(back.info.files) == ["documents.jsonl", "index.faiss", "neutralize.json", "neutralize.npz"]
     queries = ["Wo ist der Turm?", "Where is the tower?"]
     q = encode(tiny_model, queries, "query")
     for query_lang in (None, "de"):

@@ -146,6 +146,9 @@ def test_load_errors(index: DenseIndex, tmp_path: Path) -> None:
         DenseIndex.load(tmp_path)
     out = index.save(tmp_path / "ix")
     (out / "documents.jsonl").write_text('{"id": "a", "text": "b"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"documents\.jsonl: 25 bytes, but index\.json records"):
+        DenseIndex.load(out)
+    _drop_checksums(out)  # an older index: the counts still have to agree
     with pytest.raises(DataError, match="inconsistent index"):
         DenseIndex.load(out)
     (out / "index.json").write_text("{}", encoding="utf-8")
@@ -189,3 +192,91 @@ def test_documents_from_a_beir_dir(tmp_path: Path) -> None:
 def test_unknown_corpus_spec() -> None:
     with pytest.raises(DataError, match="unknown dataset"):
         load_documents("no-such-corpus")
+
+
+# --- damage: sizes and checksums recorded at build, verified on load (issue 24, item 11) -------------
+def _garble(file: Path, count: int = 64) -> None:
+    """Overwrite ``count`` bytes in the middle of ``file`` (same size) with their complement."""
+    data = bytearray(file.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + count] = bytes(b ^ 0xFF for b in data[middle : middle + count])
+    file.write_bytes(bytes(data))
+
+
+def _drop_checksums(out: Path) -> None:
+    """Make ``out`` look like an index written before checksums were recorded."""
+    meta = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    del meta["files"]
+    (out / "index.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def test_save_records_the_size_and_sha256_of_every_file(index: DenseIndex, tmp_path: Path) -> None:
+    import hashlib
+
+    out = index.save(tmp_path / "ix")
+    files = json.loads((out / "index.json").read_text(encoding="utf-8"))["files"]
+    assert sorted(files) == ["documents.jsonl", "index.faiss"]
+    for name, recorded in files.items():
+        data = (out / name).read_bytes()
+        assert recorded == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert index.info.files is not None and DenseIndex.load(out).info == index.info
+
+
+def test_a_garbled_faiss_file_is_refused_unless_unverified(index: DenseIndex, tmp_path: Path) -> None:
+    out = index.save(tmp_path / "ix")
+    _garble(out / "index.faiss")
+    with pytest.raises(DataError, match=r"index\.faiss: SHA-256 differs from the one index\.json records"):
+        DenseIndex.load(out)
+    assert len(DenseIndex.load(out, verify=False)) == len(DOCS)  # --no-verify: sizes only
+    (out / "index.faiss").write_bytes((out / "index.faiss").read_bytes()[:-8])
+    with pytest.raises(DataError, match=r"index\.faiss: \d+ bytes, but index\.json records \d+"):
+        DenseIndex.load(out, verify=False)
+
+
+def test_a_changed_document_is_refused(index: DenseIndex, tmp_path: Path) -> None:
+    out = index.save(tmp_path / "ix")
+    lines = (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("Turm", "Tor ")  # same size, other text
+    (out / "documents.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"documents\.jsonl: SHA-256 differs"):
+        DenseIndex.load(out)
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"id": None, "text": None, "lang": 5}, "field 'id' must be a non-empty string"),
+        ({"id": "", "text": "x"}, "field 'id' must be a non-empty string"),
+        ({"id": 7, "text": "x"}, "field 'id' must be a non-empty string"),
+        ({"id": "x", "text": None}, "field 'text' of document 'x' must be a string"),
+        ({"id": "x", "text": "y", "lang": 5}, "field 'lang' of document 'x' must be a string or null"),
+    ],
+)
+def test_every_document_record_is_validated(index: DenseIndex, tmp_path: Path, record, message) -> None:
+    out = index.save(tmp_path / "ix")
+    _drop_checksums(out)  # without checksums only the record checks stand between a damaged file and a hit
+    lines = (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[3] = json.dumps(record)
+    (out / "documents.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"documents\.jsonl:4: {message}"):
+        DenseIndex.load(out)
+
+
+def test_garbled_metadata_is_one_data_error(index: DenseIndex, tmp_path: Path) -> None:
+    out = index.save(tmp_path / "ix")
+    raw = (out / "index.json").read_bytes()
+    (out / "index.json").write_bytes(raw[:10] + b"\xff\xfe" + raw[12:])
+    with pytest.raises(DataError, match=r"index\.json: invalid index metadata \(not UTF-8 at byte 10\)"):
+        DenseIndex.load(out)
+    (out / "index.json").write_bytes(raw.replace(b'"sha256": "', b'"sha256": "zz', 1))
+    with pytest.raises(DataError, match=r"index\.json: invalid index metadata \(files\.[\w.]+sha256"):
+        DenseIndex.load(out)
+
+
+def test_an_index_without_checksums_loads_with_a_warning(index: DenseIndex, tmp_path: Path, caplog) -> None:
+    out = index.save(tmp_path / "ix")
+    _drop_checksums(out)
+    with caplog.at_level("WARNING", logger="hybridbatch.search.storage"):
+        loaded = DenseIndex.load(out)
+    assert loaded.documents == index.documents and loaded.info.files is None
+    assert "records no checksums" in caplog.text and "not verified" in caplog.text

@@ -115,13 +115,16 @@ class DenseIndex:
 
     # --- persistence ----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the index directory (see :func:`hybridbatch.search.storage.write_index`)."""
-        return write_index(path, self.index, self.documents, self.info, self.neutralizer)
+        """Write the index directory (see :func:`hybridbatch.search.storage.write_index`); ``info``
+        then records the files' sizes and checksums."""
+        self.info = write_index(path, self.index, self.documents, self.info, self.neutralizer)
+        return Path(path)
 
     @classmethod
-    def load(cls, path: str | Path, model: Any = None) -> DenseIndex:
-        """Open a saved index; ``model`` (spec or object) overrides the one recorded in ``index.json``."""
-        index, documents, info, neutralizer = read_index(path)
+    def load(cls, path: str | Path, model: Any = None, verify: bool | None = None) -> DenseIndex:
+        """Open a saved index; ``model`` (spec or object) overrides the one recorded in ``index.json``;
+        ``verify`` checks the files' checksums (see :func:`hybridbatch.search.storage.read_index`)."""
+        index, documents, info, neutralizer = read_index(path, verify)
         if model is not None:
             model, _ = resolve_model(model)
         return cls(index, documents, info, model, neutralizer)
