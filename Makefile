@@ -61,3 +61,22 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
+
+# System packages the tests need: Apertium and the pairs of the translation tests (issue 23).
+# Idempotent (skipped when installed); installs as root with apt. Without apt or root it says so and
+# the Apertium tests skip with that reason; under CI (CI set) a failed install fails the target.
+APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat
+.PHONY: system-deps
+test: system-deps
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "system-deps: $(APT_PACKAGES) installed"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq $$missing >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; } \
+		&& { echo "system-deps: installed" $$missing; exit 0; }; \
+	fi; \
+	echo "system-deps: not installed:" $$missing "(needs root and apt-get); the Apertium tests will skip"; \
+	if [ -n "$$CI" ]; then exit 1; fi
