@@ -197,6 +197,75 @@ def test_an_unusable_hybridbatch_home_is_one_error_line(
     assert fragment.replace("{home}", home) in lines[0]
 
 
+# --- damaged indexes (issue 24): refused before the model ({t}/no-model) is loaded ------------------
+DAMAGED_INDEXES = [
+    (["search", "--index", "{t}/garbled-faiss", "q"], "garbled-faiss/index.faiss: SHA-256 differs"),
+    (["serve", "--index", "{t}/garbled-faiss", "--port", "0"], "garbled-faiss/index.faiss: SHA-256 differs"),
+    (["search", "--index", "{t}/null-document", "q"], "null-document/documents.jsonl: 173 bytes, but index"),
+    (["search", "--index", "{t}/old-null-document", "q", "--no-verify"], "jsonl:2: field 'id' must be a"),
+    (
+        ["search", "--index", "{t}/old-number-lang", "q", "--no-verify"],
+        "jsonl:1: field 'lang' of document 'd0'",
+    ),
+    (["search", "--index", "{t}/garbled-meta", "q"], "garbled-meta/index.json: invalid index metadata (not"),
+    (["search", "--index", "{t}/truncated-faiss", "q", "--no-verify"], "index.faiss: 100 bytes, but index"),
+    # --no-verify skips the checksums: the garbled index gets as far as loading its model
+    (["search", "--index", "{t}/garbled-faiss", "q", "--no-verify"], "model path {t}/no-model does not"),
+    (["serve", "--index", "{t}/garbled-faiss", "--port", "0", "--no-verify"], "{t}/no-model does not"),
+]
+
+
+def damaged_indexes(t: Path) -> None:
+    """A 4-document index whose model is ``{t}/no-model``, and damaged copies of it."""
+    import shutil
+
+    import faiss
+    import numpy as np
+
+    from hybridbatch.search.corpus import Document
+    from hybridbatch.search.storage import IndexInfo, write_index
+
+    flat = faiss.IndexFlatIP(4)
+    flat.add(np.eye(4, dtype=np.float32))
+    docs = [Document(f"d{i}", f"text {i}", "en") for i in range(4)]
+    meta = {"model": str(t / "no-model"), "dim": 4, "count": 4, "prompts": {}, "languages": {"en": 4}}
+    write_index(t / "ix", flat, docs, IndexInfo(**meta, created="2026-01-01T00:00:00+00:00"))
+    damage = {
+        "garbled-faiss": lambda d: _rewrite(d / "index.faiss", lambda b: b[:40] + bytes(64) + b[104:]),
+        "null-document": lambda d: _rewrite(d / "documents.jsonl", _null_second_line),
+        "old-null-document": lambda d: _rewrite(d / "documents.jsonl", _null_second_line),
+        "old-number-lang": lambda d: _rewrite(d / "documents.jsonl", lambda b: b.replace(b'"en"', b"5", 2)),
+        "garbled-meta": lambda d: _rewrite(d / "index.json", lambda b: b[:10] + b"\xff\xfe" + b[12:]),
+        "truncated-faiss": lambda d: _rewrite(d / "index.faiss", lambda b: b[:100]),
+    }
+    for name, spoil in damage.items():
+        shutil.copytree(t / "ix", t / name)
+        if name.startswith("old-"):  # written before checksums were recorded
+            _rewrite(t / name / "index.json", lambda b: json.dumps({**json.loads(b), "files": None}).encode())
+        spoil(t / name)
+
+
+def _rewrite(file: Path, change) -> None:
+    file.write_bytes(change(file.read_bytes()))
+
+
+def _null_second_line(data: bytes) -> bytes:
+    lines = data.splitlines(keepends=True)
+    return b"".join([lines[0], b'{"id": null, "text": null, "lang": 5}\n', *lines[2:]])
+
+
+@pytest.mark.parametrize(("args", "fragment"), _params(DAMAGED_INDEXES))
+def test_a_damaged_index_is_one_error_line_exit_2(cli, tmp_path, monkeypatch, args, fragment) -> None:
+    damaged_indexes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = _snapshot(tmp_path)
+    code, _, err = cli(*_expand(args, tmp_path))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+    assert fragment.replace("{t}", str(tmp_path)) in lines[0]
+    assert _snapshot(tmp_path) == before
+
+
 def _snapshot(root: Path) -> dict[str, bytes | None]:
     return {
         str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))

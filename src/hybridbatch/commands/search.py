@@ -12,12 +12,14 @@ from hybridbatch.commands import OVERWRITE_HELP
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.search.limits import ServiceLimits
 from hybridbatch.search.security import SecuritySettings
+from hybridbatch.search.storage import IndexLoading
 from hybridbatch.settings import settings_options
 
 # serve's flags are generated from the settings models (hybridbatch.settings): each declared once, there.
 LIMIT_FIELDS = ServiceLimits.model_fields
 SECURITY_FIELDS = SecuritySettings.model_fields
-SERVE_FIELDS = {**LIMIT_FIELDS, **SECURITY_FIELDS}
+LOADING_FIELDS = IndexLoading.model_fields  # --verify/--no-verify of search and serve
+SERVE_FIELDS = {**LIMIT_FIELDS, **SECURITY_FIELDS, **LOADING_FIELDS}
 
 
 def index_build(
@@ -51,6 +53,7 @@ def index_build(
     typer.echo(f"indexed {len(index)} documents (dim {index.info.dim}) into {out}")
 
 
+@settings_options(LOADING_FIELDS)
 def search_index(
     query: Annotated[str, typer.Argument(help="Query text.")],
     index: Annotated[str, typer.Option("--index", help="Index directory (hybridbatch index).")],
@@ -59,13 +62,16 @@ def search_index(
     model: Annotated[str | None, typer.Option("--model", help="Override the index's model.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as one JSON list.")] = False,
     query_lang: Annotated[str | None, typer.Option("--query-lang", help="Query language (center).")] = None,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Search an index and print the top hits."""
     from hybridbatch.search import DenseIndex, render_hits
 
     if not query.strip():
         raise HybridbatchError("QUERY: empty query text")
-    hits = DenseIndex.load(index, model=model).search([query], k=k, lang=lang, query_lang=query_lang)[0]
+    loading = IndexLoading.validated(settings or {}, flags=settings or {})
+    loaded = DenseIndex.load(index, model=model, verify=loading.verify)
+    hits = loaded.search([query], k=k, lang=lang, query_lang=query_lang)[0]
     typer.echo(render_hits(hits, as_json=as_json))
 
 
@@ -81,10 +87,13 @@ def serve_index(
     from hybridbatch.search.limits import ServiceLimits
     from hybridbatch.search.security import SecuritySettings
     from hybridbatch.search.server import serve
+    from hybridbatch.search.storage import index_loading
 
     given = settings or {}
     limits = ServiceLimits.validated({k: v for k, v in given.items() if k in LIMIT_FIELDS}, flags=given)
     security = SecuritySettings.validated(
         {k: v for k, v in given.items() if k in SECURITY_FIELDS}, flags=given
     )
-    serve(index, host=host, port=port, model=model, limits=limits, security=security)
+    loading = IndexLoading.validated({k: v for k, v in given.items() if k in LOADING_FIELDS}, flags=given)
+    with index_loading(loading):  # server.py opens the index
+        serve(index, host=host, port=port, model=model, limits=limits, security=security)
