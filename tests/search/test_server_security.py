@@ -5,10 +5,13 @@ idle crowds, slow readers and shutdown under load (uvicorn in-process on 127.0.0
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import logging
 import os
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -22,6 +25,7 @@ from test_server import DOCS, CountingEncoder, read_all
 
 from hybridbatch.search import DenseIndex, Document
 from hybridbatch.search.limits import ServiceLimits
+from hybridbatch.search.security import SecuritySettings
 from hybridbatch.search.server import SearchService, make_server
 
 KEY = "k" * 12 + "-secret-key"
@@ -245,5 +249,25 @@ def test_slow_readers_are_dropped_and_their_answers_bounded(tiny_model) -> None:
                 received += chunk
         reader.close()
         assert len(received) < len(json.dumps(payload))  # the rest of its answer was dropped
+    finally:
+        service.stop()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_tls_certificate_options_reach_uvicorn(index: DenseIndex, tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    command += ["-subj", "/CN=localhost"]
+    subprocess.run([*command, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    security = SecuritySettings(ssl_certfile=cert, ssl_keyfile=key)
+    service = make_server(index, "127.0.0.1", 0, security=security, encoder=CountingEncoder(index)).start()
+    try:
+        assert service.url.startswith("https://")
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False
+        conn = http.client.HTTPSConnection(*service.socket.getsockname()[:2], timeout=10, context=context)
+        conn.request("GET", "/health")
+        assert conn.getresponse().status == 200
+        conn.close()
     finally:
         service.stop()
