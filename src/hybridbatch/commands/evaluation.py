@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.commands import OVERWRITE_HELP, PRECISION_HELP
 from hybridbatch.commands.neutrality import fit_line
 
 
@@ -26,7 +26,7 @@ def evaluate_cmd(
     neutralize: Annotated[str | None, typer.Option("--neutralize", help="lsar or center.")] = None,
     fit_on: Annotated[str, typer.Option("--fit-on", help="pool (evaluated pools) or a dataset.")] = "pool",
     rank: Annotated[int | None, typer.Option("--rank", min=1, help="LSAR rank r (default L-1).")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="fp32, bf16 or int8 (fast CPU).")] = "fp32",
+    precision: Annotated[str, typer.Option("--precision", help=PRECISION_HELP)] = "fp32",
 ) -> None:
     """Mono / Cross / Multi mAP, Recall, rank distance on LAReQA-format data; writes a report with plots."""
     from rich.console import Console
@@ -34,7 +34,7 @@ def evaluate_cmd(
     from hybridbatch.io import marked_output, prepare_output_dir
     from hybridbatch.models.encoding import check_precision
 
-    precision = check_precision(precision)
+    check_precision(precision)  # before anything loads; auto is resolved and recorded by evaluate
     target = prepare_output_dir(out, "evaluation", overwrite)
     from hybridbatch.paths import embeddings_home
 
@@ -75,7 +75,7 @@ def evaluate_retrieval(
     k: Annotated[list[int], typer.Option("-k", "--k", help="Cutoffs (repeatable).")] = [10, 100],  # noqa: B006
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Encoding batch size.")] = 64,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
-    precision: Annotated[str, typer.Option("--precision", help="fp32, bf16 or int8 (fast CPU).")] = "fp32",
+    precision: Annotated[str, typer.Option("--precision", help=PRECISION_HELP)] = "fp32",
     reference: Annotated[
         str | None,
         typer.Option("--reference", help="flores200: model to compare with [default: base model]."),

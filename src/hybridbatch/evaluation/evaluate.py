@@ -12,6 +12,7 @@ from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation.encode import EmbeddingTransform, encode_collection
 from hybridbatch.evaluation.lareqa import check_settings, score_collection
 from hybridbatch.evaluation.results import SETTINGS, DatasetReport, EvaluationReport
+from hybridbatch.models.capability import detect
 from hybridbatch.models.encoding import Precision, check_precision, model_directory
 
 if TYPE_CHECKING:
@@ -44,14 +45,15 @@ def evaluate_model(
             ``hybridbatch_training.json`` (key ``train_languages``) when there is one.
         with_context: encode candidates with their paragraph (off by default).
         chunk_size: queries per ranking chunk (memory bound).
-        precision: ``fp32``, ``bf16`` or ``int8`` (:mod:`hybridbatch.models.quantize`).
+        precision: ``fp32``, ``bf16``, ``int8``, ``onnx-fp32``, ``onnx-int8`` or ``auto``
+            (:mod:`hybridbatch.models.encoding`); the report records the CPU and what ``auto`` chose.
         transform: applied to the embeddings after encoding and caching (see :class:`EmbeddingTransform`).
 
     Returns:
         The :class:`DatasetReport`, with per-query scores in ``per_query``.
     """
     settings = check_settings(settings)
-    precision = check_precision(precision)
+    requested, precision = precision, check_precision(precision)
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     started = time.perf_counter()
@@ -65,6 +67,8 @@ def evaluate_model(
     encoded = time.perf_counter()
     report = score_collection(collection, embeddings, settings, train_languages, chunk_size)
     report.precision = precision
+    report.precision_requested = requested if requested != precision else None
+    report.cpu = detect().as_dict()
     report.encode_seconds = round(encoded - started, 3)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
@@ -88,7 +92,7 @@ def evaluate(
     if not datasets:
         raise ConfigError("no dataset given (use --data NAME|PATH)")
     settings = check_settings(settings)
-    precision = check_precision(precision)
+    check_precision(precision)  # fails before the model loads; resolved per dataset (auto: recorded)
     collections = [_collection(d) for d in datasets]  # fail on a bad dataset before loading the model
     st_model = load(model)
     if train_languages is None:

@@ -82,7 +82,7 @@ def _dataset_section(name: str, dataset: DatasetReport, plots: list[str]) -> lis
         "",
         f"{dataset.num_queries:,} queries, {dataset.num_candidates:,} candidates, "
         f"{len(dataset.languages)} query languages; settings: {', '.join(dataset.settings)}; "
-        f"{dataset.seconds:.1f} s ({dataset.encode_seconds:.1f} s encoding, {dataset.precision}).",
+        f"{dataset.seconds:.1f} s ({dataset.encode_seconds:.1f} s encoding, {precision_note(dataset)}).",
         "",
     ]
     if dataset.train_languages is not None:
@@ -136,3 +136,13 @@ def render_summary(report: EvaluationReport):
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")[-60:] or "dataset"
+
+
+def precision_note(dataset: DatasetReport) -> str:
+    """``bf16``, or ``bf16 by auto on a CPU with native bf16 (avx512_bf16)`` when ``auto`` chose it."""
+    if not dataset.precision_requested:
+        return dataset.precision
+    cpu = dataset.cpu or {}
+    flags = ", ".join(cpu.get("bf16_flags", []))
+    why = f"a CPU with native bf16 ({flags})" if flags else "a CPU without native bf16"
+    return f"{dataset.precision} by {dataset.precision_requested} on {why}"

@@ -159,7 +159,11 @@ class DatasetReport(BaseModel):
     matrix: list[PairCell] = Field(default_factory=list)
     seconds: float = Field(0.0, description="wall time: encoding + scoring")
     encode_seconds: float = 0.0
-    precision: str = Field("fp32", description="encoding precision (fp32, bf16 or int8)")
+    precision: str = Field("fp32", description="encoding precision (fp32, bf16, int8, onnx-fp32, onnx-int8)")
+    precision_requested: str | None = Field(
+        None, description="the requested precision when it differs (auto)"
+    )
+    cpu: dict[str, Any] | None = Field(None, description="the CPU encoded on (models.capability)")
     _per_query: PerQueryScores | None = PrivateAttr(None)
 
     @property

@@ -11,11 +11,14 @@ Used by evaluation (LAReQA and BEIR), index building and search, the embedding c
   ratios (XQuAD-R's 11 languages: candidates padded to 1.75× their real tokens, 1.03× here; ~1.7×
   faster encoding). Each distinct text is encoded once. Embeddings are L2-normalised float32, so a
   dot product is the cosine score; they equal ``model.encode(..., normalize_embeddings=True)``.
-- **Precision**: ``fp32`` (default), ``bf16`` or ``int8`` (reduced-precision copies, :mod:`.quantize`).
+- **Precision**: ``fp32`` (default), ``bf16`` or ``int8`` (reduced-precision copies, :mod:`.quantize`),
+  ``onnx-fp32`` or ``onnx-int8`` (ONNX Runtime, :mod:`.onnx_backend`); ``auto`` resolves to ``bf16``
+  on a CPU with native bf16 and ``fp32`` elsewhere (:mod:`.capability`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -25,21 +28,40 @@ from tqdm.auto import tqdm
 from hybridbatch.errors import ConfigError, ModelError
 
 Kind = Literal["query", "passage"]
-Precision = Literal["fp32", "bf16", "int8"]
+Precision = Literal["fp32", "bf16", "int8", "onnx-fp32", "onnx-int8"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
+#: Resolved by :func:`check_precision` to a concrete precision for this CPU (:mod:`.capability`).
+AUTO = "auto"
+#: What ``--precision onnx-*`` needs installed (the pins of pyproject.toml).
+ONNX_PACKAGES = ("onnxruntime==1.31.1", "onnx==1.23.2")
 #: Prompt names looked up per kind, in order (sentence-transformers also uses ``document``).
 PROMPT_NAMES: dict[str, tuple[str, ...]] = {"query": ("query",), "passage": ("passage", "document")}
 
 
 def unknown_precision(precision: str) -> str:
     """The message for a precision not in :data:`PRECISIONS` (one wording for flags and YAML keys)."""
-    return f"unknown {precision!r} (choose from {', '.join(PRECISIONS)})"
+    return f"unknown {precision!r} (choose from {', '.join((*PRECISIONS, AUTO))})"
 
 
 def check_precision(precision: str) -> Precision:
-    """``precision`` if in :data:`PRECISIONS`, else a :class:`ConfigError` naming ``--precision``."""
+    """The concrete precision for ``precision``: itself, or :data:`AUTO` resolved for this CPU.
+
+    Raises a :class:`ConfigError` naming ``--precision`` for an unknown value, and for ``onnx-*``
+    when ONNX Runtime is not installed (checked here, before any model is loaded).
+    """
+    if precision == AUTO:
+        from hybridbatch.models.capability import detect
+
+        return detect(with_torch=False).auto_precision()  # type: ignore[return-value]
     if precision not in PRECISIONS:
         raise ConfigError(f"--precision: {unknown_precision(precision)}")
+    if precision.startswith("onnx-"):
+        missing = [p for p in ("onnxruntime", "onnx") if importlib.util.find_spec(p) is None]
+        if missing:
+            raise ConfigError(
+                f"--precision {precision}: {' and '.join(missing)} not installed "
+                f"(pip install {' '.join(ONNX_PACKAGES)})"
+            )
     return precision  # type: ignore[return-value]
 
 
@@ -170,6 +192,10 @@ def by_token_length(model: Any, texts: list[str], prompt: str | None) -> np.ndar
 def _runner(model: Any, precision: Precision) -> Any:
     if precision == "fp32":
         return model
+    if precision.startswith("onnx-"):
+        from hybridbatch.models.onnx_backend import onnx_runner
+
+        return onnx_runner(model, precision)
     from hybridbatch.models.quantize import reduced_precision
 
     return reduced_precision(model, precision)

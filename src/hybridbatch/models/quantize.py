@@ -29,14 +29,19 @@ _COPIES: dict[str, weakref.WeakKeyDictionary[Any, Any]] = {
     "bf16": weakref.WeakKeyDictionary(),
 }
 # What each reduced precision computes, in the embedding cache's key (a new scheme never reuses old vectors).
-SCHEMES = {"int8": "int8:dynamic:ffn-output-fp32", "bf16": "bf16"}
+SCHEMES = {
+    "int8": "int8:dynamic:ffn-output-fp32",
+    "bf16": "bf16",
+    "onnx-fp32": "onnx-fp32:v1",
+    "onnx-int8": "onnx-int8:ort-dynamic:ffn-output-fp32:v1",
+}
 # Linear layers kept in fp32 by the int8 path: BERT-style feed-forward output projections.
 FP32_LINEARS = re.compile(r"(^|\.)layer\.\d+\.output\.dense$")
 
 
 def reduced_precision(model: Any, precision: str) -> Any:
     """The cached ``bf16`` or ``int8`` copy of ``model`` (a torch ``nn.Module`` on CPU)."""
-    _check_module(model, precision)
+    check_cpu_module(model, precision)
     cached = _COPIES[precision].get(model)
     if cached is None:
         cached = bfloat16_copy(model) if precision == "bf16" else _quantize(model)
@@ -53,7 +58,7 @@ def bfloat16_copy(model: Any) -> Any:
     """A bfloat16 copy of ``model`` (the tokenizer is shared, not copied)."""
     import torch
 
-    return _copy_sharing(model, keep=lambda module: False).to(torch.bfloat16).eval()
+    return copy_sharing(model, keep=lambda module: False).to(torch.bfloat16).eval()
 
 
 def int8_linears(model: Any) -> set[str]:
@@ -74,14 +79,14 @@ def _quantize(model: Any) -> Any:
     if not any(engine in engines for engine in ("x86", "fbgemm", "qnnpack")):
         raise ModelError("--precision int8: this PyTorch build has no quantized CPU engine")
     names = int8_linears(model)
-    source = _copy_sharing(model, keep=lambda module: not isinstance(module, torch.nn.Linear)).eval()
+    source = copy_sharing(model, keep=lambda module: not isinstance(module, torch.nn.Linear)).eval()
     with warnings.catch_warnings():  # torch points to torchao for new code; this API still works
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
         return torch.ao.quantization.quantize_dynamic(source, names, dtype=torch.qint8, inplace=True)
 
 
-def _copy_sharing(model: Any, keep: Any) -> Any:
+def copy_sharing(model: Any, keep: Any) -> Any:
     """A deep copy of ``model`` sharing the tokenizer and the tensors of modules where ``keep(module)``."""
     shared = {
         id(tensor): tensor
@@ -93,7 +98,7 @@ def _copy_sharing(model: Any, keep: Any) -> Any:
     return copy.deepcopy(model, memo=shared)
 
 
-def _check_module(model: Any, precision: str) -> None:
+def check_cpu_module(model: Any, precision: str) -> None:
     import torch
 
     if not isinstance(model, torch.nn.Module):
