@@ -8,5 +8,6 @@ in well under a second.
 OVERWRITE_HELP = "Write into a non-empty --out that is not an output of this command (deletes nothing)."
 #: The ``--precision`` vocabulary (hybridbatch.models.encoding.PRECISIONS and ``auto``), one wording.
 PRECISION_HELP = (
-    "fp32, bf16, int8, onnx-fp32, onnx-int8 (ONNX Runtime) or auto (bf16 on a CPU with native bf16, else fp32)."
+    "fp32, bf16, int8, onnx-fp32, onnx-int8 (ONNX Runtime) "
+    "or auto (bf16 on a CPU with native bf16, else fp32)."
 )
