@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 import pytest
 
+from conftest import write_lareqa
 from hybridbatch.cli import main
 
 
@@ -51,7 +53,8 @@ def test_done_criterion_on_mlqa(mlqa, tmp_path, monkeypatch, capsys):
 
 def test_options_and_json_summary(toy_dir, tmp_path, monkeypatch, capsys):
     out = tmp_path / "plan.jsonl"
-    args = ["batches", "--data", str(toy_dir), "--data", str(toy_dir), "--sampler", "xy", "--batch-size", "2"]
+    other = write_lareqa(tmp_path / "toy2")  # a comma list, as train takes it
+    args = ["batches", "--data", f"{toy_dir},{other}", "--sampler", "xy", "--batch-size", "2"]
     args += ["--steps", "40", "--languages", "en,de", "--hard-negatives", "1", "--out", str(out), "--json"]
     assert run_cli(monkeypatch, *args) == 0
     summary = json.loads(capsys.readouterr().out)
@@ -80,3 +83,31 @@ def test_errors_are_one_line(toy_dir, tmp_path, monkeypatch, capsys, flags, mess
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_done_criterion_of_sources_mlqa_and_flores(mlqa, tmp_path, monkeypatch, capsys):
+    """Issue 21's command: per-source and per-kind shares; no bitext X-X pair, no repeated id in a batch."""
+    from hybridbatch.data.registry import data_home
+
+    if not (data_home() / "flores200" / "devtest").is_dir():
+        pytest.skip("no FLORES-200 copy in the data mirror")
+    out = tmp_path / "plan.jsonl"
+    args = ["batches", "--data", "mlqa-r", "--data", "flores200:train", "--steps", "2000"]
+    args += ["--batch-size", "32", "--seed", "0", "--out", str(out)]
+    assert run_cli(monkeypatch, *args) == 0
+    printed = capsys.readouterr().out
+    assert "Sources (share of batches)" in printed and "Source kinds" in printed
+    assert run_cli(monkeypatch, *args, "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["source_kinds"] == {"mlqa-r": "qa", "flores200:train": "bitext"}
+    assert set(summary["kind_shares"]) == {"qa", "bitext"} and math.isclose(
+        sum(summary["kind_shares"].values()), 1
+    )
+    assert summary["bitext_xx_batches"] == 0 and summary["batches_with_duplicate_ids"] == 0
+    plan = read_plan(out)
+    assert {r["source"] for r in plan} == {"mlqa-r", "flores200:train"}
+    for record in plan:
+        assert len({p["id"] for p in record["pairs"]}) == 32
+        if record["source"] == "flores200:train":
+            assert record["kind"] == "xy"
+            assert all(p["query_lang"] != p["passage_lang"] for p in record["pairs"])

@@ -22,7 +22,7 @@ def test_yaml_then_flags_override(tmp_path: Path):
     assert config.batch_size == 16  # from YAML (dash normalised)
     assert config.lr == 5e-5  # flag wins
     assert config.steps is None  # None = flag not given
-    assert config.data == ["mlqa-r"]  # a single string becomes a list
+    assert [str(s) for s in config.data] == ["mlqa-r"]  # a single string becomes a list
     assert config.out == tmp_path / "b"
 
 

@@ -15,13 +15,15 @@ from hybridbatch.settings import settings_options
 from hybridbatch.training.config import TrainConfig
 
 # Flags generated from the settings models (hybridbatch.settings): each declared once, there.
-BATCH_FIELDS = {k: v for k, v in SamplerConfig.model_fields.items() if k != "steps"}
+BATCH_FIELDS = {
+    "data": TrainConfig.model_fields["data"],  # the sources: as `train` takes them
+    **{k: v for k, v in SamplerConfig.model_fields.items() if k != "steps"},
+}
 TRAIN_FIELDS = {k: v for k, v in TrainConfig.flat_fields().items() if k != "show_progress"}
 
 
 @settings_options(BATCH_FIELDS, flags={"strategy": "--sampler"})
 def batches(
-    data: Annotated[list[str], typer.Option("--data", help="Training dataset (name or path); repeatable.")],
     out: Annotated[Path, typer.Option("--out", help="JSONL file: one planned batch per line.")],
     steps: Annotated[int, typer.Option(min=1, help="Number of batches to plan.")] = 1000,
     top: Annotated[int, typer.Option(min=1, help="Language pairs to list.")] = 10,
@@ -29,12 +31,17 @@ def batches(
     settings: dict[str, Any] | None = None,
 ) -> None:
     """Plan the batches a training run would draw (dry run) and summarize the mix."""
-    from hybridbatch.data import load_collection
+    from hybridbatch.data.registry import load_source
     from hybridbatch.sampling import SamplerConfig, build_sampler
     from hybridbatch.sampling.plan import render_summary, write_plan
 
-    config = SamplerConfig.validated({**(settings or {}), "steps": steps}, flags=settings or {})
-    summary = write_plan(build_sampler(config, [load_collection(d) for d in data]), out, steps, top)
+    settings = dict(settings or {})
+    given = {"data": settings.pop("data")} if "data" in settings else {}
+    sources = TrainConfig.validated({"out": out, **given}, flags=given).data
+    config = SamplerConfig.validated({**settings, "steps": steps}, flags=settings)
+    collections = [load_source(source) for source in sources]
+    sampler = build_sampler(config, collections, [source.weight for source in sources])
+    summary = write_plan(sampler, out, steps, top)
     typer.echo(summary.model_dump_json(indent=2)) if as_json else render_summary(summary)
     typer.echo(f"wrote {summary.steps} batches to {out}", err=as_json)
 

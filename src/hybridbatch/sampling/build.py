@@ -13,7 +13,7 @@ from hybridbatch.data import ParallelQACollection
 from hybridbatch.errors import ConfigError
 from hybridbatch.sampling.config import SamplerConfig
 from hybridbatch.sampling.hybrid import BatchSampler
-from hybridbatch.sampling.pools import SourcePool
+from hybridbatch.sampling.pools import SourcePool, source_probabilities
 
 logger = logging.getLogger(__name__)
 
@@ -21,18 +21,24 @@ MAX_ENUMERATED_SUBSETS = 5000
 
 
 def build_sampler(
-    config: SamplerConfig, collections: ParallelQACollection | Sequence[ParallelQACollection]
+    config: SamplerConfig,
+    collections: ParallelQACollection | Sequence[ParallelQACollection],
+    weights: Sequence[float | None] | None = None,
 ) -> BatchSampler:
-    """A :class:`BatchSampler` over ``collections``; ConfigError when the settings cannot be met."""
+    """A :class:`BatchSampler` over ``collections`` (``weights``: each source's share of steps, None for
+    in proportion to its size); ConfigError when the settings cannot be met."""
     if isinstance(collections, ParallelQACollection):
         collections = [collections]
     if not collections:
         raise ConfigError("no training collections given")
+    weights = list(weights) if weights is not None else [None] * len(collections)
     _check_languages(config, collections)
+    _check_kinds(config, collections)
     pools = [
-        SourcePool(name, c, _training_languages(config, c))
-        for name, c in zip(_unique_names(collections), collections, strict=True)
+        SourcePool(name, c, _training_languages(config, c), weight)
+        for name, c, weight in zip(_unique_names(collections), collections, weights, strict=True)
     ]
+    source_probabilities(pools)  # weights that leave nothing for the unweighted sources are refused here
     subsets = []
     for pool in pools:
         _check_pool(config, pool)
@@ -52,7 +58,7 @@ def _unique_names(collections: Sequence[ParallelQACollection]) -> list[str]:
 
 def _training_languages(config: SamplerConfig, collection: ParallelQACollection) -> list[str]:
     langs = [lang for lang in collection.languages if collection.ids_in(lang)]
-    if config.strategy == "en-en":
+    if config.strategy == "en-en" and collection.kind != "bitext":
         return ["en"]
     return [lang for lang in langs if config.languages is None or lang in config.languages]
 
@@ -60,7 +66,7 @@ def _training_languages(config: SamplerConfig, collection: ParallelQACollection)
 def _check_languages(config: SamplerConfig, collections: Sequence[ParallelQACollection]) -> None:
     for c in collections:
         have = [lang for lang in c.languages if c.ids_in(lang)]
-        if config.strategy == "en-en" and "en" not in have:
+        if config.strategy == "en-en" and "en" not in have and c.kind != "bitext":
             raise ConfigError(
                 f"sampler en-en needs English ('en') questions; {c.name} has: {', '.join(have)}"
             )
@@ -79,9 +85,32 @@ def _check_languages(config: SamplerConfig, collections: Sequence[ParallelQAColl
                 )
 
 
+def _check_kinds(config: SamplerConfig, collections: Sequence[ParallelQACollection]) -> None:
+    """A bitext source gives X-Y batches only: a sampler that draws X-X batches needs another source."""
+    bitext = [c.name for c in collections if c.kind == "bitext"]
+    if not bitext or not _draws_xx(config):
+        return
+    if len(bitext) == len(collections):
+        raise ConfigError(
+            f"sampler {config.strategy} draws X-X batches, which a bitext source cannot give "
+            f"({', '.join(bitext)}); add a qa or pairs source or use --sampler xy"
+        )
+    if config.strategy != "hybrid":
+        names = ", ".join(bitext)
+        logger.warning(
+            "sampler %s draws X-X batches only: bitext source(s) %s are never drawn", config.strategy, names
+        )
+
+
+def _draws_xx(config: SamplerConfig) -> bool:
+    if config.strategy == "xy":
+        return False
+    return not (config.strategy == "hybrid" and config.schedule == "constant" and config.alpha == 0)
+
+
 def _check_pool(config: SamplerConfig, pool: SourcePool) -> None:
     size = config.batch_size
-    if config.strategy in ("hybrid", "xx", "en-en"):
+    if config.strategy in ("hybrid", "xx", "en-en") and pool.serves_xx:
         for lang in pool.languages:
             capacity = pool.monolingual(lang).capacity
             if capacity < size:

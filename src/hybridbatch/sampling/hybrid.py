@@ -3,7 +3,9 @@
 One training step, as in the paper::
 
     source ~ Categorical(size of each training collection)        # "sampled based on dataset size"
+                                                                   # (or the sources' weights, ours)
     if strategy == "hybrid": kind = "xx" with probability α(step), else "xy"
+    if kind == "xx" and source is bitext: source ~ Categorical(the X-X-capable sources, renormalised)
     if kind == "xx": language L ~ Uniform(training languages)
                      B ids with a question in L; every pair is (id, L, L)
     if kind == "xy": (ours, optional) K languages ~ Uniform(K-subsets of the training languages)
@@ -30,7 +32,7 @@ import numpy as np
 from hybridbatch.data import ParallelQACollection
 from hybridbatch.errors import ConfigError
 from hybridbatch.sampling.batch import Batch, Pair
-from hybridbatch.sampling.pools import Eligible, SourcePool
+from hybridbatch.sampling.pools import Eligible, SourcePool, source_probabilities
 from hybridbatch.sampling.schedules import AlphaSchedule
 
 if TYPE_CHECKING:
@@ -62,8 +64,9 @@ class BatchSampler:
         self.pools = pools
         self.schedule = schedule
         self.step = 0
-        sizes = np.array([pool.size for pool in pools], dtype=np.float64)
-        self._source_p = sizes / sizes.sum()
+        self._source_p = source_probabilities(pools)
+        xx_p = np.where([pool.serves_xx for pool in pools], self._source_p, 0.0)
+        self._xx_p = xx_p / xx_p.sum() if xx_p.sum() > 0 else None
         self._subsets = language_subsets or [[tuple(pool.languages)] for pool in pools]
 
     # --- the algorithm ---------------------------------------------------------------------
@@ -71,9 +74,13 @@ class BatchSampler:
         """The global batch of training step ``step``."""
         rng = np.random.default_rng([self.config.seed, step])
         source = int(rng.choice(len(self.pools), p=self._source_p)) if len(self.pools) > 1 else 0
-        pool = self.pools[source]
         alpha = self._alpha(step)
         kind = self._kind(rng, alpha)
+        if kind != "xy" and not self.pools[source].serves_xx:
+            if self._xx_p is None:  # unreachable after build_sampler's checks
+                raise ConfigError("an X-X batch was drawn, but every training source is bitext")
+            source = int(rng.choice(len(self.pools), p=self._xx_p))  # its X-X share goes to the others
+        pool = self.pools[source]
         if kind == "xy":
             language = None
             pairs = self._cross_lingual(rng, pool, self._subsets[source])
@@ -131,6 +138,11 @@ class BatchSampler:
         return self.batches()
 
     @property
+    def source_shares(self) -> np.ndarray:
+        """Each source's probability of being drawn for a step (before bitext sources give X-X steps up)."""
+        return self._source_p
+
+    @property
     def sources(self) -> dict[str, ParallelQACollection]:
         """``Batch.source`` name -> collection (to turn pairs into texts)."""
         return {pool.name: pool.collection for pool in self.pools}
@@ -143,7 +155,14 @@ class BatchSampler:
             "config": self.config.stream_fields(),
             "sources": {pool.name: pool.size for pool in self.pools},
             "schedule": self.schedule.state_dict(),
+            **({"mix": self.mix} if self.mix else {}),
         }
+
+    @property
+    def mix(self) -> dict[str, list[Any]] | None:
+        """Kind and weight per source when any source is not plain qa without a weight (else None)."""
+        mix = {pool.name: [pool.kind, pool.weight] for pool in self.pools}
+        return mix if any(value != ["qa", None] for value in mix.values()) else None
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore the step and schedule; refuses a state saved with different sampler settings."""
@@ -158,6 +177,10 @@ class BatchSampler:
         if state.get("sources") != sources:
             raise ConfigError(
                 f"cannot resume: training data changed (saved {state.get('sources')}, now {sources})"
+            )
+        if state.get("mix") != self.mix:
+            raise ConfigError(
+                f"cannot resume: source kinds or weights changed (saved {state.get('mix')}, now {self.mix})"
             )
         self.schedule.load_state_dict(state["schedule"])
         self.step = int(state["step"])
@@ -194,6 +217,12 @@ def _with_hard_negatives(
         answer = collection.question(pair.id, pair.passage_lang).answer
         positives.add((pair.passage_lang, answer))
         texts.add((pair.passage_lang, collection.candidates[pair.passage_lang][answer].text))
+    if collection.kind == "bitext":  # a neighbour may be another pair's sentence: a translation of it
+        langs = {pair.passage_lang for pair in pairs}
+        ids = [pair.id for pair in pairs]
+        for lang in langs:
+            own = collection.questions[lang]
+            positives |= {(lang, own[i].answer) for i in ids if i in own}
     out = []
     for pair in pairs:
         lang, pool = pair.passage_lang, collection.candidates[pair.passage_lang]

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -35,11 +36,22 @@ class PlanSummary(BaseModel):
     distinct_language_pairs: int
     batches_with_duplicate_ids: int
     same_language_xy_pairs: int
+    xx_batches_by_source: dict[str, int] = {}
+    source_kinds: dict[str, str] = {}
+    source_shares: dict[str, float] = {}
+    planned_source_shares: dict[str, float] = {}
+    kind_shares: dict[str, float] = {}
+    bitext_xx_batches: int = 0
 
 
-def summarize(batches: Iterable[Batch], top: int | None = None) -> PlanSummary:
-    """Summarize a batch stream; ``language_pairs`` keeps the ``top`` most frequent (None: all)."""
-    kinds, sources, xx_langs = Counter(), Counter(), Counter()
+def summarize(
+    batches: Iterable[Batch], top: int | None = None, sampler: BatchSampler | None = None
+) -> PlanSummary:
+    """Summarize a batch stream; ``language_pairs`` keeps the ``top`` most frequent (None: all).
+
+    With the ``sampler``, the summary adds each source's kind, its share of the batches next to its
+    configured share of steps, the share of each kind, and re-checks that no bitext batch is X-X."""
+    kinds, sources, xx_langs, xx_sources = Counter(), Counter(), Counter(), Counter()
     queries, passages, lang_pairs = Counter(), Counter(), Counter()
     steps = pairs = duplicates = same_lang_xy = 0
     alphas: list[float] = []
@@ -52,13 +64,14 @@ def summarize(batches: Iterable[Batch], top: int | None = None) -> PlanSummary:
             alphas.append(batch.alpha)
         if batch.kind != "xy":
             xx_langs[batch.language or ""] += 1
+            xx_sources[batch.source] += 1
         duplicates += len({p.id for p in batch.pairs}) != len(batch.pairs)
         for p in batch.pairs:
             queries[p.query_lang] += 1
             passages[p.passage_lang] += 1
             lang_pairs[p.query_lang, p.passage_lang] += 1
             same_lang_xy += batch.kind == "xy" and p.query_lang == p.passage_lang
-    return PlanSummary(
+    summary = PlanSummary(
         steps=steps,
         pairs=pairs,
         batches_by_kind=dict(sorted(kinds.items())),
@@ -72,6 +85,28 @@ def summarize(batches: Iterable[Batch], top: int | None = None) -> PlanSummary:
         distinct_language_pairs=len(lang_pairs),
         batches_with_duplicate_ids=duplicates,
         same_language_xy_pairs=same_lang_xy,
+        xx_batches_by_source=dict(sorted(xx_sources.items())),
+    )
+    return _with_sources(summary, sampler) if sampler is not None else summary
+
+
+def _with_sources(summary: PlanSummary, sampler: BatchSampler) -> PlanSummary:
+    kinds = {pool.name: pool.kind for pool in sampler.pools}
+    planned = dict(zip(kinds, sampler.source_shares.tolist(), strict=True))
+    steps = max(summary.steps, 1)
+    by_kind: Counter[str] = Counter()
+    for name, n in summary.batches_by_source.items():
+        by_kind[kinds[name]] += n
+    return summary.model_copy(
+        update={
+            "source_kinds": kinds,
+            "source_shares": {name: summary.batches_by_source.get(name, 0) / steps for name in kinds},
+            "planned_source_shares": planned,
+            "kind_shares": {kind: by_kind[kind] / steps for kind in sorted(set(kinds.values()))},
+            "bitext_xx_batches": sum(
+                n for name, n in summary.xx_batches_by_source.items() if kinds[name] == "bitext"
+            ),
+        }
     )
 
 
@@ -80,7 +115,7 @@ def write_plan(sampler: BatchSampler, out: str | Path, steps: int, top: int | No
     batches = list(sampler.batches(start_step=0, stop_step=steps))
     lines = [json.dumps(b.to_json(), ensure_ascii=False, separators=(",", ":")) for b in batches]
     atomic_write_text(out, "".join(line + "\n" for line in lines))
-    return summarize(batches, top)
+    return summarize(batches, top, sampler)
 
 
 def render_summary(summary: PlanSummary) -> None:
@@ -121,10 +156,32 @@ def render_summary(summary: PlanSummary) -> None:
         pairs.add_row(q, p, str(n), f"{n / max(summary.pairs, 1):.3f}")
     console.print(pairs)
 
-    if len(summary.batches_by_source) > 1:
-        sources = Table(title="Batches per source")
-        sources.add_column("source")
-        sources.add_column("batches", justify="right")
-        for name, n in summary.batches_by_source.items():
-            sources.add_row(name, str(n))
-        console.print(sources)
+    _render_sources(console, summary)
+
+
+def _render_sources(console: Any, summary: PlanSummary) -> None:
+    """Per source: kind, batches, share of the batches and configured share; then per kind."""
+    from rich.table import Table
+
+    sources = Table(title="Sources (share of batches)")
+    for column in ("source", "kind", "batches", "share", "configured share", "X-X batches"):
+        sources.add_column(column, justify="left" if column in ("source", "kind") else "right")
+    for name, n in summary.batches_by_source.items():
+        planned = summary.planned_source_shares.get(name)
+        sources.add_row(
+            name,
+            summary.source_kinds.get(name, "?"),
+            str(n),
+            f"{n / max(summary.steps, 1):.3f}",
+            "" if planned is None else f"{planned:.3f}",
+            str(summary.xx_batches_by_source.get(name, 0)),
+        )
+    console.print(sources)
+    if summary.kind_shares:
+        kinds = Table(title="Source kinds (share of batches)")
+        kinds.add_column("kind")
+        kinds.add_column("share", justify="right")
+        for kind, share in summary.kind_shares.items():
+            kinds.add_row(kind, f"{share:.3f}")
+        console.print(kinds)
+        console.print(f"bitext X-X batches: {summary.bitext_xx_batches}")

@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from hybridbatch.data import ParallelQACollection
+from hybridbatch.errors import ConfigError
 
 
 def answer_groups(collection: ParallelQACollection) -> dict[str, int]:
@@ -58,15 +59,32 @@ class Eligible:
 
 
 class SourcePool:
-    """One training collection seen through the training languages, with cached eligible-id lists."""
+    """One training collection seen through the training languages, with cached eligible-id lists.
 
-    def __init__(self, name: str, collection: ParallelQACollection, languages: list[str]) -> None:
+    ``weight`` is the source's share of steps as configured (None: in proportion to :attr:`size`);
+    ``kind`` is the collection's (a ``bitext`` pool serves X-Y steps only).
+    """
+
+    def __init__(
+        self, name: str, collection: ParallelQACollection, languages: list[str], weight: float | None = None
+    ) -> None:
         self.name = name
         self.collection = collection
         self.languages = languages
+        self.weight = weight
         self.group_of = answer_groups(collection)
         self.size = sum(len(collection.ids_in(lang)) for lang in languages)
         self._cache: dict[tuple[str, ...], Eligible] = {}
+
+    @property
+    def kind(self) -> str:
+        """``qa``, ``bitext`` or ``pairs`` (see :mod:`hybridbatch.data.sources`)."""
+        return self.collection.kind
+
+    @property
+    def serves_xx(self) -> bool:
+        """Whether this pool can give X-X batches (a bitext X-X pair would be a sentence and itself)."""
+        return self.kind != "bitext"
 
     def monolingual(self, lang: str) -> Eligible:
         """Ids with a question (hence an answer) in ``lang``."""
@@ -93,3 +111,28 @@ class SourcePool:
     def _eligible(self, ids: list[str], langs: list[tuple[str, ...]]) -> Eligible:
         groups = np.fromiter((self.group_of[qid] for qid in ids), dtype=np.int64, count=len(ids))
         return Eligible(list(ids), groups, langs)
+
+
+def source_probabilities(pools: list[SourcePool]) -> np.ndarray:
+    """Each pool's probability of serving a step.
+
+    Without weights: in proportion to size (the paper's rule). With weights on every pool: the weights,
+    normalised. With weights on some: the weighted pools get their weight (the weights must sum to
+    less than 1) and the others share the rest in proportion to their sizes.
+    """
+    sizes = np.array([pool.size for pool in pools], dtype=np.float64)
+    weights = [pool.weight for pool in pools]
+    if all(w is None for w in weights):
+        return sizes / sizes.sum()
+    if all(w is not None for w in weights):
+        given = np.array(weights, dtype=np.float64)
+        return given / given.sum()
+    fixed = sum(w for w in weights if w is not None)
+    if fixed >= 1.0:
+        raise ConfigError(
+            f"source weights sum to {fixed:g}, leaving nothing for the unweighted sources "
+            "(weights are shares of steps: give every source a weight, or keep their sum below 1)"
+        )
+    rest = np.array([0.0 if w is not None else s for w, s in zip(weights, sizes, strict=True)])
+    shares = rest / rest.sum() * (1.0 - fixed)
+    return np.array([w if w is not None else r for w, r in zip(weights, shares, strict=True)])

@@ -22,13 +22,14 @@ from typing import Any, ClassVar, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from hybridbatch.data.sources import Source, SourceSpec, parse_source
 from hybridbatch.sampling.config import SamplerConfig, SamplerSettings
 from hybridbatch.settings import Settings, read_yaml_config
 
 __all__ = ["DEFAULT_MODEL", "TrainConfig", "load_train_config", "read_yaml_config"]
 
 DEFAULT_MODEL = "builtin:multilingual-e5-small"
-EVAL_ONLY_DATASETS = ("xquad-r",)
+EVAL_ONLY_DATASETS = ("xquad-r", "flores200:dev")
 _DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
 _STREAM = SamplerConfig.model_fields  # batch size and seed: the stream's defaults
@@ -56,8 +57,10 @@ class TrainConfig(Settings):
 
     # --- what to train, on what ---------------------------------------------------------------
     model: str = Field(DEFAULT_MODEL, description="Model spec (builtin:*, directory, Hugging Face id).")
-    data: list[str] = Field(
-        default_factory=lambda: ["mlqa-r"], description="Training datasets (name or path)."
+    data: list[Source] = Field(
+        default_factory=lambda: [parse_source("mlqa-r")],
+        description="Training sources: NAME[:SPLIT][@WEIGHT] or [KIND:]PATH[@WEIGHT], kinds qa, bitext, "
+        "pairs (YAML: data or sources; docs/data.md).",
     )
     # --- batches (hybridbatch.sampling) ---------------------------------------------------------
     sampling: SamplerSettings = Field(default_factory=SamplerSettings, description="How batches are drawn.")
@@ -124,7 +127,11 @@ class TrainConfig(Settings):
             if flat in data:
                 nested[key] = data.pop(flat)
         data["sampling"] = nested
-        if isinstance(data.get("data"), str):
+        if "sources" in data:  # the YAML synonym of data
+            if "data" in data:
+                raise ValueError("give data or sources, not both (they are the same setting)")
+            data["data"] = data.pop("sources")
+        if isinstance(data.get("data"), (str, dict)):
             data["data"] = [data["data"]]
         if isinstance(nested.get("languages"), str):
             nested["languages"] = [s for s in nested["languages"].split(",") if s]
@@ -132,13 +139,17 @@ class TrainConfig(Settings):
 
     @field_validator("data")
     @classmethod
-    def _check_data(cls, value: list[str]) -> list[str]:
+    def _check_data(cls, value: list[SourceSpec]) -> list[SourceSpec]:
         if not value:
             raise ValueError("at least one training dataset is required")
         for spec in value:
-            if spec in EVAL_ONLY_DATASETS:
-                raise ValueError(f"{spec} is an evaluation-only dataset; train on mlqa-r or your own data")
-        if len(set(value)) != len(value):
+            if spec.dataset in EVAL_ONLY_DATASETS:
+                raise ValueError(
+                    f"{spec.dataset} is an evaluation-only dataset; train on mlqa-r, flores200:train "
+                    "or your own data"
+                )
+        datasets = [(spec.kind, spec.dataset) for spec in value]
+        if len(set(datasets)) != len(datasets):
             raise ValueError("a dataset is listed twice")
         return value
 
@@ -227,6 +238,8 @@ def load_train_config(path: str | Path | None = None, **overrides: Any) -> Train
     """
     values: dict[str, Any] = read_yaml_config(path) if path is not None else {}
     flags = {k.replace("-", "_"): v for k, v in overrides.items() if v is not None}
+    if "data" in flags:  # --data replaces the file's sources as it replaces its data
+        values.pop("sources", None)
     values.update(flags)
     return TrainConfig.validated(values, source=str(path) if path is not None else "", flags=flags)
 

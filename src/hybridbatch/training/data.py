@@ -1,13 +1,15 @@
-"""Training data of a run: each dataset of ``TrainConfig.data`` loaded, restricted to the training
+"""Training data of a run: each source of ``TrainConfig.data`` loaded, restricted to the training
 languages and split by parallel id into a training part (for the sampler) and a dev part (periodic
 dev evaluation, adaptive α). The split is seeded by ``split_seed``, not the training seed, so runs with
-different seeds hold out the same ids."""
+different seeds hold out the same ids. A bitext source is trained on whole (no dev part: its X-X
+retrieval would be a sentence finding itself)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hybridbatch.data import ParallelQACollection, load_collection
+from hybridbatch.data import ParallelQACollection
+from hybridbatch.data.registry import load_source
 from hybridbatch.errors import ConfigError
 from hybridbatch.training.config import TrainConfig
 
@@ -19,6 +21,7 @@ class TrainingData:
     specs: list[str]
     train: list[ParallelQACollection]
     dev: list[ParallelQACollection]
+    weights: list[float | None] | None = None  # each source's configured share of steps (None: by size)
 
     @property
     def num_pairs(self) -> int:
@@ -40,6 +43,7 @@ class TrainingData:
         return [
             {
                 "spec": spec,
+                "kind": train.kind,
                 "languages": train.languages,
                 "train_ids": len(train.ids),
                 "train_questions": train.num_questions(),
@@ -54,25 +58,27 @@ def prepare_data(config: TrainConfig) -> TrainingData:
     """Load, restrict and split every training dataset (DataError/ConfigError name the dataset)."""
     train, dev = [], []
     for spec in config.data:
-        collection = load_collection(spec)
+        collection = load_source(spec)
         if config.sampling.languages:
             present = [lang for lang in config.sampling.languages if lang in collection.languages]
             if not present:
                 raise ConfigError(
-                    f"languages: none of {', '.join(config.sampling.languages)} is in dataset {spec!r} "
+                    f"languages: none of {', '.join(config.sampling.languages)} is in dataset '{spec}' "
                     f"(it has {', '.join(collection.languages)})"
                 )
             collection = collection.subset(collection.ids, present, name=collection.name)
-        if config.dev_fraction > 0:
+        if collection.kind == "bitext":
+            part_train, part_dev = collection, collection.subset([], name=f"{collection.name}:dev")
+        elif config.dev_fraction > 0:
             part_train, part_dev = collection.split(config.dev_fraction, config.split_seed)
         else:
             part_train = collection.subset(collection.ids, name=f"{collection.name}:train")
             part_dev = collection.subset([], name=f"{collection.name}:dev")
         if not part_train.ids:
-            raise ConfigError(f"data: dataset {spec!r} has no training questions left")
+            raise ConfigError(f"data: dataset '{spec}' has no training questions left")
         train.append(part_train)
         dev.append(part_dev)
     names = [c.name for c in train]
     if len(set(names)) != len(names):
         raise ConfigError(f"data: two datasets share the name {names!r}; give distinct paths")
-    return TrainingData(list(config.data), train, dev)
+    return TrainingData([str(s) for s in config.data], train, dev, [s.weight for s in config.data])

@@ -97,7 +97,7 @@ def build_state(
 
     data = prepare_data(config)
     total = config.total_steps(data.num_pairs)
-    sampler = build_sampler(config.sampler_config(total), data.train)
+    sampler = build_sampler(config.sampler_config(total), data.train, data.weights)
     torch.manual_seed(config.seed)
     st_model = load_model(config.model, device=str(ctx.device))
     frozen = freeze_word_embeddings(st_model) if config.freeze_embeddings else 0
