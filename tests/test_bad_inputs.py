@@ -60,7 +60,9 @@ EVALUATE = ["evaluate", "--model", NO_MODEL, "--data", "{t}/toy"]
 RETRIEVAL = ["evaluate-retrieval", "--model", NO_MODEL, "--data", "{t}/toy"]
 TRAIN = ["train", "--model", "builtin:tiny", "--data", "{t}/toy", "--steps", "1", "--batch-size", "2"]
 SERVE = ["serve", "--index", "{t}/runs", "--port", "0"]
+TRANSLATE = ["data", "translate", "{t}/toy", "--engine", "apertium"]
 COMPARE = ["compare", "--model", "builtin:tiny", "--train", "{t}/toy", "--eval", "{t}/toy", "--budget", "1"]
+BATCHES = ["batches", "--data", "{t}/toy", "--steps", "3", "--batch-size", "2"]
 
 CASES: list[tuple[list[str], str] | object] = [
     # --- output locations: validated before the model is loaded, never replaced -------------
@@ -88,6 +90,29 @@ CASES: list[tuple[list[str], str] | object] = [
     (["data", "export", "{t}/toy", "{t}/file.txt/x.jsonl"], "is a file, not a directory"),
     (["data", "export", "{t}/toy", ""], "OUT: empty path"),
     (["data", "export", "{t}/toy", "/dev/null", "--overwrite"], "OUT /dev/null: is not a regular file"),
+    # batches --out and train --log-batches: the same checks, before any data or model is loaded (issue 24)
+    ([*BATCHES, "--out", "{t}/file.txt/plan.jsonl"], "plan.jsonl: {t}/file.txt is a file, not a directory"),
+    ([*BATCHES, "--out", "{t}/runs"], "--out {t}/runs: is a directory; give a file name"),
+    ([*BATCHES, "--out", "/sys/plan.jsonl"], "--out /sys/plan.jsonl: cannot write in /sys"),
+    ([*BATCHES, "--out", "{t}/file.txt"], "--out {t}/file.txt: file exists; pass --overwrite"),
+    ([*TRAIN, "--log-batches", "{t}/runs", "--out", "{t}/run"], "--log-batches {t}/runs: is a directory"),
+    ([*TRAIN, "--log-batches", "{t}/file.txt/b.jsonl", "--out", "{t}/run"], "file.txt is a file, not a"),
+    ([*TRAIN, "--log-batches", "/sys/b.jsonl", "--out", "{t}/run"], "--log-batches /sys/b.jsonl: cannot"),
+    (
+        [*TRAIN, "--log-batches", "{t}/file.txt", "--out", "{t}/run"],
+        "--log-batches {t}/file.txt: file exists",
+    ),
+    # --- data translate (issue 23): flags, output, source side, engine; before any translation ---
+    ([*TRANSLATE, "--to", "xx", "--out", "{t}/new"], "unknown language code 'xx' for --to"),
+    ([*TRANSLATE, "--to", "es,en", "--out", "{t}/new"], "--to includes the source language 'en'"),
+    ([*TRANSLATE, "--to", "es", "--from", "zz", "--out", "{t}/new"], "unknown language code 'zz' for --from"),
+    ([*TRANSLATE, "--to", "es", "--from", "gl", "--out", "{t}/new"], "no questions in language 'gl'"),
+    ([*TRANSLATE, "--to", "es", "--engine", "deepl", "--out", "{t}/new"], "--engine: unknown engine 'deepl'"),
+    ([*TRANSLATE, "--to", "es", "--engine", "hf:{t}/no-model", "--out", "{t}/new"], "cannot load model"),
+    ([*TRANSLATE, "--to", "es", "--limit", "0", "--out", "{t}/new"], "--limit"),
+    ([*TRANSLATE, "--to", "es", "--max-untranslated", "2", "--out", "{t}/new"], "--max-untranslated"),
+    ([*TRANSLATE, "--to", "es", "--out", "{t}/runs"], "not a hybridbatch translation; pass --overwrite"),
+    ([*TRANSLATE, "--to", "es", "--out", "{t}/file.txt"], "is an existing file"),
     # --- unknown precisions (issue 13) -------------------------------------------------------
     ([*INDEX, "--out", "{t}/new", "--precision", "fp16"], "--precision: unknown 'fp16'"),
     ([*EVALUATE, "--out", "{t}/new", "--precision", "int4"], "--precision: unknown 'int4'"),

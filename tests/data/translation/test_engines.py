@@ -56,8 +56,9 @@ def test_apertium_marks_are_counted_and_removed_but_source_symbols_kept():
 def test_language_table_and_install_hints():
     assert language("gl").apertium_names == ("glg", "gl")
     assert language("hr").apertium_names == ("hbs_HR", "hr")
-    assert apertium_hint(EN, CA) == "apertium-eng-cat"
-    assert apertium_hint(EN, language("gl")) == "apertium-en-gl"
+    assert apertium_hint(EN, CA) == "apt-get install apertium-eng-cat"
+    assert apertium_hint(EN, language("gl")) == "apt-get install apertium-en-gl"
+    assert apertium_hint(EN, language("ro")) == "Debian packages no such Apertium pair; use --engine hf:MODEL"
     with pytest.raises(ConfigError, match="--to: unknown language code 'xx'"):
         language("xx")
 

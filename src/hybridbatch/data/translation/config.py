@@ -24,7 +24,11 @@ class TranslateSettings(Settings):
     from_lang: str = Field("en", description="The source side of SOURCE to translate from.")
     engine: str = Field("apertium", description="apertium, or hf:MODEL (a seq2seq model dir or hub id).")
     limit: int | None = Field(None, ge=1, description="Translate only the first N parallel ids (a sample).")
-    batch_size: int = Field(64, ge=1, description="Sentences per engine call.")
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="Sentences per engine call (and cache commit) [default: apertium 500, hf: 32].",
+    )
     beam_size: int = Field(4, ge=1, description="Beam size of hf: models.")
     max_length: int = Field(256, ge=1, description="Max tokens in and out per sentence (hf: models).")
     drop_untranslated: bool = Field(

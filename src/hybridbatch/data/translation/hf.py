@@ -24,6 +24,8 @@ from hybridbatch.errors import ConfigError
 class HFEngine:
     """Batched beam-search translation with a seq2seq model (loaded on the first batch)."""
 
+    default_batch_size = 32
+
     def __init__(self, spec: str, beam_size: int = 4, max_length: int = 256) -> None:
         self.spec = spec
         self.model_name = spec.removeprefix("hf:")

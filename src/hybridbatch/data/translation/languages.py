@@ -98,10 +98,11 @@ def language(code: str, flag: str = "--to") -> Language:
 
 
 def apertium_hint(source: Language, target: Language) -> str:
-    """The package to install for ``source -> target`` (or the pair's usual package name)."""
+    """What to do for a missing ``source -> target`` Apertium pair: the Debian package that has it, or
+    another engine."""
     targets = [*target.apertium_names, (target.apertium or target.iso3).split("_")[0]]
     for a in source.apertium_names:
         for b in targets:
             if f"{a}-{b}" in APERTIUM_PACKAGES:
-                return APERTIUM_PACKAGES[f"{a}-{b}"]
-    return f"apertium-{source.iso3}-{targets[-1]}"
+                return f"apt-get install {APERTIUM_PACKAGES[f'{a}-{b}']}"
+    return "Debian packages no such Apertium pair; use --engine hf:MODEL"

@@ -1,7 +1,7 @@
 """``data translate``: a parallel QA collection's source side translated into other languages.
 
-Order of work: the settings, the output directory, the engine and its pairs (what to install), the
-cache and the source are all checked before the first sentence is translated. The output directory
+Order of work: the settings, the output directory, the source, the engine and its pairs (what to
+install) and the cache are all checked before the first sentence is translated. The output directory
 (a ``translation`` artefact) is written in one piece at the end: ``collection.jsonl`` (the JSONL
 collection ``train --data DIR`` reads: the source side plus every translation, parallel ids kept)
 and ``translate.json`` (engine, version, pairs, counts, seconds, quality, failures). An interrupted
@@ -37,14 +37,13 @@ COLLECTION_FILE = JSONL_DIRECTORY_FILE
 REPORT_FILE = "translate.json"
 
 
-def prepare_translation(settings: TranslateSettings) -> tuple[Engine, str, TranslationCache]:
-    """The engine (its pairs checked), its cache id and the opened cache; ConfigErrors name what to
-    install or fix. Nothing is translated."""
+def prepare_engine(settings: TranslateSettings) -> tuple[Engine, str]:
+    """The engine, its pairs checked, and its cache id (engine, version); ConfigErrors name what to
+    install. Nothing is translated."""
     engine = resolve_engine(settings.engine, settings.beam_size, settings.max_length)
     source = language(settings.from_lang, "--from")
     engine.check(source, [language(code) for code in settings.to])
-    engine_id = f"{engine.spec} {engine.version()}"
-    return engine, engine_id, TranslationCache(settings.cache_path())
+    return engine, f"{engine.spec} {engine.version()}"
 
 
 def load_source(spec: str, lang: str, limit: int | None) -> ParallelQACollection:
@@ -70,18 +69,18 @@ def translate_dataset(
 ) -> dict[str, Any]:
     """Translate ``spec`` into ``settings.to`` and write the ``out`` directory; return the report."""
     start = time.perf_counter()
-    engine, engine_id, cache = prepare_translation(settings)
+    source = load_source(spec, settings.from_lang, settings.limit)
+    engine, engine_id = prepare_engine(settings)
+    cache = TranslationCache(settings.cache_path())
     try:
-        source = load_source(spec, settings.from_lang, settings.limit)
         texts = source_texts(source, settings.from_lang)
         rule = DropRule(settings.drop_untranslated, settings.max_untranslated)
         runs: dict[str, PairRun] = {}
         sides: dict[str, TranslatedSide] = {}
+        batch_size = settings.batch_size or engine.default_batch_size
         for code in settings.to:
             pair = (language(settings.from_lang, "--from"), language(code))
-            runs[code] = translate_texts(
-                engine, engine_id, cache, texts, pair, settings.batch_size, show_progress
-            )
+            runs[code] = translate_texts(engine, engine_id, cache, texts, pair, batch_size, show_progress)
             sides[code] = translate_side(source, settings.from_lang, code, runs[code].results, rule)
     finally:
         cache.close()
