@@ -43,7 +43,7 @@ class ServiceLimits(Settings):
     max_unsent_bytes: Count = Field(
         64 << 20, description="Unread answer bytes held for all clients beyond which new answers get 503"
     )
-    max_connections: Count = Field(256, description="Open connections (else 503)")
+    max_connections: Count = Field(256, description="Open connections (beyond: an idle one closes, else 503)")
     health_reserve: int = Field(8, ge=0, description="Connections beyond --max-connections kept for /health")
     keep_alive: Seconds = Field(5.0, description="Idle keep-alive seconds")
     graceful_timeout: Seconds = Field(10.0, description="Seconds to finish in-flight requests on shutdown")
