@@ -4,7 +4,8 @@ For each strategy and metric the table holds Δ = strategy − reference on the 
 with a 95% paired-bootstrap CI and the p-value of a paired randomization test over the same queries
 (:mod:`hybridbatch.comparison.significance`), and, when several seeds were trained, the mean ± std of
 the metric and of Δ across seeds. Per-query scores come from each run's ``eval/per_query.json``
-(``{dataset: {metric: {"<lang>:<id>": value}}}``) and, for AfriQA, from ``afriqa-<split>/report.json``.
+(``{dataset: {metric: {"<lang>:<id>": value}}}``; FLORES-200's in ``flores200-<split>/``) and, for
+AfriQA, from ``afriqa-<split>/report.json``.
 Per-query means weight every query alike; the reported Δ of mAP is the macro difference, which equals
 the per-query one when every language has as many queries (XQuAD-R).
 """
@@ -130,6 +131,58 @@ def afriqa_significance(
         "of the macro averages."
     )
     return sig
+
+
+def flores_significance(
+    reports: Mapping[int, Mapping[str, dict]],
+    reference: str,
+    split: str,
+    n_resamples: int = 10_000,
+    group: str = "all",
+) -> SignificanceReport:
+    """The same on FLORES-200 bitext: ``reports`` maps seed -> run -> FLORES ``report.json`` content
+    (with ``folder``, where its ``per_query.json`` is); ``group``: ``all``, ``trained`` or ``held-out``
+    languages."""
+    from hybridbatch.evaluation.flores import language_group
+    from hybridbatch.evaluation.registry import get_score, score_names
+
+    seed = next(iter(reports))
+    primary, dataset = reports[seed], f"flores200:{split}"
+    keep = (lambda lang: True) if group == "all" else (lambda lang: language_group(lang) == group)
+    label = dataset if group == "all" else f"{dataset} ({group} languages)"
+    sig = SignificanceReport(
+        dataset=label,
+        reference=reference,
+        seeds=list(reports),
+        reference_seed=seed,
+        n_resamples=n_resamples,
+        rows={},
+    )
+    ref_scores = _filtered(_flores_per_query(primary.get(reference), dataset), keep)
+    for name, report in primary.items():
+        scores = _filtered(_flores_per_query(report, dataset), keep)
+        rows: dict[str, MetricRow] = {}
+        for metric in score_names("flores200"):
+            title = get_score(metric).title
+            values = [r[name]["means"][group][metric] for r in reports.values() if name in r]
+            deltas = [
+                r[name]["means"][group][metric] - r[reference]["means"][group][metric]
+                for r in reports.values()
+                if name in r and reference in r
+            ]
+            rows[title] = MetricRow(label=title, **_stats(values, deltas))
+            if name != reference and scores.get(metric) and ref_scores.get(metric):
+                rows[title].test = compare_paired(
+                    title, scores[metric], ref_scores[metric], n_resamples, seed
+                )
+        sig.rows[name] = rows
+    return sig
+
+
+def _flores_per_query(report: dict | None, dataset: str) -> dict[str, dict[str, float]] | None:
+    if report is None or "folder" not in report:
+        return None
+    return lareqa_per_query(Path(report["folder"]) / "report.json", dataset)
 
 
 def _language_filter(report: ComparisonReport, subset: str | None):

@@ -4,7 +4,9 @@ Each seed is a full comparison with the same recipe: the seed of ``--seed`` (def
 ``OUT/`` itself, so a finished single-seed comparison is reused as is; seed ``s`` in
 ``OUT/seeds/seed-<s>/`` (same recipe + seed = same run, so reruns resume). ``--eval afriqa[:split]``
 adds AfriQA (:mod:`hybridbatch.evaluation.afriqa`) for every strategy's model, in
-``<run>/afriqa-<split>/``. Then every strategy is tested against the reference
+``<run>/afriqa-<split>/``; ``--eval flores200[:split]`` adds FLORES-200 bitext retrieval
+(:mod:`hybridbatch.comparison.flores`) in ``<run>/flores200-<split>/``. Then every strategy is tested
+against the reference
 (:mod:`hybridbatch.comparison.paired`): ``OUT/significance.json`` and a "Significance" section
 appended to ``OUT/comparison.md``.
 """
@@ -17,7 +19,13 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from hybridbatch.comparison.config import ComparisonConfig, afriqa_dir_name, plan_runs
-from hybridbatch.comparison.paired import SignificanceReport, afriqa_significance, lareqa_significance
+from hybridbatch.comparison.flores import flores_for_runs, flores_tables, split_flores
+from hybridbatch.comparison.paired import (
+    SignificanceReport,
+    afriqa_significance,
+    flores_significance,
+    lareqa_significance,
+)
 from hybridbatch.comparison.results import ComparisonReport
 from hybridbatch.errors import ConfigError
 from hybridbatch.io import atomic_write_text
@@ -34,6 +42,7 @@ class SeededComparison(BaseModel):
     reports: dict[int, ComparisonReport]
     significance: list[SignificanceReport]
     afriqa: dict[str, dict[str, dict]] = {}  # split -> run -> AfriQA report.json (first seed)
+    flores: dict[str, dict[str, dict]] = {}  # split -> run -> FLORES-200 report.json (first seed)
 
 
 def parse_seeds(text: str | None, default: int) -> list[int]:
@@ -91,21 +100,36 @@ def compare_seeds(
     from hybridbatch.comparison import compare
 
     lareqa_config, afriqa_splits = split_afriqa(config)
+    rest, flores_splits = split_flores(lareqa_config.eval)
+    lareqa_config = lareqa_config.model_copy(update={"eval": rest})
     reference = choose_reference(lareqa_config, reference)
     reports: dict[int, ComparisonReport] = {}
     afriqa: dict[str, dict[int, dict[str, dict]]] = {split: {} for split in afriqa_splits}
+    flores: dict[str, dict[int, dict[str, dict]]] = {split: {} for split in flores_splits}
     for seed in seeds:
         reports[seed] = compare(seed_config(lareqa_config, seed))
         for split in afriqa_splits:
             afriqa[split][seed] = afriqa_for_runs(reports[seed], split)
+        for split in flores_splits:
+            flores[split][seed] = flores_for_runs(reports[seed], split)
     significance = [
         lareqa_significance(reports, reference, dataset, n_resamples)
         for dataset in next(iter(reports.values())).strategies[reference].datasets
     ]
     significance += [afriqa_significance(afriqa[s], reference, s, n_resamples) for s in afriqa_splits]
+    significance += [
+        flores_significance(flores[s], reference, s, n_resamples, group)
+        for s in flores_splits
+        for group in ("all", "held-out")
+    ]
     first = {split: by_seed[seeds[0]] for split, by_seed in afriqa.items()}
     result = SeededComparison(
-        seeds=seeds, reference=reference, reports=reports, significance=significance, afriqa=first
+        seeds=seeds,
+        reference=reference,
+        reports=reports,
+        significance=significance,
+        afriqa=first,
+        flores={split: by_seed[seeds[0]] for split, by_seed in flores.items()},
     )
     write_significance(result, config.report_dir)
     return result
@@ -139,6 +163,8 @@ def write_significance(result: SeededComparison, out: Path) -> None:
     lines = [SECTION, ""]
     for split, runs in result.afriqa.items():
         lines += [f"### AfriQA {split} (seed {result.seeds[0]})", "", *afriqa_tables(runs), ""]
+    for split, runs in result.flores.items():
+        lines += [f"### FLORES-200 {split} bitext (seed {result.seeds[0]})", "", *flores_tables(runs), ""]
     for sig in result.significance:
         lines += render_significance(sig)
     markdown = out / "comparison.md"

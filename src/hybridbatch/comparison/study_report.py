@@ -54,6 +54,11 @@ def render_study(result: StudyResult, plots: list[str]) -> str:
     for split in afriqa_splits(study):
         if seed in result.afriqa.get(split, {}):
             lines += [f"## AfriQA {split} (seed {seed})", "", *afriqa_tables(result.afriqa[split][seed]), ""]
+    for split, by_seed in result.flores.items():
+        if seed in by_seed:
+            from hybridbatch.comparison.flores import flores_tables
+
+            lines += [f"## FLORES-200 {split} bitext (seed {seed})", "", *flores_tables(by_seed[seed]), ""]
     if study.checkpoints and seed in result.lareqa:
         lines += _learning_curve_table(result)
     if result.significance:

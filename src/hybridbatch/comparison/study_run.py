@@ -1,9 +1,10 @@
 """Run a study (:mod:`.study`): find or train its runs, evaluate each once, test against the reference.
 
 Evaluations live in ``<study out>/evals/seed-<s>/<run>/``: ``eval/`` (LAReQA datasets, with
-``per_query.json``) and ``afriqa-<split>/``; an evaluation whose report exists for the same model is
-reused, so a rerun only evaluates what is new. Validation numbers (issue 12 item 5) come from the
-trainer's own MLQA-R dev split (the last ``dev`` record of ``metrics.jsonl``) and AfriQA dev.
+``per_query.json``), ``afriqa-<split>/`` and ``flores200-<split>/``; an evaluation whose report
+exists for the same model is reused, so a rerun only evaluates what is new. Validation numbers
+(issue 12 item 5) come from the trainer's own MLQA-R dev split (the last ``dev`` record of
+``metrics.jsonl``) and AfriQA dev.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 
 from hybridbatch.comparison.config import afriqa_dir_name, safe_name
-from hybridbatch.comparison.paired import SignificanceReport, afriqa_significance, lareqa_significance
+from hybridbatch.comparison.paired import (
+    SignificanceReport,
+    afriqa_significance,
+    flores_significance,
+    lareqa_significance,
+)
 from hybridbatch.comparison.results import ComparisonReport, StrategyResult, TrainingCost
 from hybridbatch.comparison.study import PlannedRun, StudyConfig, comparison_config, find_runs, plan
 from hybridbatch.errors import ConfigError
@@ -30,6 +36,9 @@ class StudyResult(BaseModel):
     runs: list[PlannedRun]
     lareqa: dict[int, ComparisonReport] = Field(default_factory=dict, description="seed -> report")
     afriqa: dict[str, dict[int, dict[str, dict]]] = Field(
+        default_factory=dict, description="split->seed->run"
+    )
+    flores: dict[str, dict[int, dict[str, dict]]] = Field(
         default_factory=dict, description="split->seed->run"
     )
     dev: dict[int, dict[str, dict[str, float]]] = Field(default_factory=dict, description="MLQA-R dev")
@@ -54,11 +63,19 @@ def afriqa_splits(study: StudyConfig) -> list[str]:
 
 def lareqa_sets(study: StudyConfig) -> list[str]:
     """The LAReQA-format evaluations of the study."""
-    return [e for e in study.evaluations if e.split(":")[0] != "afriqa"]
+    return [e for e in study.evaluations if e.split(":")[0] not in ("afriqa", "flores200")]
+
+
+def flores_splits(study: StudyConfig) -> list[str]:
+    """The FLORES-200 splits among the study's evaluations (``flores200`` = ``flores200:dev``; checked)."""
+    from hybridbatch.comparison.flores import split_flores
+
+    return split_flores(study.evaluations, flag="evaluations:")[1]
 
 
 def run_study(study: StudyConfig, train: bool = False) -> StudyResult:
     """Find (``train``: also train) the runs, evaluate them, and compute the significance tables."""
+    flores = flores_splits(study)  # a bad split fails before any training
     runs = expand_checkpoints(study, plan(study))
     find_runs(study, runs)
     if train and any(r.model is None for r in runs):
@@ -73,6 +90,8 @@ def run_study(study: StudyConfig, train: bool = False) -> StudyResult:
             result.lareqa[seed] = _lareqa(study, seed, available)
         for split in afriqa_splits(study):
             result.afriqa.setdefault(split, {})[seed] = {r.label: _afriqa(study, r, split) for r in available}
+        for split in flores:
+            result.flores.setdefault(split, {})[seed] = {r.label: _flores(study, r, split) for r in available}
         result.dev[seed] = {r.label: d for r in available if (d := trainer_dev(r)) is not None}
     _significance(study, result)
     return result
@@ -161,6 +180,18 @@ def _afriqa(study: StudyConfig, run: PlannedRun, split: str) -> dict:
     return afriqa_in_folder(folder, str(run.model), load, split, config.eval_batch_size, config.precision)
 
 
+def _flores(study: StudyConfig, run: PlannedRun, split: str) -> dict:
+    from hybridbatch.comparison.flores import flores_dir_name
+    from hybridbatch.evaluation.flores_run import flores_in_folder
+
+    config = comparison_config(study, run.seed)
+    folder = eval_dir(study, run) / flores_dir_name(split, config.precision)
+    load = lambda: load_run_model(run)  # noqa: E731
+    return flores_in_folder(
+        folder, str(run.model), load, split, config.model, config.eval_batch_size, config.precision
+    )
+
+
 def _training_log(run: PlannedRun) -> list[dict[str, Any]]:
     """The records of the run's ``metrics.jsonl`` (empty without a found run or log)."""
     from hybridbatch.training.jsonl import read_jsonl
@@ -203,3 +234,8 @@ def _significance(study: StudyConfig, result: StudyResult) -> None:
     for split, by_seed in result.afriqa.items():
         if all(reference in runs for runs in by_seed.values()):
             result.significance.append(afriqa_significance(by_seed, reference, split, study.n_resamples))
+    for split, by_seed in result.flores.items():
+        if all(reference in runs for runs in by_seed.values()):
+            for group in ("all", "held-out"):
+                sig = flores_significance(by_seed, reference, split, study.n_resamples, group)
+                result.significance.append(sig)

@@ -123,7 +123,7 @@ class FloresTask:
                 precision=precision,
                 **options,
             )
-            for lang in data.languages
+            for lang in sorted(data.languages, key=lambda code: code != PIVOT)  # English first
         }
 
     def score(self, embeddings: dict[str, np.ndarray]) -> BitextScores:

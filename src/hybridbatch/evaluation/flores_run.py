@@ -90,9 +90,9 @@ def flores_in_folder(
     batch_size: int = 64,
     precision: str = "fp32",
 ) -> dict:
-    """The ``report.json`` content of ``label``'s model on ``split`` in ``folder``: reused when written
-    for that model and reference, else evaluated (embedding cache on) and written with its per-query
-    scores."""
+    """The ``report.json`` content of ``label``'s model on ``split`` in ``folder`` (plus ``folder``, where
+    its ``per_query.json`` is): reused when written for that model and reference, else evaluated
+    (embedding cache on) and written."""
     from hybridbatch.evaluation.flores import FloresTask
     from hybridbatch.evaluation.flores_report import evaluate_flores, write_flores_report
     from hybridbatch.paths import embeddings_home
@@ -101,10 +101,10 @@ def flores_in_folder(
     if done.is_file() and (Path(folder) / "per_query.json").is_file():
         data = json.loads(done.read_text("utf-8"))
         if data.get("model") == label and data.get("reference_model") == reference:
-            return data
+            return data | {"folder": str(folder)}
     task = FloresTask(split)
     task.load()  # the data is checked before the model is loaded
     report, scores = evaluate_flores(load(), task, reference, embeddings_home(), batch_size, precision)
     report.model = label
     write_flores_report(report, scores, folder)
-    return json.loads(report.model_dump_json())
+    return json.loads(report.model_dump_json()) | {"folder": str(folder)}
