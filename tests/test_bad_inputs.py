@@ -62,6 +62,7 @@ TRAIN = ["train", "--model", "builtin:tiny", "--data", "{t}/toy", "--steps", "1"
 SERVE = ["serve", "--index", "{t}/runs", "--port", "0"]
 TRANSLATE = ["data", "translate", "{t}/toy", "--engine", "apertium"]
 COMPARE = ["compare", "--model", "builtin:tiny", "--train", "{t}/toy", "--eval", "{t}/toy", "--budget", "1"]
+BATCHES = ["batches", "--data", "{t}/toy", "--steps", "3", "--batch-size", "2"]
 
 CASES: list[tuple[list[str], str] | object] = [
     # --- output locations: validated before the model is loaded, never replaced -------------
@@ -89,6 +90,18 @@ CASES: list[tuple[list[str], str] | object] = [
     (["data", "export", "{t}/toy", "{t}/file.txt/x.jsonl"], "is a file, not a directory"),
     (["data", "export", "{t}/toy", ""], "OUT: empty path"),
     (["data", "export", "{t}/toy", "/dev/null", "--overwrite"], "OUT /dev/null: is not a regular file"),
+    # batches --out and train --log-batches: the same checks, before any data or model is loaded (issue 24)
+    ([*BATCHES, "--out", "{t}/file.txt/plan.jsonl"], "plan.jsonl: {t}/file.txt is a file, not a directory"),
+    ([*BATCHES, "--out", "{t}/runs"], "--out {t}/runs: is a directory; give a file name"),
+    ([*BATCHES, "--out", "/sys/plan.jsonl"], "--out /sys/plan.jsonl: cannot write in /sys"),
+    ([*BATCHES, "--out", "{t}/file.txt"], "--out {t}/file.txt: file exists; pass --overwrite"),
+    ([*TRAIN, "--log-batches", "{t}/runs", "--out", "{t}/run"], "--log-batches {t}/runs: is a directory"),
+    ([*TRAIN, "--log-batches", "{t}/file.txt/b.jsonl", "--out", "{t}/run"], "file.txt is a file, not a"),
+    ([*TRAIN, "--log-batches", "/sys/b.jsonl", "--out", "{t}/run"], "--log-batches /sys/b.jsonl: cannot"),
+    (
+        [*TRAIN, "--log-batches", "{t}/file.txt", "--out", "{t}/run"],
+        "--log-batches {t}/file.txt: file exists",
+    ),
     # --- data translate (issue 23): flags, output, source side, engine; before any translation ---
     ([*TRANSLATE, "--to", "xx", "--out", "{t}/new"], "unknown language code 'xx' for --to"),
     ([*TRANSLATE, "--to", "es,en", "--out", "{t}/new"], "--to includes the source language 'en'"),

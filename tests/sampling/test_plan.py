@@ -97,7 +97,7 @@ def test_done_criterion_of_sources_mlqa_and_flores(mlqa, tmp_path, monkeypatch, 
     assert run_cli(monkeypatch, *args) == 0
     printed = capsys.readouterr().out
     assert "Sources (share of batches)" in printed and "Source kinds" in printed
-    assert run_cli(monkeypatch, *args, "--json") == 0
+    assert run_cli(monkeypatch, *args, "--json", "--overwrite") == 0  # the same --out again
     summary = json.loads(capsys.readouterr().out)
     assert summary["source_kinds"] == {"mlqa-r": "qa", "flores200:train": "bitext"}
     assert set(summary["kind_shares"]) == {"qa", "bitext"} and math.isclose(

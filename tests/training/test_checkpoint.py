@@ -114,6 +114,26 @@ def test_run_dir_guard(tmp_path: Path) -> None:
     assert prepare_run_dir(tmp_path / "new") == tmp_path / "new"
 
 
+def test_batch_log_guard(tmp_path: Path) -> None:
+    """--log-batches: an existing log is continued by a resumed run, else replaced only with --overwrite."""
+    from hybridbatch.errors import OutputError
+    from hybridbatch.training.checkpoint import prepare_batch_log
+
+    log, fresh, run = tmp_path / "batches.jsonl", tmp_path / "new", tmp_path / "run"
+    prepare_batch_log(None, fresh)
+    prepare_batch_log(log, fresh)
+    log.write_text('{"step": 0}\n', encoding="utf-8")
+    with pytest.raises(OutputError, match=r"--log-batches .*batches\.jsonl: file exists; pass --overwrite"):
+        prepare_batch_log(log, fresh)
+    prepare_batch_log(log, fresh, overwrite=True)
+    run.mkdir()
+    (run / "metrics.jsonl").write_text("", encoding="utf-8")
+    prepare_batch_log(log, run)  # the run resumes and continues its log
+    with pytest.raises(OutputError, match="is a directory"):
+        prepare_batch_log(run, run)
+    assert log.read_text(encoding="utf-8") == '{"step": 0}\n'
+
+
 def test_metrics_log_has_no_bare_nan(tmp_path: Path) -> None:
     import json
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.io import prepare_output_file
 from hybridbatch.sampling.config import SamplerConfig
 from hybridbatch.settings import settings_options
 from hybridbatch.training.config import TrainConfig
@@ -28,9 +29,11 @@ def batches(
     steps: Annotated[int, typer.Option(min=1, help="Number of batches to plan.")] = 1000,
     top: Annotated[int, typer.Option(min=1, help="Language pairs to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
     """Plan the batches a training run would draw (dry run) and summarize the mix."""
+    prepare_output_file(out, overwrite)  # checked like every output, before any data is read
     from hybridbatch.data.registry import load_source
     from hybridbatch.sampling import SamplerConfig, build_sampler
     from hybridbatch.sampling.plan import render_summary, write_plan
@@ -57,10 +60,14 @@ def train_cmd(
     from hybridbatch.training import load_train_config
 
     config = load_train_config(config_file, **(settings or {}), show_progress=False if quiet else None)
-    from hybridbatch.training.checkpoint import prepare_run_dir  # torch: only once the settings are valid
+    from hybridbatch.training.checkpoint import (  # torch: only once the settings are valid
+        prepare_batch_log,
+        prepare_run_dir,
+    )
     from hybridbatch.training.trainer import console_logging, format_result, train
 
     prepare_run_dir(config.out, overwrite)
+    prepare_batch_log(config.log_batches, config.out, overwrite)
     console_logging()
     result = train(config)
     if result.rank == 0:

@@ -250,7 +250,21 @@ def prepare_run_dir(out: str | Path, overwrite: bool = False) -> Path:
     from hybridbatch.io import prepare_output_dir, read_marker
 
     path = Path(out)
-    run_files = (path / "metrics.jsonl", path / "checkpoints", path / "model" / TRAINING_JSON)
-    if path.is_dir() and read_marker(path) is None and any(p.exists() for p in run_files):
+    if path.is_dir() and read_marker(path) is None and _holds_run(path):
         return path
     return prepare_output_dir(path, "training run", overwrite)
+
+
+def _holds_run(path: Path) -> bool:
+    """Whether ``path`` holds a (possibly interrupted) training run's files."""
+    run_files = (path / "metrics.jsonl", path / "checkpoints", path / "model" / TRAINING_JSON)
+    return any(p.exists() for p in run_files)
+
+
+def prepare_batch_log(log: str | Path | None, out: str | Path, overwrite: bool = False) -> None:
+    """Validate ``train --log-batches`` before any work, like every output file: an existing log is
+    continued when ``out`` holds a run to resume, and otherwise replaced only with ``--overwrite``."""
+    from hybridbatch.io import prepare_output_file
+
+    if log is not None:
+        prepare_output_file(log, overwrite or _holds_run(Path(out)), flag="--log-batches")
