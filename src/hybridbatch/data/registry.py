@@ -18,7 +18,7 @@ from hybridbatch.data.flores import FloresSplit
 from hybridbatch.data.jsonl import JSONL_DIRECTORY_FILE, load_jsonl
 from hybridbatch.data.lareqa import load_lareqa
 from hybridbatch.data.pairs import load_pairs
-from hybridbatch.data.sources import SourceSpec, parse_source
+from hybridbatch.data.sources import PAIRS_DIRECTORY_FILE, SourceSpec, parse_source
 from hybridbatch.errors import DataError
 from hybridbatch.paths import cache_home
 
@@ -84,7 +84,8 @@ def load_source(spec: str | SourceSpec, languages: list[str] | None = None) -> P
     if source.kind == "bitext":
         return load_bitext(_existing(source.name), languages)
     if source.kind == "pairs":
-        return load_pairs(_existing(source.name), languages)
+        path = _existing(source.name)
+        return load_pairs(path / PAIRS_DIRECTORY_FILE if path.is_dir() else path, languages)
     return load_collection(source.name, languages)
 
 

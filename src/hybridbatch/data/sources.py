@@ -10,9 +10,10 @@ and ``[KIND:]PATH[@WEIGHT]`` for a path (``bitext:corpus/@0.2``); in YAML it may
 - ``pairs``: query–passage pairs per language keyed by a parallel id (JSONL, the mMARCO layout).
 
 A named dataset has a fixed kind; a path without a kind is detected from its layout (a directory of
-``.txt`` files is bitext, a ``.jsonl`` file whose first record has ``passage`` is pairs, anything else
-qa). The canonical string (:meth:`SourceSpec.__str__`) is what run fingerprints hold: a plain qa path or
-name stays as written, so runs from before sources had kinds keep their fingerprints.
+``.txt`` files and no ``<lang>.json`` is bitext, a ``.jsonl`` file whose first record has ``passage``
+or a directory holding ``pairs.jsonl`` is pairs, anything else qa). The canonical string
+(:meth:`SourceSpec.__str__`) is what run fingerprints hold: a plain qa path or name stays as written,
+so runs from before sources had kinds keep their fingerprints.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
+from hybridbatch.data.lareqa import LANG_FILE
+
 KINDS = ("qa", "bitext", "pairs")
+#: A directory holding this file is a pairs source (the layout ``data translate`` writes for one).
+PAIRS_DIRECTORY_FILE = "pairs.jsonl"
 #: Named datasets: name -> (kind, splits; the first split is the default, empty for none).
 NAMED_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "mlqa-r": ("qa", ()),
@@ -157,8 +162,11 @@ def _from_mapping(value: dict[str, Any]) -> SourceSpec:
 def detect_kind(path: Path) -> str:
     """The kind of a source path from its layout (see the module docstring); ``qa`` when unsure."""
     if path.is_dir():
-        names = [p.suffix for p in path.iterdir() if p.is_file()]
-        return "bitext" if ".txt" in names and ".json" not in names else "qa"
+        files = [p for p in path.iterdir() if p.is_file()]
+        if (path / PAIRS_DIRECTORY_FILE).is_file():  # e.g. a `data translate` output of a pairs source
+            return "pairs"
+        lareqa = any(LANG_FILE.match(p.name) for p in files)  # <lang>.json (not translate.json)
+        return "bitext" if any(p.suffix == ".txt" for p in files) and not lareqa else "qa"
     if path.is_file() and path.suffix == ".jsonl":
         try:
             with path.open(encoding="utf-8") as handle:

@@ -2,10 +2,11 @@
 
 Order of work: the settings, the output directory, the source, the engine and its pairs (what to
 install) and the cache are all checked before the first sentence is translated. The output directory
-(a ``translation`` artefact) is written in one piece at the end: ``collection.jsonl`` (the JSONL
-collection ``train --data DIR`` reads: the source side plus every translation, parallel ids kept)
-and ``translate.json`` (engine, version, pairs, counts, seconds, quality, failures). An interrupted
-run leaves no output, only its cache; the rerun translates what the cache lacks.
+(a ``translation`` artefact) is written in one piece at the end: the source side plus every
+translation, parallel ids kept, in the layout of the source's kind that ``train --data DIR`` reads
+(:mod:`.writers`), and ``translate.json`` (engine, version, pairs, counts, seconds, quality,
+failures). An interrupted run leaves no output, only its cache; the rerun translates what the cache
+lacks.
 """
 
 from __future__ import annotations
@@ -15,25 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from hybridbatch.data.collection import ParallelQACollection
-from hybridbatch.data.jsonl import JSONL_DIRECTORY_FILE, write_jsonl
 from hybridbatch.data.translation.cache import TranslationCache
 from hybridbatch.data.translation.config import TranslateSettings
 from hybridbatch.data.translation.engines import Engine, resolve_engine
 from hybridbatch.data.translation.languages import language
 from hybridbatch.data.translation.quality import QualityCounts
 from hybridbatch.data.translation.run import PairRun, translate_texts
-from hybridbatch.data.translation.translated import (
-    DropRule,
-    TranslatedSide,
-    source_texts,
-    translate_side,
-    with_translations,
-)
+from hybridbatch.data.translation.translated import DropRule, source_texts
+from hybridbatch.data.translation.writers import write_translation
 from hybridbatch.errors import DataError
 from hybridbatch.io import artefact_directory, atomic_write_json
 
 KIND = "translation"
-COLLECTION_FILE = JSONL_DIRECTORY_FILE
 REPORT_FILE = "translate.json"
 
 
@@ -47,10 +41,11 @@ def prepare_engine(settings: TranslateSettings) -> tuple[Engine, str]:
 
 
 def load_source(spec: str, lang: str, limit: int | None) -> ParallelQACollection:
-    """``lang``'s side of the collection ``spec`` (the first ``limit`` parallel ids when given)."""
-    from hybridbatch.data.registry import load_collection
+    """``lang``'s side of the source ``spec`` — a ``qa``, ``bitext`` or ``pairs`` source, see
+    :mod:`hybridbatch.data.sources` — (the first ``limit`` parallel ids when given)."""
+    from hybridbatch.data.registry import load_source as load
 
-    collection = load_collection(spec)
+    collection = load(spec)
     ids = collection.ids_in(lang)
     if not ids:
         has = ", ".join(lang for lang, qs in collection.questions.items() if qs) or "none"
@@ -60,8 +55,8 @@ def load_source(spec: str, lang: str, limit: int | None) -> ParallelQACollection
         )
     if limit is not None:
         return collection.subset(ids[:limit], [lang], name=collection.name)
-    questions = {lang: collection.questions[lang]}
-    return ParallelQACollection(collection.name, questions, {lang: collection.candidates[lang]})
+    questions, candidates = {lang: collection.questions[lang]}, {lang: collection.candidates[lang]}
+    return ParallelQACollection(collection.name, questions, candidates, kind=collection.kind)
 
 
 def translate_dataset(
@@ -76,19 +71,18 @@ def translate_dataset(
         texts = source_texts(source, settings.from_lang)
         rule = DropRule(settings.drop_untranslated, settings.max_untranslated)
         runs: dict[str, PairRun] = {}
-        sides: dict[str, TranslatedSide] = {}
         batch_size = settings.batch_size or engine.default_batch_size
         for code in settings.to:
             pair = (language(settings.from_lang, "--from"), language(code))
             runs[code] = translate_texts(engine, engine_id, cache, texts, pair, batch_size, show_progress)
-            sides[code] = translate_side(source, settings.from_lang, code, runs[code].results, rule)
     finally:
         cache.close()
-    collection = with_translations(source, settings.from_lang, sides, Path(out).name)
-    report = _report(spec, settings, engine_id, source, runs, sides, collection)
-    report["seconds"] = round(time.perf_counter() - start, 3)
+    results = {code: run.results for code, run in runs.items()}
     with artefact_directory(out, KIND) as tmp:
-        write_jsonl(collection, tmp / COLLECTION_FILE)
+        records = write_translation(source, settings.from_lang, results, rule, tmp)
+        report = _report(spec, settings, engine_id, source, runs, records)
+        report["files"] = sorted([*(p.name for p in tmp.iterdir()), REPORT_FILE])
+        report["seconds"] = round(time.perf_counter() - start, 3)
         atomic_write_json(tmp / REPORT_FILE, report)
     return report
 
@@ -99,8 +93,7 @@ def _report(
     engine_id: str,
     source: ParallelQACollection,
     runs: dict[str, PairRun],
-    sides: dict[str, TranslatedSide],
-    collection: ParallelQACollection,
+    records: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """The content of ``translate.json``."""
     languages: dict[str, Any] = {}
@@ -110,13 +103,13 @@ def _report(
         for text, result in run.results.items():
             counts.add(text, result)
         failures += [{"lang": code, **failure} for failure in counts.failures]
-        records = {"kept": len(sides[code].questions), "dropped": dict(sides[code].dropped)}
-        languages[code] = {**run.summary(), "quality": counts.summary(), "records": records}
+        languages[code] = {**run.summary(), "quality": counts.summary(), "records": records[code]}
     totals = {
         key: sum(lang[key] for lang in languages.values()) for key in ("translated", "cached", "failed")
     }
     return {
         "source": spec,
+        "kind": source.kind,
         "from": settings.from_lang,
         "to": settings.to,
         "engine": {"spec": settings.engine, "id": engine_id},
@@ -127,10 +120,5 @@ def _report(
         "source_sentences": len(source_texts(source, settings.from_lang)),
         "totals": {**totals, "cache_corrupt": sum(lang["cache_corrupt"] for lang in languages.values())},
         "languages": languages,
-        "collection": {
-            "file": COLLECTION_FILE,
-            "questions": collection.num_questions(),
-            "ids": len(collection.ids),
-        },
         "failures": failures,
     }

@@ -47,13 +47,15 @@ class DropRule:
     threshold: float = 0.5
 
 
-def _share(texts: list[str], results: dict[str, Output | Failure]) -> float:
+def untranslated_share(texts: list[str], results: dict[str, Output | Failure]) -> float:
+    """The share of the words of ``texts`` left untranslated (see :func:`.quality.untranslated_words`)."""
     words = sum(len(t.split()) for t in texts)
     left = sum(untranslated_words(t, results[t]) for t in texts)
     return left / words if words else 0.0
 
 
-def _broken(texts: list[str], results: dict[str, Output | Failure]) -> str | None:
+def broken(texts: list[str], results: dict[str, Output | Failure]) -> str | None:
+    """Why the translations of ``texts`` cannot be used (a failure, an empty output), or None."""
     outputs = [results[t] for t in texts]
     if any(isinstance(o, Failure) for o in outputs):
         return "failed translation"
@@ -80,8 +82,8 @@ def translate_side(
     for qid, question in sorted(collection.questions.get(source, {}).items()):
         paragraph = pool[question.answer].paragraph
         record = [normalise(question.text), *texts[paragraph]]
-        reason = _broken(record, results)
-        if reason is None and rule.enabled and _share(record, results) > rule.threshold:
+        reason = broken(record, results)
+        if reason is None and rule.enabled and untranslated_share(record, results) > rule.threshold:
             reason = "untranslated share above --max-untranslated"
         if reason is not None:
             side.dropped[reason] += 1
@@ -92,17 +94,24 @@ def translate_side(
     for paragraph, members in paragraphs.items():
         sentences = texts[paragraph]
         if paragraph not in kept and (
-            _broken(sentences, results) or (rule.enabled and _share(sentences, results) > rule.threshold)
+            broken(sentences, results)
+            or (rule.enabled and untranslated_share(sentences, results) > rule.threshold)
         ):
             continue
-        _add_paragraph(side, target, [results[t] for t in sentences], members, kept.get(paragraph, []))
+        outputs = [results[t] for t in sentences]
+        _add_paragraph(side, target, outputs, paragraph, members, kept.get(paragraph, []))
     return side
 
 
 def _add_paragraph(
-    side: TranslatedSide, target: str, outputs: list, members: list[int], questions: list[Question]
+    side: TranslatedSide,
+    target: str,
+    outputs: list,
+    number: int,
+    members: list[int],
+    questions: list[Question],
 ) -> None:
-    number = side.candidates[-1].paragraph + 1 if side.candidates else 0
+    """Append a translated paragraph (numbered as in the source, so translations share numbers)."""
     first = len(side.candidates)
     context = " ".join(o.text for o in outputs)
     side.candidates += [Candidate(target, o.text, number, context) for o in outputs]
@@ -119,4 +128,4 @@ def with_translations(
     for lang, side in sides.items():
         questions[lang] = side.questions
         candidates[lang] = side.candidates
-    return ParallelQACollection(name, questions, candidates)
+    return ParallelQACollection(name, questions, candidates, kind=collection.kind)
