@@ -201,6 +201,58 @@ def test_bad_input_is_one_error_line_exit_2(cli, tmp_path, monkeypatch, args, fr
     assert _snapshot(tmp_path) == before  # nothing the user had was changed, nothing was left behind
 
 
+# --- FLORES-200 bitext evaluation (issue 21): damaged files and bad flags, before any model ---------
+FLORES = ["evaluate-retrieval", "--model", NO_MODEL, "--data", "flores200:dev"]
+FLORES_DAMAGE = {
+    "short": lambda r: (r / "devtest/deu_Latn.devtest").write_text("Ein Satz.\n" * 1011, encoding="utf-8"),
+    "empty": lambda r: (r / "devtest/hau_Latn.devtest").write_text("", encoding="utf-8"),
+    "unknown code": lambda r: (r / "devtest/xyz_Latn.devtest").write_text("x\n", encoding="utf-8"),
+    "metadata": lambda r: (r / "metadata_devtest.tsv").write_text("URL\tdomain\ttopic\n\n", encoding="utf-8"),
+}
+FLORES_CASES = [
+    ("short", FLORES, "deu_Latn.devtest: 1011 lines, expected 1012"),
+    ("empty", FLORES, "hau_Latn.devtest: empty file"),
+    ("unknown code", FLORES, "xyz_Latn.devtest: unknown FLORES-200 language code 'xyz_Latn'"),
+    ("metadata", FLORES, "metadata_devtest.tsv: 1 sentence rows, expected 1012"),
+    (None, [*FLORES[:4], "flores200:test"], "--data flores200:test: FLORES-200 has no split 'test'"),
+    (None, [*FLORES, "--split", "train"], "--data flores200:dev and --split train disagree"),
+    (None, [*FLORES, "-k", "5"], "-k: FLORES-200 reports top-1 accuracy only"),
+    (None, [*FLORES, "--out", "{t}/runs"], "not a hybridbatch retrieval-evaluation; pass --overwrite"),
+    (
+        None,
+        [*RETRIEVAL, "--reference", "builtin:tiny", "--out", "{t}/new"],
+        "--reference: only for --data flores200",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("damage", "args", "fragment"), FLORES_CASES, ids=lambda v: v if isinstance(v, str) else None
+)
+def test_bad_flores_input_is_one_error_line_exit_2(
+    cli, tmp_path, monkeypatch, damage, args, fragment
+) -> None:
+    import hashlib
+
+    from data.test_flores import write_flores
+
+    root = write_flores(tmp_path / "home" / "flores200")
+    pins = {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest() for f in root.rglob("*.*")}
+    monkeypatch.setattr("hybridbatch.data.flores_sha256.FLORES_SHA256", pins)  # no download
+    monkeypatch.setenv("HYBRIDBATCH_DATA", str(tmp_path / "home"))
+    if damage is not None:
+        FLORES_DAMAGE[damage](root)
+    scratch(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = _snapshot(tmp_path)
+    code, _, err = cli(*_expand(args, tmp_path))
+    lines = err.strip().splitlines()
+    assert code == 2, err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert fragment.replace("{t}", str(tmp_path)) in lines[0]
+    assert _snapshot(tmp_path) == before
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
