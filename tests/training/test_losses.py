@@ -95,3 +95,23 @@ def test_losses_backpropagate_and_factory():
         build_loss("hinge")
     with pytest.raises(ValueError, match="temperature"):
         InfoNCELoss(0)
+
+
+def test_distillation_is_the_mean_cosine_distance_by_hand():
+    from hybridbatch.training.losses import DistillationLoss
+
+    student = torch.tensor([[3.0, 4.0], [1.0, 0.0], [0.0, -2.0]], dtype=torch.float64, requires_grad=True)
+    teacher = torch.tensor([[4.0, 3.0], [2.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    # cos: (12 + 12) / 25 = 0.96; 1 (same direction, other length); -1 (opposite)
+    expected = ((1 - 0.96) + (1 - 1) + (1 - -1)) / 3
+    loss = DistillationLoss()(student, teacher)
+    assert loss.item() == pytest.approx(expected, rel=1e-12)
+    # = ½‖ŝ − t̂‖² of the unit vectors, averaged
+    halves = [0.5 * ((0.6 - 0.8) ** 2 + (0.8 - 0.6) ** 2), 0.0, 0.5 * 2.0**2]
+    assert loss.item() == pytest.approx(sum(halves) / 3, rel=1e-12)
+    loss.backward()
+    assert student.grad is not None and torch.all(student.grad[1] == 0)  # already aligned: no pull
+    empty = torch.zeros(0, 2, requires_grad=True)
+    assert DistillationLoss()(empty, torch.zeros(0, 2)).item() == 0.0
+    with pytest.raises(ValueError, match="differ"):
+        DistillationLoss()(student, teacher[:2])

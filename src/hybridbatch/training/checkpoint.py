@@ -122,8 +122,18 @@ class Checkpointer:
         from hybridbatch.io import atomic_write_text
 
         target = self.out / "model"
+        if state.adapter is not None:  # LoRA: the adapter alone beside the merged model (.tuning)
+            from hybridbatch.training.tuning import ADAPTER_DIR, save_adapter
+
+            with atomic_directory(self.out / ADAPTER_DIR) as tmp:
+                save_adapter(state.adapter, tmp)
         with atomic_directory(target) as tmp:
-            state.st_model.save(str(tmp), create_model_card=False)
+            if state.adapter is None:
+                state.st_model.save(str(tmp), create_model_card=False)
+            else:
+                from hybridbatch.training.tuning import save_merged
+
+                save_merged(state.st_model, state.adapter, tmp)
             atomic_write_json(tmp / TRAINING_JSON, meta.to_json())
             atomic_write_text(tmp / "README.md", card)
         return target

@@ -25,6 +25,7 @@ from pydantic.fields import FieldInfo
 from hybridbatch.data.sources import Source, SourceSpec, parse_source
 from hybridbatch.sampling.config import SamplerConfig, SamplerSettings
 from hybridbatch.settings import Settings, read_yaml_config
+from hybridbatch.training.adaptation_settings import DistillSettings, TuningSettings
 
 __all__ = ["DEFAULT_MODEL", "TrainConfig", "load_train_config", "read_yaml_config"]
 
@@ -40,7 +41,11 @@ RESUME_SAFE_KEYS = frozenset(
 )
 # Settings added after runs were fingerprinted: part of the fingerprint only when not at their default,
 # so runs and checkpoints written before them stay resumable.
-LATER_KEYS = {"anchor_weight": 0.0}
+LATER_KEYS = {"anchor_weight": 0.0} | {
+    key: info.get_default(call_default_factory=True)
+    for group in (DistillSettings, TuningSettings)
+    for key, info in group.model_fields.items()
+}
 
 
 class TrainConfig(Settings):
@@ -51,7 +56,7 @@ class TrainConfig(Settings):
     sampler's ``strategy`` is the flat key ``sampler``.
     """
 
-    FLATTENED: ClassVar[tuple[str, ...]] = ("sampling",)
+    FLATTENED: ClassVar[tuple[str, ...]] = ("sampling", "distillation", "tuning")
     FLAT_NAMES: ClassVar[dict[str, str]] = {"strategy": "sampler"}
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
@@ -96,6 +101,13 @@ class TrainConfig(Settings):
     cross_device_negatives: bool = Field(True, description="DDP: negatives from every rank's batch.")
     seed: int = Field(
         _STREAM["seed"].default, ge=0, lt=2**63, description="Seed of batches, dropout and everything else."
+    )
+    # --- keeping what the base model knows (issue 22) ------------------------------------------
+    distillation: DistillSettings = Field(
+        default_factory=DistillSettings, description="Distillation from a frozen teacher."
+    )
+    tuning: TuningSettings = Field(
+        default_factory=TuningSettings, description="Which parameters train (LoRA, frozen layers)."
     )
     # --- dev split and evaluation ---------------------------------------------------------------
     dev_fraction: float = Field(0.05, ge=0.0, lt=1.0, description="Held-out parallel ids per dataset.")
@@ -170,6 +182,24 @@ class TrainConfig(Settings):
             raise ValueError("mini_batch_size must be <= batch_size")
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_adaptation_keys(cls, data: Any) -> Any:
+        """Accept the flat layout of the distillation and tuning groups (``distill_weight: 0.5``)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for group in ("distillation", "tuning"):
+            nested = data.get(group, {})
+            if not isinstance(nested, dict):
+                continue
+            nested = dict(nested)
+            for key in cls.model_fields[group].annotation.model_fields:  # type: ignore[union-attr]
+                if key in data:
+                    nested[key] = data.pop(key)
+            data[group] = nested
+        return data
+
     # --- the flat layout ------------------------------------------------------------------------
     @classmethod
     def flat_fields(cls) -> dict[str, FieldInfo]:
@@ -177,7 +207,8 @@ class TrainConfig(Settings):
         fields: dict[str, FieldInfo] = {}
         for name, info in cls.model_fields.items():
             if name in cls.FLATTENED:
-                fields.update({cls.FLAT_NAMES.get(k, k): v for k, v in SamplerSettings.model_fields.items()})
+                group = cls.model_fields[name].annotation
+                fields.update({cls.FLAT_NAMES.get(k, k): v for k, v in group.model_fields.items()})  # type: ignore[union-attr]
             else:
                 fields[name] = info
         return fields
@@ -185,7 +216,8 @@ class TrainConfig(Settings):
     def flat(self) -> dict[str, Any]:
         """The settings as one flat JSON mapping (the layout of YAML files and the training metadata)."""
         data = self.model_dump(mode="json")
-        data.update({self.FLAT_NAMES.get(k, k): v for k, v in data.pop("sampling").items()})
+        for group in self.FLATTENED:
+            data.update({self.FLAT_NAMES.get(k, k): v for k, v in data.pop(group).items()})
         return {name: data[name] for name in self.flat_fields()}
 
     # --- derived --------------------------------------------------------------------------------
@@ -212,10 +244,11 @@ class TrainConfig(Settings):
 
     def material(self) -> dict[str, Any]:
         """The settings that determine the trained weights (everything but :data:`RESUME_SAFE_KEYS`)."""
+        unused = self.distillation.unused_keys() | self.tuning.unused_keys()  # they change nothing
         return {
             k: v
             for k, v in self.flat().items()
-            if k not in RESUME_SAFE_KEYS and not (k in LATER_KEYS and v == LATER_KEYS[k])
+            if k not in RESUME_SAFE_KEYS | unused and not (k in LATER_KEYS and v == LATER_KEYS[k])
         }
 
     def fingerprint(self) -> str:

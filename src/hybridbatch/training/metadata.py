@@ -28,6 +28,7 @@ class RunResult(BaseModel):
     train_languages: list[str]
     dev_metrics: dict[str, float] = {}
     resumed_from: int | None = None
+    teacher_seconds: float | None = None  # distillation: the frozen teacher's share of ``seconds``
 
 
 class TrainResult(RunResult):

@@ -20,10 +20,12 @@ from hybridbatch.sampling import BatchSampler, build_sampler
 from hybridbatch.training import distributed
 from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.data import TrainingData, prepare_data
+from hybridbatch.training.distill import Distiller, build_teacher, check_english_side
 from hybridbatch.training.features import model_prompts
 from hybridbatch.training.losses import build_loss
 from hybridbatch.training.speed import make_adamw
 from hybridbatch.training.step import anchor_weights
+from hybridbatch.training.tuning import adapt, check_before_loading
 
 if TYPE_CHECKING:
     from hybridbatch.training.checkpoint import Checkpoint, Checkpointer
@@ -47,10 +49,13 @@ class TrainingState:
     frozen: int
     trainable: list[nn.Parameter]
     anchor: list[torch.Tensor] | None = None
+    adapter: Any = None  # peft's LoRA model around the encoder (None: no LoRA)
+    distiller: Distiller | None = None
+    step_metrics: dict[str, float] = field(default_factory=dict)  # the last step's extra terms, logged
     step: int = 0
     resumed_from: int | None = None
     counters: dict[str, float] = field(
-        default_factory=lambda: {"seconds": 0.0, "train_seconds": 0.0, "pairs": 0}
+        default_factory=lambda: {"seconds": 0.0, "train_seconds": 0.0, "pairs": 0, "teacher_seconds": 0.0}
     )
     started: float = field(default_factory=time.perf_counter)
 
@@ -95,19 +100,26 @@ def build_state(
     """The full training state of ``config``, resumed from ``checkpointer``'s latest checkpoint if any."""
     from hybridbatch.models import load_model
 
+    check_before_loading(config)
     data = prepare_data(config)
+    if config.distillation.enabled and config.distillation.distill_mode == "english":
+        check_english_side(data.train, data.specs)
     total = config.total_steps(data.num_pairs)
     sampler = build_sampler(config.sampler_config(total), data.train, data.weights)
     torch.manual_seed(config.seed)
     st_model = load_model(config.model, device=str(ctx.device))
-    frozen = freeze_word_embeddings(st_model) if config.freeze_embeddings else 0
+    if config.freeze_embeddings:
+        freeze_word_embeddings(st_model)
+    teacher = build_teacher(config, st_model, ctx.device) if config.distillation.enabled else None
+    adapter, frozen = adapt(st_model, config)  # freeze_layers or LoRA
     trainable = [p for p in st_model.parameters() if p.requires_grad]
     optimizer, scheduler = build_optimizer(st_model, config, total)
     anchor = anchor_weights(trainable) if config.anchor_weight else None
     state = TrainingState(
         config=config, ctx=ctx, data=data, total=total, sampler=sampler, st_model=st_model, model=st_model,
         loss_fn=st_model, optimizer=optimizer, scheduler=scheduler, prompts=model_prompts(st_model),
-        frozen=frozen, trainable=trainable, anchor=anchor,
+        frozen=frozen, trainable=trainable, anchor=anchor, adapter=adapter,
+        distiller=Distiller(teacher, config, ctx.device) if teacher is not None else None,
     )  # fmt: skip
     checkpoint = checkpointer.latest()
     if checkpoint is not None:

@@ -50,7 +50,10 @@ def train_step(state: TrainingState, batch: Batch) -> float:
     state.optimizer.zero_grad(set_to_none=True)
     from hybridbatch.training import distributed
 
-    return distributed.reduce_mean(loss) if state.ctx.distributed else loss
+    if not state.ctx.distributed:
+        return loss
+    state.step_metrics = {k: distributed.reduce_mean(v) for k, v in state.step_metrics.items()}
+    return distributed.reduce_mean(loss)
 
 
 def compute_gradients(state: TrainingState, batch: Batch) -> float:
@@ -62,9 +65,12 @@ def compute_gradients(state: TrainingState, batch: Batch) -> float:
     queries, passages = state.prompts
     q = tokenize(state.st_model, texts.queries, queries, config.max_query_length, config.padding, device)
     d = tokenize(state.st_model, texts.docs, passages, config.max_passage_length, config.padding, device)
+    loss_fn = state.loss_fn
+    if state.distiller is not None:  # + λ·distillation on the same embeddings (.distill)
+        loss_fn = state.distiller.objective(loss_fn, batch, texts, state.sampler.sources)
     loss = contrastive_backward(
         state.model,
-        state.loss_fn,
+        loss_fn,
         q,
         d,
         texts.labels.to(device),
@@ -73,6 +79,9 @@ def compute_gradients(state: TrainingState, batch: Batch) -> float:
         autocast=state.autocast,
     )
     value = float(loss)
+    if state.distiller is not None:
+        state.step_metrics = {"distill": loss_fn.stats["distill"], "teacher_seconds": state.distiller.seconds}
+        state.counters["teacher_seconds"] += state.distiller.seconds
     if state.anchor is not None:
         value += anchor_backward(state.trainable, state.anchor, config.anchor_weight)
     return value
@@ -136,11 +145,12 @@ def contrastive_backward(
             return embed(model, features).float()
 
     device = labels.device
+    reordered = getattr(loss_fn, "reordered", None)  # an objective with per-row targets (.distill)
     return gradcache_backward(
         encode,
         q_chunks,
         d_chunks,
-        loss_fn,
+        reordered(q_order, d_order) if reordered is not None else loss_fn,
         permuted_labels(labels, q_order, d_order),
         model=model,
         device=device if device.type == "cuda" else None,

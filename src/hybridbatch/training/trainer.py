@@ -109,6 +109,7 @@ def _finish(state: TrainingState, checkpointer: Checkpointer, dev: dict[str, flo
         train_languages=state.data.languages,
         dev_metrics=dev,
         resumed_from=state.resumed_from,
+        teacher_seconds=round(state.counters["teacher_seconds"], 3) if state.distiller else None,
         rank=state.ctx.rank,
     )
     if state.ctx.is_main:
@@ -164,9 +165,13 @@ def format_result(result: TrainResult) -> str:
     """One human-readable summary of a run."""
     dev = ", ".join(f"{k} {v:.4f}" for k, v in result.dev_metrics.items()) or "no dev split"
     resumed = f" (resumed from step {result.resumed_from})" if result.resumed_from else ""
+    took = f"{result.seconds:.1f} s"
+    if result.teacher_seconds is not None:
+        per_step = result.teacher_seconds / result.steps
+        took += f" (teacher {result.teacher_seconds:.1f} s, {per_step:.3f} s/step)"
     return (
         f"model: {result.model_dir}\n"
-        f"steps: {result.steps}{resumed}, {result.seconds:.1f} s, {result.pairs_per_second:.1f} pairs/s\n"
+        f"steps: {result.steps}{resumed}, {took}, {result.pairs_per_second:.1f} pairs/s\n"
         f"train languages: {', '.join(result.train_languages)}\n"
         f"dev: {dev}"
     )

@@ -8,6 +8,7 @@ from typing import Literal
 from torch import nn
 
 from hybridbatch.training.losses.bce import BinaryCrossEntropyLoss
+from hybridbatch.training.losses.distillation import DistillationLoss
 from hybridbatch.training.losses.infonce import InfoNCELoss, cosine_scores, default_labels
 from hybridbatch.training.losses.symmetric import SymmetricInfoNCELoss
 
@@ -30,6 +31,7 @@ def build_loss(name: str, temperature: float = 0.05) -> nn.Module:
 __all__ = [
     "LOSSES",
     "BinaryCrossEntropyLoss",
+    "DistillationLoss",
     "InfoNCELoss",
     "LossName",
     "SymmetricInfoNCELoss",
