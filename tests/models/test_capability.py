@@ -95,3 +95,22 @@ def test_an_explicit_precision_is_recorded_without_a_request_note(cpu, toy_dir) 
     report = evaluate_model("builtin:tiny", str(toy_dir), show_progress=False, precision="fp32")
     assert report.precision == "fp32" and report.precision_requested is None
     assert report.cpu is not None and report.cpu["native_bf16"] is True
+
+
+@pytest.mark.parametrize(("text", "chosen", "folder"), [(ZEN4, "bf16", "eval-bf16"), (ZEN3, "fp32", "eval")])
+def test_compare_resolves_auto_so_folders_name_what_ran(cpu, tmp_path, text, chosen, folder) -> None:
+    from hybridbatch.comparison.config import ComparisonConfig
+
+    cpu(text)
+    config = ComparisonConfig(out=tmp_path / "cmp", precision="auto")
+    assert (config.precision, config.eval_name) == (chosen, folder)
+
+
+def test_an_index_built_with_auto_records_the_precision_used(cpu, tiny_model, tmp_path) -> None:
+    from hybridbatch.search import DenseIndex, build_index
+
+    cpu(ZEN4)
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(f'{{"id": "d{i}", "text": "text {i}"}}\n' for i in range(5)), encoding="utf-8")
+    build_index(tiny_model, str(corpus), tmp_path / "index", precision="auto")
+    assert DenseIndex.load(tmp_path / "index", model=tiny_model).info.precision == "bf16"

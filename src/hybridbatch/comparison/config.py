@@ -53,7 +53,9 @@ class ComparisonConfig(BaseModel):
     eval_batch_size: int = Field(64, ge=1, description="Encoding batch size of the evaluations.")
     eval_fraction: float = Field(1.0, gt=0.0, le=1.0, description="Share of evaluation ids (quick runs).")
     precision: str = Field(
-        "fp32", description="Encoding precision of the evaluations: fp32, bf16 or int8 (fast sweeps)."
+        "fp32",
+        description="Encoding precision of the evaluations: fp32, bf16, int8, onnx-fp32, onnx-int8 "
+        "(fast sweeps) or auto (bf16 on a CPU with native bf16, else fp32).",
     )
     variants: list[str] = Field(
         default_factory=list,
@@ -66,11 +68,12 @@ class ComparisonConfig(BaseModel):
     @field_validator("precision")
     @classmethod
     def _known_precision(cls, value: str) -> str:
-        from hybridbatch.models.encoding import PRECISIONS, unknown_precision
+        """A known precision; ``auto`` becomes this CPU's (bf16 or fp32), so folders name what ran."""
+        from hybridbatch.models.encoding import AUTO, PRECISIONS, check_precision, unknown_precision
 
-        if value not in PRECISIONS:
+        if value not in (*PRECISIONS, AUTO):
             raise ValueError(unknown_precision(value))
-        return value
+        return check_precision(value)
 
     @property
     def eval_name(self) -> str:
