@@ -69,3 +69,16 @@ def test_flores_train_sample_translates_its_english_side(cli, tmp_path, fake_ape
     collection = load_source(str(out))
     assert collection.kind == "bitext" and len(collection.ids_in("es")) == 5
     assert (out / "ids.tsv").read_text().splitlines() == ["0000", "0001", "0002", "0003", "0004"]
+
+
+def test_a_bitext_with_its_other_languages_stays_aligned(cli, tmp_path, fake_apertium):
+    out = tmp_path / "mt"
+    source = _bitext(tmp_path / "bi")
+    code, _, err = cli("data", "translate", str(source), "--to", "es", "--keep-languages", "--out", str(out))
+    assert code == 0, err
+    assert (out / "de.txt").read_text().splitlines() == [
+        DE[0],
+        DE[2],
+        DE[3],
+    ]  # the failed line left every file
+    assert load_source(str(out)).languages == ["de", "en", "es"]

@@ -139,3 +139,22 @@ def test_a_pivot_pair_goes_through_spanish(cli, toy_dir, tmp_path, fake_apertium
     assert (
         load_collection(tmp_path / "mt").question("q1", "pt").text == "[es-pt] [eng-spa] Where is the tower?"
     )
+
+
+def test_keep_languages_augments_the_source_with_the_translations(cli, toy_dir, tmp_path, fake_apertium):
+    code, text, _ = translate(cli, toy_dir, tmp_path / "mt", "--to", "ca", "--keep-languages")
+    assert code == 0, text
+    collection, source = load_collection(tmp_path / "mt"), load_collection(toy_dir)
+    assert collection.languages == ["ca", "de", "en", "es"]
+    for lang in source.languages:  # the human languages untouched, the same ids
+        assert {
+            q: (x.text, source.candidates[lang][x.answer].text) for q, x in source.questions[lang].items()
+        } == {
+            q: (x.text, collection.candidates[lang][x.answer].text)
+            for q, x in collection.questions[lang].items()
+        }
+    assert collection.languages_of("q1") == ["ca", "de", "en", "es"]
+    code, _, err = cli(
+        "data", "translate", str(toy_dir), "--to", "ca,es", "--keep-languages", "--out", str(tmp_path / "x")
+    )
+    assert code == 2 and "--to es: " in err and "already has es; with --keep-languages" in err

@@ -37,6 +37,11 @@ class TranslateSettings(Settings):
     max_untranslated: float = Field(
         0.5, ge=0.0, le=1.0, description="Threshold of --drop-untranslated (share of a record's words)."
     )
+    keep_languages: bool = Field(
+        False,
+        description="Also keep SOURCE's other languages (translate-train data that augments it; "
+        "--to must be languages it lacks).",
+    )
     cache: Path | None = Field(
         None, description="Sentence cache file [default: HYBRIDBATCH_HOME/translations.sqlite]."
     )

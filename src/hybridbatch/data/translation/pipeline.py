@@ -24,7 +24,7 @@ from hybridbatch.data.translation.quality import QualityCounts
 from hybridbatch.data.translation.run import PairRun, translate_texts
 from hybridbatch.data.translation.translated import DropRule, source_texts
 from hybridbatch.data.translation.writers import write_translation
-from hybridbatch.errors import DataError
+from hybridbatch.errors import ConfigError, DataError
 from hybridbatch.io import artefact_directory, atomic_write_json
 
 KIND = "translation"
@@ -40,11 +40,13 @@ def prepare_engine(settings: TranslateSettings) -> tuple[Engine, str]:
     return engine, f"{engine.spec} {engine.version()}"
 
 
-def load_source(spec: str, lang: str, limit: int | None) -> ParallelQACollection:
-    """``lang``'s side of the source ``spec`` — a ``qa``, ``bitext`` or ``pairs`` source, see
-    :mod:`hybridbatch.data.sources` — (the first ``limit`` parallel ids when given)."""
+def load_source(spec: str, settings: TranslateSettings) -> ParallelQACollection:
+    """The ``--from`` side of the source ``spec`` (a ``qa``, ``bitext`` or ``pairs`` source, see
+    :mod:`hybridbatch.data.sources`), or with ``--keep-languages`` every language; only the first
+    ``--limit`` parallel ids when given."""
     from hybridbatch.data.registry import load_source as load
 
+    lang, limit = settings.from_lang, settings.limit
     collection = load(spec)
     ids = collection.ids_in(lang)
     if not ids:
@@ -53,6 +55,14 @@ def load_source(spec: str, lang: str, limit: int | None) -> ParallelQACollection
             f"{spec}: no questions in language {lang!r} to translate from "
             f"(languages with questions: {has}); pass --from LANG"
         )
+    if settings.keep_languages:
+        present = [code for code in settings.to if code in collection.languages]
+        if present:
+            raise ConfigError(
+                f"--to {','.join(present)}: {spec} already has {', '.join(present)}; with --keep-languages "
+                "translate only into languages it lacks"
+            )
+        return collection if limit is None else collection.subset(ids[:limit], name=collection.name)
     if limit is not None:
         return collection.subset(ids[:limit], [lang], name=collection.name)
     questions, candidates = {lang: collection.questions[lang]}, {lang: collection.candidates[lang]}
@@ -64,7 +74,7 @@ def translate_dataset(
 ) -> dict[str, Any]:
     """Translate ``spec`` into ``settings.to`` and write the ``out`` directory; return the report."""
     start = time.perf_counter()
-    source = load_source(spec, settings.from_lang, settings.limit)
+    source = load_source(spec, settings)
     engine, engine_id = prepare_engine(settings)
     cache = TranslationCache(settings.cache_path())
     try:

@@ -122,9 +122,9 @@ def _add_paragraph(
 def with_translations(
     collection: ParallelQACollection, source: str, sides: dict[str, TranslatedSide], name: str
 ) -> ParallelQACollection:
-    """The source side of ``collection`` plus each translated side, as one collection."""
-    questions = {source: dict(collection.questions.get(source, {}))}
-    candidates = {source: list(collection.candidates.get(source, []))}
+    """Every language of ``collection`` plus each translated side, as one collection."""
+    questions = {lang: dict(collection.questions.get(lang, {})) for lang in collection.languages}
+    candidates = {lang: list(collection.candidates.get(lang, [])) for lang in collection.languages}
     for lang, side in sides.items():
         questions[lang] = side.questions
         candidates[lang] = side.candidates

@@ -6,7 +6,8 @@
 - ``bitext`` -> ``<lang>.txt`` aligned by line, ``documents.tsv`` (:mod:`hybridbatch.data.bitext`) and
   ``ids.tsv`` (the source's parallel id of each line).
   A line that failed, came back empty or (with ``--drop-untranslated``) stayed untranslated in any
-  language is left out of every file, so line *i* stays the translation of line *i*.
+  language is left out of every file, so line *i* stays the translation of line *i* (with
+  ``--keep-languages``, so is an id that one of the source's languages lacks).
 
 Each writer returns, per target language, the records kept and those dropped by reason.
 """
@@ -68,7 +69,7 @@ def _write_bitext(
     source: ParallelQACollection, lang: str, results: Results, rule: DropRule, directory: Path
 ) -> dict[str, dict[str, Any]]:
     pool = source.candidates[lang]
-    ids = source.ids_in(lang)
+    ids = [qid for qid in source.ids_in(lang) if len(source.languages_of(qid)) == len(source.languages)]
     texts = {qid: normalise(source.question(qid, lang).text) for qid in ids}
     reasons: dict[str, dict[str, str]] = {target: {} for target in results}
     for target, done in results.items():
@@ -80,7 +81,7 @@ def _write_bitext(
                 reasons[target][qid] = reason
     bad = {qid for found in reasons.values() for qid in found}
     kept = [qid for qid in ids if qid not in bad]
-    files = {lang: [texts[qid] for qid in kept]}
+    files = {code: [source.question(qid, code).text for qid in kept] for code in source.languages}
     files |= {target: [done[texts[qid]].text for qid in kept] for target, done in results.items()}  # type: ignore[union-attr]
     for code, lines in files.items():
         atomic_write_text(directory / f"{code}.txt", "".join(f"{line}\n" for line in lines))
