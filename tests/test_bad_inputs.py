@@ -163,6 +163,21 @@ CASES: list[tuple[list[str], str] | object] = [
     ([*TRAIN, "--config", "{t}/binary.yaml", "--out", "{t}/run"], "binary.yaml"),
     ([*TRAIN, "--out", "{t}/runs"], "pass --overwrite"),
     ([*TRAIN, "--out", "{t}/file.txt"], "is an existing file"),
+    # --- distillation and parameter-efficient training (issue 22) ----------------------------
+    ([*TRAIN, "--distill-weight", "-0.5", "--out", "{t}/run"], "--distill-weight: distill weight must be >="),
+    ([*TRAIN, "--distill-weight", "inf", "--out", "{t}/run"], "--distill-weight: distill weight must be a"),
+    ([*TRAIN, "--distill-weight", "nan", "--out", "{t}/run"], "--distill-weight: distill weight must be a"),
+    ([*TRAIN, "--lora-rank", "0", "--out", "{t}/run"], "--lora-rank: lora rank must be >= 1, got 0"),
+    ([*TRAIN, "--freeze-layers", "3", "--out", "{t}/run"], "--freeze-layers: 3 is more than the model's 2"),
+    ([*TRAIN, "--freeze-layers", "1", "--lora-rank", "2", "--out", "{t}/run"], "--freeze-layers: give it or"),
+    (
+        [*TRAIN, "--lora-rank", "2", "--lora-target-modules", "qkv", "--out", "{t}/run"],
+        "--lora-target-modules: qkv match no module of the model",
+    ),
+    (
+        [*TRAIN, "--distill-weight", "1", "--distill-mode", "english", "--languages", "de,es", "--out", "r"],
+        "--distill-mode english: training source '{t}/toy' has no English side",
+    ),
     ([*COMPARE, "--strategies", "", "--out", "{t}/cmp"], "--strategies"),
     ([*COMPARE, "--config", "{t}/unknown-key.yaml", "--out", "{t}/cmp"], "bogus_key"),
     ([*COMPARE[:4], "{t}/no-such-data", *COMPARE[5:], "--out", "{t}/cmp"], "no-such-data"),
