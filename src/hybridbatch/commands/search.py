@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.commands import OVERWRITE_HELP, PRECISION_HELP
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.search.limits import ServiceLimits
 from hybridbatch.search.security import SecuritySettings
@@ -31,7 +31,7 @@ def index_build(
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     neutralize: Annotated[str | None, typer.Option("--neutralize", help="lsar or center.")] = None,
     precision: Annotated[
-        str, typer.Option("--precision", help="fp32, bf16 or int8 (documents and later queries).")
+        str, typer.Option("--precision", help=f"Documents and later queries: {PRECISION_HELP}")
     ] = "fp32",
 ) -> None:
     """Encode a corpus with a model and save a dense (faiss) index directory."""
