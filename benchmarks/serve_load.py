@@ -26,6 +26,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,7 +49,14 @@ MALFORMED = (
     "slow_headers",
     "half_body",
     "hang_up",
+    "smuggle",
+    "text_plain",
+    "big_header",
+    "slow_reader",
+    "idle_flood",
 )
+DROPPED, ALL_CLOSED = -1, -2  # pseudo-statuses: a slow reader's answer dropped; a flood's sockets closed
+FLOOD = 300  # idle sockets per flood (more than the server's 256 connections)
 EXPECTED = {
     "valid": 200,
     "bad_json": 400,
@@ -59,6 +67,11 @@ EXPECTED = {
     "slow_headers": 408,
     "half_body": 408,
     "hang_up": None,
+    "smuggle": 400,
+    "text_plain": 415,
+    "big_header": 431,
+    "slow_reader": DROPPED,
+    "idle_flood": ALL_CLOSED,
 }
 BAD_FIELDS = (
     {"query": "x", "k": 0},
@@ -89,6 +102,8 @@ class ModeResult:
     encode_calls: str = ""
     retries: int = 0
     notes: list[str] = field(default_factory=list)
+    shutdown: Counter = field(default_factory=Counter)  # statuses while SIGTERM stops the server
+    tracebacks: int = 0  # in the server's log
 
 
 # --- raw HTTP/1.1 client --------------------------------------------------------------------
@@ -103,7 +118,7 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, dict[
 
 def post(body: bytes, extra: str = "") -> bytes:
     return (
-        f"POST /search HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n{extra}\r\n"
     ).encode() + body
 
@@ -164,14 +179,25 @@ async def malformed(host: str, port: int, kind: str, rng: random.Random) -> int 
         elif kind == "oversized":
             writer.write(post(b"x" * (2 << 20)))
         elif kind == "oversized_chunked":
-            head = b"POST /search HTTP/1.1\r\nHost: bench\r\nTransfer-Encoding: chunked\r\n\r\n"
+            head = b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            head += b"Transfer-Encoding: chunked\r\n\r\n"
             writer.write(head + (b"40000\r\n" + b"x" * 0x40000 + b"\r\n") * 8)
         elif kind == "bad_field":
             writer.write(post(json.dumps(rng.choice(BAD_FIELDS)).encode()))
         elif kind == "slow_headers":
-            writer.write(b"POST /search HTTP/1.1\r\nHost: bench\r\nContent-Le")
+            writer.write(b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
         elif kind == "half_body":
-            writer.write(b'POST /search HTTP/1.1\r\nHost: bench\r\nContent-Length: 99\r\n\r\n{"query": "half')
+            writer.write(post(b'{"query": "half').replace(b"Length: 15", b"Length: 99"))
+        elif kind == "smuggle":  # chunked and Content-Length, a second request hidden in the body
+            hidden = b"0\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            writer.write(post(hidden, "Transfer-Encoding: chunked\r\n"))
+            status = (await read_response(reader))[0]
+            more = await asyncio.wait_for(reader.read(), 10)  # the server must close, serving nothing else
+            return status if not more else 999
+        elif kind == "text_plain":  # a cross-site form/text POST
+            writer.write(post(b'{"query": "x"}').replace(b"application/json", b"text/plain"))
+        elif kind == "big_header":
+            writer.write(post(b'{"query": "x"}', f"X-Big: {'x' * 100_000}\r\n"))
         elif kind == "hang_up":
             writer.write(post(b'{"query": "bye", "k": 10}')[:40])
             await writer.drain()
@@ -183,11 +209,72 @@ async def malformed(host: str, port: int, kind: str, rng: random.Random) -> int 
         writer.close()
 
 
+FLOOD_LOCK: list[asyncio.Lock] = []
+SEND_TIMEOUT = 2.0  # the server's --send-timeout in this benchmark
+REQUEST_LINE_TIMEOUT = 2.0  # the server's --request-line-timeout (its default)
+
+
+async def slow_reader(host: str, port: int) -> int | None:
+    """Ask for a ~7 MB answer on a socket with a 4 KiB receive buffer and, once it begins, leave it
+    unread past the server's --send-timeout; DROPPED when the server closes before all of it came."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    try:
+        await loop.sock_connect(sock, (host, port))
+        body = json.dumps({"query": [f"question {i}" for i in range(30)], "k": 1000}).encode()
+        await loop.sock_sendall(sock, post(body))
+        readable = loop.create_future()
+        loop.add_reader(sock, lambda: readable.done() or readable.set_result(None))
+        try:
+            await readable  # the answer has begun: from now on, leave it unread past --send-timeout
+        finally:
+            loop.remove_reader(sock)
+        await asyncio.sleep(SEND_TIMEOUT + 2)
+        data = b""
+        with contextlib.suppress(OSError):
+            while chunk := await asyncio.wait_for(loop.sock_recv(sock, 1 << 20), 10):
+                data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = next(
+            (int(x.split(b":")[1]) for x in head.split(b"\r\n") if x.lower().startswith(b"content-length")),
+            -1,
+        )
+        return DROPPED if len(rest) < length or not head else int(head.split()[1])
+    finally:
+        sock.close()
+
+
+async def idle_flood(host: str, port: int, lock: asyncio.Lock) -> int | None:
+    """Open FLOOD sockets that send nothing (one flood at a time); ALL_CLOSED when the server has
+    closed every one within its --request-line-timeout plus slack (meanwhile others are served)."""
+    async with lock:
+        conns = []
+        try:
+            for _ in range(FLOOD):
+                conns.append(await asyncio.open_connection(host, port))
+
+            async def closed(reader: asyncio.StreamReader) -> None:
+                with contextlib.suppress(OSError):
+                    await reader.read()
+
+            await asyncio.wait_for(asyncio.gather(*(closed(r) for r, _ in conns)), REQUEST_LINE_TIMEOUT + 8)
+            return ALL_CLOSED
+        finally:
+            for _, writer in conns:
+                writer.close()
+
+
 async def one(kind: str, payload: bytes, conn: Connection, address: tuple[str, int], rng) -> Outcome:
     start = time.perf_counter()
     try:
         if kind == "valid":
             status = await asyncio.wait_for(conn.request(payload), CLIENT_TIMEOUT)
+        elif kind == "slow_reader":
+            status = await asyncio.wait_for(slow_reader(*address), CLIENT_TIMEOUT)
+        elif kind == "idle_flood":
+            status = await asyncio.wait_for(idle_flood(*address, FLOOD_LOCK[0]), CLIENT_TIMEOUT)
         else:
             status = await asyncio.wait_for(malformed(*address, kind, rng), CLIENT_TIMEOUT)
         return Outcome(kind, status, time.perf_counter() - start)
@@ -203,6 +290,7 @@ async def drive(address: tuple[str, int], plan: list[tuple[str, bytes]], concurr
         queue.put_nowait(item)
     outcomes: list[Outcome] = []
     deadline = time.perf_counter() + limit
+    FLOOD_LOCK[:] = [asyncio.Lock()]
 
     async def worker(seed: int) -> None:
         rng, conn = random.Random(seed), Connection(*address)
@@ -223,6 +311,32 @@ def memory_mb(pid: int, key: str) -> float:
     return float("nan")
 
 
+async def sigterm_under_load(
+    proc: subprocess.Popen, address: tuple[str, int], payloads: list[bytes], workers: int
+) -> Counter:
+    """Valid requests from ``workers`` keep-alive clients; SIGTERM after 1 s; statuses until refused."""
+    statuses: Counter = Counter()
+    stop = time.perf_counter() + 60
+
+    async def worker(i: int) -> None:
+        conn = Connection(*address)
+        while time.perf_counter() < stop:
+            try:
+                statuses[
+                    await asyncio.wait_for(conn.request(payloads[i % len(payloads)]), CLIENT_TIMEOUT)
+                ] += 1
+            except (OSError, asyncio.IncompleteReadError, TimeoutError, AssertionError):
+                statuses["closed or refused"] += 1
+                return
+            i += workers
+
+    tasks = [asyncio.create_task(worker(i)) for i in range(workers)]
+    await asyncio.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    await asyncio.gather(*tasks)
+    return statuses
+
+
 def start_server(index: Path, max_batch: int, timeout: float, log: Path) -> tuple[subprocess.Popen, int]:
     command = [
         sys.executable,
@@ -237,6 +351,12 @@ def start_server(index: Path, max_batch: int, timeout: float, log: Path) -> tupl
         str(max_batch),
         "--request-timeout",
         str(timeout),
+        "--send-timeout",
+        str(SEND_TIMEOUT),
+        "--max-hits",
+        "30000",
+        "--graceful-timeout",
+        "1",
     ]
     handle = log.open("w")
     proc = subprocess.Popen(
@@ -299,12 +419,17 @@ def run_mode(mode: str, args: argparse.Namespace, plan: list[tuple[str, bytes]])
         wall = time.perf_counter() - start
         info = server_info(port)
         peak = memory_mb(proc.pid, "VmHWM")
+        payloads = [payload for kind, payload in plan if kind == "valid"][:1000]
+        shutdown = asyncio.run(sigterm_under_load(proc, ("127.0.0.1", port), payloads, args.concurrency))
     finally:
         stop_server(proc)
+    text = log.read_text()
+    tracebacks = text.count("Traceback") + text.count("Exception in ASGI application")
     calls = (
         f"{info['encode_calls']} calls, {info['encoded_queries'] / max(info['encode_calls'], 1):.1f} q/call"
     )
     result = ModeResult(mode, wall, outcomes, peak, start_rss, calls, Connection.retries)
+    result.shutdown, result.tracebacks = shutdown, tracebacks
     if len(outcomes) < len(plan):
         result.notes.append(f"stopped by --time-limit after {len(outcomes)} of {len(plan)} requests")
     if proc.returncode not in (0, -signal.SIGTERM):
@@ -373,6 +498,11 @@ def render(results: list[ModeResult], args: argparse.Namespace, plan_size: int) 
                 f"client-side errors ({r.mode}): " + ", ".join(f"{k}: {v}" for k, v in errors.items())
             )
         lines += [f"note ({r.mode}): {n}" for n in r.notes]
+        shown = ", ".join(f"{k}: {v}" for k, v in sorted(r.shutdown.items(), key=str))
+        lines.append(
+            f"\nSIGTERM under load (`{r.mode}`, {args.concurrency} clients, graceful 1 s): {shown}; "
+            f"tracebacks in the server log: {r.tracebacks}"
+        )
     head = (
         f"{plan_size} requests per mode, {args.concurrency} concurrent, {args.malformed:.0%} malformed, "
         f"server --request-timeout {args.request_timeout:g} s, seed {args.seed}"
@@ -388,8 +518,16 @@ PREAMBLE = """# The search service under load (`benchmarks/serve_load.py`)
 one encode call per query, the pre-batching behaviour). Valid requests are XQuAD-R questions, k=10,
 on keep-alive connections; malformed ones (bad JSON, 100,000-deep JSON, 2 MiB bodies with
 Content-Length and chunked, invalid fields, half-sent headers, half-sent bodies, clients hanging up)
-use a fresh connection each and must get their expected status (400/413/422/408). Latencies are
-client-side, of valid requests answered 200. Generated by the script; do not edit by hand.
+use a fresh connection each and must get their expected status (400/413/422/408); so must the
+issue-24 shapes: TE+CL smuggling (400, nothing else served), a `text/plain` POST (415), a 100 KB
+header (431), slow readers (a ~7 MB answer left unread: dropped after `--send-timeout 2`) and idle
+floods (300 sockets that send nothing, over the 256-connection cap: all closed within the request-line
+timeout while the others are served). After the load, each server is stopped by SIGTERM while
+`--concurrency` clients keep sending (`--graceful-timeout 1`): every answer must be 200 or the JSON
+503, with no traceback in the log. Latencies are client-side, of valid requests answered 200.
+Keep-alive retries count valid requests resent once on a new connection because the server had
+closed the idle one (e.g. past `--keep-alive` 5 s while its client ran a flood or a slow reader).
+Generated by the script; do not edit by hand.
 """
 
 
@@ -401,6 +539,10 @@ def verdict(results: list[ModeResult]) -> str:
         ratio = s["batched"]["valid_per_s"] / max(s["naive"]["valid_per_s"], 1e-9)
         checks.append(f"throughput ratio {ratio:.2f} (target >= 2)")
     ok = all(v["server_5xx"] == 0 and v["valid_failed"] == 0 for v in s.values())
+    for r in results:
+        bad = sum(n for status, n in r.shutdown.items() if status not in (200, 503, "closed or refused"))
+        checks.append(f"{r.mode} SIGTERM: {bad} answers other than 200/503, {r.tracebacks} tracebacks")
+        ok = ok and bad == 0 and r.tracebacks == 0
     ok = ok and ("batched" not in s or "naive" not in s or ratio >= 2)
     return f"Targets {'met' if ok else 'NOT met'}: " + "; ".join(checks) + "."
 
@@ -412,7 +554,7 @@ def questions(limit_per_lang: int | None = None) -> list[str]:
     return [q.text for by_id in collection.questions.values() for q in list(by_id.values())[:limit_per_lang]]
 
 
-def ensure_index(path: Path) -> None:
+def ensure_index(path: Path, model: str) -> None:
     if (path / "index.json").is_file():
         return
     print(f"building the XQuAD-R index into {path} (~6 min CPU) ...", file=sys.stderr)
@@ -422,7 +564,7 @@ def ensure_index(path: Path) -> None:
         "hybridbatch.cli",
         "index",
         "--model",
-        MODEL,
+        model,
         "--corpus",
         "xquad-r",
         "--out",
@@ -433,7 +575,8 @@ def ensure_index(path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--index", default=str(ROOT / "runs" / "bench-index"))
+    parser.add_argument("--model", default=MODEL, help="e.g. builtin:tiny for a quick run of the service")
+    parser.add_argument("--index", default=None, help="default: runs/bench-index[-<model name>]")
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--malformed", type=float, default=0.1)
@@ -455,7 +598,10 @@ def main() -> None:
 
     try:
         texts = questions()
-        ensure_index(Path(args.index))
+        if args.index is None:
+            suffix = "" if args.model == MODEL else "-" + args.model.split(":")[-1].replace("/", "-")
+            args.index = str(ROOT / "runs" / f"bench-index{suffix}")
+        ensure_index(Path(args.index), args.model)
     except (HybridbatchError, subprocess.CalledProcessError) as exc:
         sys.exit(f"error: {exc}")
     plan = make_plan(texts, args.requests, args.malformed, args.seed)
@@ -468,7 +614,8 @@ def main() -> None:
         f"Run {started}: `python {' '.join(sys.argv)}`; {os.cpu_count()} CPUs shared with other jobs "
         f"(1-min load average {', '.join(f'{x:.1f}' for x in load)} at start / after each mode)."
     )
-    report = f"{PREAMBLE}\n{machine}\n\n{render(results, args, len(plan))}\n{verdict(results)}\n"
+    preamble = PREAMBLE.replace(MODEL, args.model)
+    report = f"{preamble}\n{machine}\n\n{render(results, args, len(plan))}\n{verdict(results)}\n"
     print(report)
     if args.out:
         tmp = Path(args.out).with_suffix(".tmp")
