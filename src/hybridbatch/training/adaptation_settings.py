@@ -43,7 +43,8 @@ class DistillSettings(Settings):
         "side (parallel ids).",
     )
     distill_data: str = Field(
-        BATCH_TEXTS, description="Texts distilled on: 'batch' (each training batch's own texts)."
+        BATCH_TEXTS,
+        description="Texts distilled on: 'batch' (each training batch's own) or a source (flores200:train).",
     )
     distill_teacher: str | None = Field(
         None, description="Teacher model spec (default: the model the run starts from)."
@@ -55,9 +56,18 @@ class DistillSettings(Settings):
     @field_validator("distill_data")
     @classmethod
     def _known_data(cls, value: str) -> str:
-        if value.strip() != BATCH_TEXTS:
-            raise ValueError(f"unknown {value!r}: only {BATCH_TEXTS!r} (each batch's own texts) is supported")
-        return value.strip()
+        """``batch`` or a training source in its canonical form (no weight, not evaluation-only)."""
+        from hybridbatch.data.sources import parse_source
+        from hybridbatch.training.config import EVAL_ONLY_DATASETS
+
+        if value.strip() == BATCH_TEXTS:
+            return BATCH_TEXTS
+        source = parse_source(value)
+        if source.weight is not None:
+            raise ValueError(f"{value!r}: a distillation source takes no @weight (distill_weight is λ)")
+        if source.dataset in EVAL_ONLY_DATASETS:
+            raise ValueError(f"{source.dataset} is an evaluation-only dataset")
+        return str(source)
 
     @field_validator("distill_teacher")
     @classmethod

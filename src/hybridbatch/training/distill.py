@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from hybridbatch.errors import ConfigError
+from hybridbatch.training.adaptation_settings import BATCH_TEXTS
 from hybridbatch.training.features import BatchTexts, model_prompts, tokenize
 from hybridbatch.training.losses import DistillationLoss
 from hybridbatch.training.step import LENGTH_BUCKET_ROWS
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from hybridbatch.data import ParallelQACollection
     from hybridbatch.sampling import Batch
     from hybridbatch.training.config import TrainConfig
+    from hybridbatch.training.data import TrainingData
 
 ENGLISH = "en"
 
@@ -82,13 +84,26 @@ class DistilledObjective:
 
 
 class Distiller:
-    """The frozen teacher of a run and the targets it computes per batch (module docstring)."""
+    """The frozen teacher of a run, the targets it computes per step and the step's distillation metrics
+    (:attr:`last`: the unweighted term and the teacher's seconds). With ``stream`` (``--distill-data
+    SOURCE``, :mod:`.distill_stream`) the texts come from that source, else from each batch."""
 
-    def __init__(self, teacher: nn.Module, config: TrainConfig, device: torch.device) -> None:
-        self.teacher, self.config, self.device = teacher, config, device
+    def __init__(
+        self, teacher: nn.Module, config: TrainConfig, device: torch.device, stream: Any = None
+    ) -> None:
+        self.teacher, self.config, self.device, self.stream = teacher, config, device, stream
         self.settings = config.distillation
         self.prompts = model_prompts(teacher)
-        self.seconds = 0.0  # the teacher's time in the last step
+        self.last: dict[str, float] = {"distill": 0.0, "teacher_seconds": 0.0}
+
+    def begin(self, state: Any, batch: Batch) -> float:
+        """Start a step: reset its metrics; with a stream, run its distillation pass (returns λ·distill)."""
+        self.last.update(distill=0.0, teacher_seconds=0.0)
+        if self.stream is None:
+            return 0.0
+        from hybridbatch.training.distill_stream import stream_backward
+
+        return stream_backward(state, batch.step)
 
     def objective(
         self,
@@ -96,16 +111,24 @@ class Distiller:
         batch: Batch,
         texts: BatchTexts,
         sources: dict[str, ParallelQACollection],
-    ) -> DistilledObjective:
-        """This step's objective with the teacher's targets for ``batch`` (timed in :attr:`seconds`)."""
-        start = time.perf_counter()
+    ) -> nn.Module | DistilledObjective:
+        """This step's objective: ``contrastive`` plus the fused term on the batch's texts (none with a
+        stream)."""
+        if self.stream is not None:
+            return contrastive
         if self.settings.distill_mode == "english":
             queries, docs = english_sides(batch, texts, sources)
         else:
             queries, docs = list(texts.queries), list(texts.docs)
+        targets = self.timed_embed(queries, docs)
+        return DistilledObjective(contrastive, self.settings.distill_weight, targets, self.last)
+
+    def timed_embed(self, queries: list[str | None], docs: list[str | None]) -> DistillTargets:
+        """:meth:`embed`, its seconds added to ``last["teacher_seconds"]``."""
+        start = time.perf_counter()
         targets = self.embed(queries, docs)
-        self.seconds = time.perf_counter() - start
-        return DistilledObjective(contrastive, self.settings.distill_weight, targets)
+        self.last["teacher_seconds"] += time.perf_counter() - start
+        return targets
 
     def embed(self, queries: list[str | None], docs: list[str | None]) -> DistillTargets:
         """Teacher embeddings (fp32) of the given texts; None rows get no target (zeros, mask False)."""
@@ -156,6 +179,22 @@ def english_sides(
         queries.append(collection.question(pair.id, ENGLISH).text if has else None)
         positives.append(collection.answer(pair.id, ENGLISH).text if has else None)
     return queries, positives + [None] * (len(texts.docs) - len(positives))
+
+
+def distill_stream(config: TrainConfig, data: TrainingData) -> Any:
+    """The :class:`~.distill_stream.DistillStream` of ``--distill-data SOURCE`` (None for ``batch`` or
+    without distillation); checks the English side of every source ``english`` mode reads."""
+    settings = config.distillation
+    if not settings.enabled:
+        return None
+    english = settings.distill_mode == "english"
+    if settings.distill_data != BATCH_TEXTS:
+        from hybridbatch.training.distill_stream import load_stream
+
+        return load_stream(settings.distill_data, english, config.seed)
+    if english:
+        check_english_side(data.train, data.specs)
+    return None
 
 
 def check_english_side(collections: list[ParallelQACollection], specs: list[str]) -> None:

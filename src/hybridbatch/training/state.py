@@ -20,7 +20,7 @@ from hybridbatch.sampling import BatchSampler, build_sampler
 from hybridbatch.training import distributed
 from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.data import TrainingData, prepare_data
-from hybridbatch.training.distill import Distiller, build_teacher, check_english_side
+from hybridbatch.training.distill import Distiller, build_teacher, distill_stream
 from hybridbatch.training.features import model_prompts
 from hybridbatch.training.losses import build_loss
 from hybridbatch.training.speed import make_adamw
@@ -102,8 +102,7 @@ def build_state(
 
     check_before_loading(config)
     data = prepare_data(config)
-    if config.distillation.enabled and config.distillation.distill_mode == "english":
-        check_english_side(data.train, data.specs)
+    stream = distill_stream(config, data)  # --distill-data SOURCE (None: the batches' texts)
     total = config.total_steps(data.num_pairs)
     sampler = build_sampler(config.sampler_config(total), data.train, data.weights)
     torch.manual_seed(config.seed)
@@ -119,7 +118,7 @@ def build_state(
         config=config, ctx=ctx, data=data, total=total, sampler=sampler, st_model=st_model, model=st_model,
         loss_fn=st_model, optimizer=optimizer, scheduler=scheduler, prompts=model_prompts(st_model),
         frozen=frozen, trainable=trainable, anchor=anchor, adapter=adapter,
-        distiller=Distiller(teacher, config, ctx.device) if teacher is not None else None,
+        distiller=Distiller(teacher, config, ctx.device, stream) if teacher is not None else None,
     )  # fmt: skip
     checkpoint = checkpointer.latest()
     if checkpoint is not None:

@@ -65,8 +65,9 @@ def compute_gradients(state: TrainingState, batch: Batch) -> float:
     queries, passages = state.prompts
     q = tokenize(state.st_model, texts.queries, queries, config.max_query_length, config.padding, device)
     d = tokenize(state.st_model, texts.docs, passages, config.max_passage_length, config.padding, device)
-    loss_fn = state.loss_fn
-    if state.distiller is not None:  # + λ·distillation on the same embeddings (.distill)
+    loss_fn, value = state.loss_fn, 0.0
+    if state.distiller is not None:  # + λ·distillation: a stream's own pass, or on these embeddings
+        value += state.distiller.begin(state, batch)
         loss_fn = state.distiller.objective(loss_fn, batch, texts, state.sampler.sources)
     loss = contrastive_backward(
         state.model,
@@ -78,10 +79,10 @@ def compute_gradients(state: TrainingState, batch: Batch) -> float:
         trim=config.padding == "longest",
         autocast=state.autocast,
     )
-    value = float(loss)
+    value += float(loss)
     if state.distiller is not None:
-        state.step_metrics = {"distill": loss_fn.stats["distill"], "teacher_seconds": state.distiller.seconds}
-        state.counters["teacher_seconds"] += state.distiller.seconds
+        state.step_metrics = dict(state.distiller.last)
+        state.counters["teacher_seconds"] += state.distiller.last["teacher_seconds"]
     if state.anchor is not None:
         value += anchor_backward(state.trainable, state.anchor, config.anchor_weight)
     return value
