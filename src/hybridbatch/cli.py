@@ -7,6 +7,7 @@ Every command is a few lines that parse flags and call the library. Errors a use
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any
 
@@ -76,9 +77,20 @@ def _root(
     _state["debug"] = debug
 
 
+def quiet_library_progress() -> None:
+    """No transformers / huggingface_hub progress bars ("Loading weights", "Writing model shards") on
+    model loads and saves: the commands show their own progress only, and none under ``--quiet``.
+    ``HF_HUB_DISABLE_PROGRESS_BARS=0`` in the environment brings them back."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers is imported
+    hf_logging = sys.modules.get("transformers.utils.logging")  # already imported (an embedding caller)
+    if hf_logging is not None and os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1":
+        hf_logging.disable_progress_bar()
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line and exit code 2."""
     debug = "--debug" in sys.argv
+    quiet_library_progress()
     try:
         app(standalone_mode=False, prog_name="hybridbatch")
     except HybridbatchError as exc:

@@ -4,6 +4,7 @@ Thin wiring: parse flags, validate, call the library (heavy imports inside the f
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,7 +53,9 @@ def batches(
 @settings_options(TRAIN_FIELDS, flags={"num_threads": "--threads"})
 def train_cmd(
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML settings file.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="No progress on stderr (bars, resume and dev lines).")
+    ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
@@ -68,7 +71,7 @@ def train_cmd(
 
     prepare_run_dir(config.out, overwrite)
     prepare_batch_log(config.log_batches, config.out, overwrite)
-    console_logging()
+    console_logging(logging.WARNING if quiet else logging.INFO)
     result = train(config)
     if result.rank == 0:
         typer.echo(format_result(result))
