@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -163,6 +163,13 @@ def test_a_model_of_another_dimension_is_refused_at_startup(index: DenseIndex, t
 
 
 # --- in-process uvicorn -------------------------------------------------------------------------
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
 def started(index: DenseIndex, encoder: CountingEncoder, **limits) -> SearchService:
     service = make_server(index, "127.0.0.1", 0, ServiceLimits(max_wait_ms=0, **limits), encoder=encoder)
     return service.start()
@@ -193,8 +200,7 @@ def test_an_idle_crowd_does_not_lock_out_clients_and_health_has_a_reserve(index:
         encoder.gate.clear()
         with ThreadPoolExecutor(4) as pool:
             busy = [pool.submit(post, service) for _ in range(4)]
-            while len(service.server.server_state.tasks) < 4:
-                time.sleep(0.01)
+            wait_until(lambda: len(service.server.server_state.tasks) >= 4)
             assert parse(raw(address, request("GET", "/health")))[0] == 200  # the reserve
             status, payload = post(service)
             assert (status, payload["code"]) == (503, "overloaded")
@@ -215,8 +221,7 @@ def test_shutdown_answers_waiting_requests_503_json_without_traceback(index: Den
     caplog.set_level(logging.INFO, logger="uvicorn.error")
     with ThreadPoolExecutor(8) as pool:
         pending = [pool.submit(post, service) for _ in range(8)]
-        while service.app.state.batcher.queued < 7:
-            time.sleep(0.01)
+        wait_until(lambda: service.app.state.batcher.queued >= 7)
         stopper = threading.Thread(target=service.stop)
         stopper.start()
         results = [f.result(timeout=20) for f in pending]
@@ -244,6 +249,7 @@ def test_slow_readers_are_dropped_and_their_answers_bounded(tiny_model) -> None:
         status, payload = post(service, body)
         assert status == 200
         received = b""
+        reader.settimeout(10)
         with contextlib.suppress(OSError):
             while chunk := reader.recv(1 << 20):
                 received += chunk
