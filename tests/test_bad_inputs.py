@@ -43,6 +43,20 @@ def scratch(t: Path) -> None:
     _broken_models(t)
     (t / "binary.yaml").write_bytes(bytes(range(256)))
     (t / "unknown-key.yaml").write_text("strategies: [base]\nbogus_key: 1\n", encoding="utf-8")
+    _bad_sources(t)
+
+
+def _bad_sources(t: Path) -> None:
+    """Damaged bitext and pairs sources (issue 21)."""
+    for name, files in {
+        "uneven": {"en.txt": "One.\nTwo.\n", "de.txt": "Eins.\n"},
+        "empty-lang": {"en.txt": "One.\n", "de.txt": ""},
+    }.items():
+        (t / name).mkdir()
+        for file, text in files.items():
+            (t / name / file).write_text(text, encoding="utf-8")
+    record = {"query_id": "q1", "lang": "en", "query": "Where?", "passage_id": "p1"}
+    (t / "no-passage.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
 
 
 def _broken_models(t: Path) -> None:
@@ -62,6 +76,7 @@ TRAIN = ["train", "--model", "builtin:tiny", "--data", "{t}/toy", "--steps", "1"
 SERVE = ["serve", "--index", "{t}/runs", "--port", "0"]
 TRANSLATE = ["data", "translate", "{t}/toy", "--engine", "apertium"]
 COMPARE = ["compare", "--model", "builtin:tiny", "--train", "{t}/toy", "--eval", "{t}/toy", "--budget", "1"]
+SOURCES = ["train", "--model", NO_MODEL, "--steps", "1", "--batch-size", "2", "--out", "{t}/run", "--data"]
 BATCHES = ["batches", "--data", "{t}/toy", "--steps", "3", "--batch-size", "2"]
 
 CASES: list[tuple[list[str], str] | object] = [
@@ -182,6 +197,21 @@ CASES: list[tuple[list[str], str] | object] = [
     ([*COMPARE, "--config", "{t}/unknown-key.yaml", "--out", "{t}/cmp"], "bogus_key"),
     ([*COMPARE[:4], "{t}/no-such-data", *COMPARE[5:], "--out", "{t}/cmp"], "no-such-data"),
     ([*COMPARE, "--out", "{t}/runs"], "pass --overwrite"),
+    # --- training sources (issue 21): spec, weight, damaged files, FLORES codes; before any model ---
+    ([*SOURCES, "foo:{t}/toy"], "--data: unknown source kind 'foo'"),
+    ([*SOURCES, "{t}/toy@0"], "--data: weight of source '{t}/toy@0' must be a finite number > 0, got 0.0"),
+    ([*SOURCES, "{t}/toy@-1"], "must be a finite number > 0"),
+    ([*SOURCES, "{t}/toy@inf"], "must be a finite number > 0, got inf"),
+    ([*SOURCES, "{t}/toy@nan"], "must be a finite number > 0, got nan"),
+    ([*SOURCES, "{t}/toy@heavy"], "weight 'heavy' of source '{t}/toy@heavy' is not a number"),
+    ([*SOURCES, "flores200:test"], "--data: flores200: unknown split 'test'"),
+    ([*SOURCES, "flores200:dev"], "--data: flores200:dev is an evaluation-only dataset"),
+    ([*SOURCES, "bitext:{t}/uneven"], "uneven/en.txt: 2 lines, but de.txt has 1"),
+    ([*SOURCES, "bitext:{t}/empty-lang"], "empty-lang/de.txt: empty language file"),
+    ([*SOURCES, "pairs:{t}/no-passage.jsonl"], "no-passage.jsonl:1: missing field 'passage'"),
+    ([*SOURCES, "flores200:train", "--languages", "en,xyz_Latn"], "unknown language code(s) xyz_Latn"),
+    ([*SOURCES, "flores200:train", "--languages", "en,hau"], "hau is held out"),
+    ([*COMPARE, "--out", "{t}/cmp"], "shares 11 question texts and 11 answer sentences with evaluation set"),
 ]
 
 

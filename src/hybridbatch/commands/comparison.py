@@ -38,11 +38,15 @@ def compare_cmd(
     mean ± std across seeds; --eval afriqa[:split] adds AfriQA (see hybridbatch.comparison.seeds).
     """
     from hybridbatch.comparison.cli import build_config, prepare_comparison_dir, print_table
+    from hybridbatch.comparison.config import plan_runs
+    from hybridbatch.comparison.run import check_leakage
     from hybridbatch.comparison.seeds import compare_seeds, parse_seeds, print_significance
 
     config = build_config(out, settings or {}, config_file, quick)
     seed_list = parse_seeds(seeds, config.seed)
     prepare_comparison_dir(config.out, overwrite)
+    if any(run.overrides is not None for run in plan_runs(config)):  # something will be trained
+        check_leakage(config.train, config.eval, config.allow_overlap)
     result = compare_seeds(config, seed_list, reference)
     print_table(result.reports[seed_list[0]])
     print_significance(result)

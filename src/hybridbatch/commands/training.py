@@ -43,7 +43,7 @@ def batches(
     given = {"data": settings.pop("data")} if "data" in settings else {}
     sources = TrainConfig.validated({"out": out, **given}, flags=given).data
     config = SamplerConfig.validated({**settings, "steps": steps}, flags=settings)
-    collections = [load_source(source) for source in sources]
+    collections = [load_source(s, config.languages if s.name == "flores200" else None) for s in sources]
     sampler = build_sampler(config, collections, [source.weight for source in sources])
     summary = write_plan(sampler, out, steps, top)
     typer.echo(summary.model_dump_json(indent=2)) if as_json else render_summary(summary)

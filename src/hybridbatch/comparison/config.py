@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hybridbatch.data.sources import parse_source
 from hybridbatch.errors import ConfigError
 from hybridbatch.sampling.schedules import DEFAULT_ALPHA
 from hybridbatch.training.config import DEFAULT_MODEL, TrainConfig
@@ -28,8 +29,8 @@ class ComparisonConfig(BaseModel):
 
     model: str = Field(DEFAULT_MODEL, description="Model spec shared by every strategy.")
     train: list[str] = Field(
-        default_factory=TrainConfig.model_fields["data"].default_factory,  # type: ignore[arg-type]
-        description="Training datasets (name or path).",
+        default_factory=lambda: [str(s) for s in TrainConfig.model_fields["data"].default_factory()],  # type: ignore[misc]
+        description="Training sources, as train's --data (YAML: train or sources).",
     )
     eval: list[str] = Field(default_factory=lambda: ["xquad-r"], description="Held-out evaluation datasets.")
     strategies: list[str] = Field(
@@ -64,6 +65,26 @@ class ComparisonConfig(BaseModel):
     merge_weights: list[float] = Field(
         default_factory=list, description="WiSE-FT λ sweep: adds hybrid@λ rows, e.g. 0.3,0.5,0.7."
     )
+    allow_overlap: bool = Field(
+        False, description="Train even if a training source shares texts with an evaluation set (reported)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sources_synonym(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "sources" in data:
+            if "train" in data:
+                raise ValueError("give train or sources, not both (they are the same setting)")
+            data = dict(data)
+            data["train"] = data.pop("sources")
+        return data
+
+    @field_validator("train", mode="before")
+    @classmethod
+    def _canonical_sources(cls, value: Any) -> Any:
+        """Each source in its canonical string (``train``'s ``data`` parses it again, identically)."""
+        items = [value] if isinstance(value, (str, dict)) else value
+        return [str(parse_source(item)) for item in items] if isinstance(items, list) else value
 
     @field_validator("precision")
     @classmethod
@@ -105,8 +126,8 @@ def afriqa_dir_name(split: str, precision: str = "fp32") -> str:
 
 
 # Training settings every run gets from the comparison itself (key -> the comparison setting).
-_SET_PER_RUN = {"sampler": "strategies", "model": "model", "data": "train", "steps": "budget",
-                "epochs": "budget", "seed": "seed", "out": "out"}  # fmt: skip
+_SET_PER_RUN = {"sampler": "strategies", "model": "model", "data": "train", "sources": "train",
+                "steps": "budget", "epochs": "budget", "seed": "seed", "out": "out"}  # fmt: skip
 
 
 class RunSpec(BaseModel):

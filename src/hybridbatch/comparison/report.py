@@ -28,6 +28,12 @@ def write_comparison(report: ComparisonReport, out: Path) -> None:
     atomic_write_text(out / "comparison.md", render_markdown(report, [p.name for p in plots]))
 
 
+OVERLAP_NOTE = (
+    "**Trained with --allow-overlap**: the leakage guard was overridden, so training sources may share "
+    "question or answer texts with the evaluation sets, and those scores may be inflated."
+)
+
+
 def render_markdown(report: ComparisonReport, plots: list[str] | None = None) -> str:
     """The comparison as Markdown tables."""
     cfg = report.config
@@ -39,6 +45,8 @@ def render_markdown(report: ComparisonReport, plots: list[str] | None = None) ->
         f"(held out). Created {report.created_at}.",
         "",
     ]
+    if cfg.allow_overlap:
+        lines += [OVERLAP_NOTE, ""]
     datasets = list(next(iter(report.strategies.values())).datasets) if report.strategies else []
     for dataset in datasets:
         lines += [f"## {dataset}", "", *_main_table(report, dataset), ""]

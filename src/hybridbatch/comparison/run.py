@@ -24,6 +24,7 @@ from hybridbatch.comparison.config import (
 )
 from hybridbatch.comparison.results import ComparisonReport, StrategyResult, TrainingCost
 from hybridbatch.data import ParallelQACollection, load_collection
+from hybridbatch.data.registry import load_source
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation import EvaluationReport
 from hybridbatch.paths import embeddings_home
@@ -88,11 +89,28 @@ def _eval_collections(config: ComparisonConfig) -> list[ParallelQACollection]:
     return collections
 
 
+def check_leakage(train: list[str], evaluations: list[str], allow: bool) -> None:
+    """Refuse (one line) training sources that share texts with the evaluation sets (LAReQA sets and
+    ``flores200[:split]``; AfriQA is never a training source here) unless ``allow``; then print each
+    overlap as a warning (the report says so: ``allow_overlap``)."""
+    from hybridbatch.data.leakage import check_overlap
+
+    loaded = [(spec, _evaluation_set(spec)) for spec in evaluations if spec.partition(":")[0] != "afriqa"]
+    sources = [(spec, load_source(spec)) for spec in train]
+    for overlap in check_overlap(sources, loaded, allow):
+        console.print(f"[yellow]warning (--allow-overlap): {overlap.describe()}")
+
+
+def _evaluation_set(spec: str) -> ParallelQACollection:
+    name, _, split = spec.partition(":")
+    return load_source(f"flores200:{split or 'dev'}") if name == "flores200" else load_collection(spec)
+
+
 def _train_languages(config: ComparisonConfig) -> list[str]:
     restricted = config.train_settings.get("languages")
     languages: set[str] = set()
     for spec in config.train:
-        languages |= set(load_collection(spec).languages)
+        languages |= set(load_source(spec).languages)
     return sorted(languages & set(restricted)) if restricted else sorted(languages)
 
 

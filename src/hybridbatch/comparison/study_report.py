@@ -36,6 +36,10 @@ def render_study(result: StudyResult, plots: list[str]) -> str:
     precision = comparison_config(study, study.seeds[0]).precision
     if precision != "fp32":  # a sweep: say so before any number
         lines += [f"**Encoding precision: {precision}** (a fast sweep; confirm a winner in fp32).", ""]
+    if comparison_config(study, study.seeds[0]).allow_overlap:
+        from hybridbatch.comparison.report import OVERLAP_NOTE
+
+        lines += [OVERLAP_NOTE, ""]
     lines += ["**What the numbers say** (generated; see the tables):", "", *findings(result), ""]
     lines += _runs_table(result)
     lines += [

@@ -105,8 +105,11 @@ def expand_checkpoints(study: StudyConfig, runs: list[PlannedRun]) -> list[Plann
 
 
 def _train_missing(study: StudyConfig, runs: list[PlannedRun]) -> None:
+    from hybridbatch.comparison.run import check_leakage
     from hybridbatch.training import TrainConfig, train
 
+    config = comparison_config(study, study.seeds[0])
+    check_leakage(config.train, study.evaluations, config.allow_overlap)  # before any training
     done: set[tuple[str, int]] = set()
     for run in runs:
         if run.model is not None or run.train_settings is None or (run.name, run.seed) in done:
@@ -141,12 +144,12 @@ def eval_dir(study: StudyConfig, run: PlannedRun) -> Path:
 
 
 def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> ComparisonReport:
-    from hybridbatch.data import load_collection
+    from hybridbatch.data.registry import load_source
     from hybridbatch.evaluation import EvaluationReport, evaluate
     from hybridbatch.paths import embeddings_home
 
     config = comparison_config(study, seed)
-    languages = sorted({lang for spec in config.train for lang in load_collection(spec).languages})
+    languages = sorted({lang for spec in config.train for lang in load_source(spec).languages})
     strategies: dict[str, StrategyResult] = {}
     for run in runs:
         out = eval_dir(study, run) / config.eval_name

@@ -58,7 +58,8 @@ def prepare_data(config: TrainConfig) -> TrainingData:
     """Load, restrict and split every training dataset (DataError/ConfigError name the dataset)."""
     train, dev = [], []
     for spec in config.data:
-        collection = load_source(spec)
+        # FLORES reads only the training languages (and refuses unknown or held-out codes up front)
+        collection = load_source(spec, config.sampling.languages if spec.name == "flores200" else None)
         if config.sampling.languages:
             present = [lang for lang in config.sampling.languages if lang in collection.languages]
             if not present:
