@@ -13,7 +13,7 @@ DEMO_OUT ?= runs/demo
 WALL_TIME = elapsed=$$(( $$(date +%s) - $(2) )); \
 	printf '%s: wall time %dm %02ds (exit %d)\n' "$(1)" $$((elapsed / 60)) $$((elapsed % 60)) $$status
 
-.PHONY: venv demo demo-quick test lint bench clean
+.PHONY: venv demo demo-quick test test-kernels lint bench clean
 
 venv: $(STAMP)
 
@@ -47,8 +47,22 @@ demo-quick: venv
 		--eval xquad-r --quick --out runs/demo-quick; \
 	status=$$?; $(call WALL_TIME,make demo-quick,$$start); exit $$status
 
+# Tests whose numbers must hold on any x86 CPU (stored golden numbers, reference embeddings, loss and
+# metric maths, GradCache and resume equivalence): `make test` runs them again under other kernels
+# (AVX2-only vector code, GEMM and oneDNN; ATen's scalar fallback) and with 1 and 2 threads.
+NUMERIC_TESTS := tests/comparison/test_golden.py tests/models/test_e5_real.py tests/training/test_losses.py \
+	tests/training/test_gradcache.py tests/training/test_checkpoint.py tests/evaluation/test_metrics.py \
+	tests/models/test_quantize.py
+AVX2_KERNELS := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
 test: venv
 	$(PY) -m pytest -q tests
+	$(MAKE) --no-print-directory test-kernels
+
+test-kernels: venv
+	@echo "numeric tests under AVX2-only kernels, 1 thread"
+	$(AVX2_KERNELS) OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider $(NUMERIC_TESTS)
+	@echo "numeric tests under ATen's default (scalar) kernels, 2 threads"
+	ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=2 $(PY) -m pytest -q -p no:cacheprovider $(NUMERIC_TESTS)
 
 lint: venv
 	$(VENV)/bin/ruff check src tests benchmarks
