@@ -7,8 +7,6 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
 from hybridbatch.data import load_collection
 
 SENTENCES = ["The tower is in Paris.", "It is tall.", "Where is the tower?", "Anna wrote the book.", "hello"]
@@ -16,7 +14,7 @@ SENTENCES = ["The tower is in Paris.", "It is tall.", "Where is the tower?", "An
 
 def build_tiny_marian(root: Path, target_tokens: tuple[str, ...] = (), target_lang: str = "es") -> Path:
     """A 1-layer random MarianMTModel with a 60-piece SentencePiece vocabulary (plus ``target_tokens``)."""
-    sentencepiece = pytest.importorskip("sentencepiece")
+    import sentencepiece
     import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
 

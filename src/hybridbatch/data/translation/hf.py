@@ -44,11 +44,13 @@ class HFEngine:
         return self._tokenizer
 
     def model(self) -> Any:
-        """The model, in evaluation mode."""
+        """The model, in evaluation mode (on the GPU when there is one)."""
         if self._model is None:
+            import torch
             from transformers import AutoModelForSeq2SeqLM
 
-            self._model = _load(AutoModelForSeq2SeqLM, self.model_name, self.spec).eval()
+            model = _load(AutoModelForSeq2SeqLM, self.model_name, self.spec).eval()
+            self._model = model.to("cuda") if torch.cuda.is_available() else model
         return self._model
 
     def version(self) -> str:
