@@ -44,7 +44,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # click's plain help: option names never truncated, defaults shown
     context_settings={"max_content_width": 120},
 )
-data_app = typer.Typer(cls=_Group, help="Inspect, export and machine-translate datasets.", no_args_is_help=True)
+data_app = typer.Typer(cls=_Group, help="Inspect, export and translate datasets.", no_args_is_help=True)
 models_app = typer.Typer(cls=_Group, help="Build and inspect models.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
