@@ -55,6 +55,8 @@ def data_translate(
     negatives and parallel ids survive). Sentences are cached: a rerun translates only what is missing."""
     from hybridbatch.io import prepare_output_dir
 
+    if "to" not in (settings or {}):
+        raise typer.BadParameter("give the target languages, e.g. --to es,ca", param_hint="'--to'")
     config = TranslateSettings.validated(settings or {}, flags=settings or {})
     prepare_output_dir(out, "translation", overwrite)
     from hybridbatch.data.translation import translate_dataset

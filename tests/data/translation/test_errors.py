@@ -77,3 +77,17 @@ def test_an_unusable_cache_file_is_refused_and_kept(cli, toy_dir, tmp_path, fake
     assert f"--cache {cache}: not a usable translation cache" in line
     assert cache.read_bytes() == b"my notes, not a database" * 50
     assert logged(fake_apertium) == [] and not (tmp_path / "mt").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        ([], "Invalid value for '--to': give the target languages, e.g. --to es,ca"),
+        (["--to", ""], "--to: give at least one target language"),
+        (["--to", "es,es"], "--to: a language is listed twice: es,es"),
+        (["--to", "es", "--batch-size", "0"], "--batch-size"),
+    ],
+)
+def test_bad_flags_are_one_error_line(cli, toy_dir, tmp_path, fake_apertium, flags, fragment):
+    assert fragment in _fails(cli, str(toy_dir), *flags, "--out", str(tmp_path / "mt"))
+    assert logged(fake_apertium) == [] and not (tmp_path / "mt").exists()

@@ -20,7 +20,7 @@ def _check_code(code: str, flag: str) -> str:
 class TranslateSettings(Settings):
     """What to translate, with which engine, and how hard to filter the output."""
 
-    to: list[str] = Field(..., min_length=1, description="Target languages (ISO 639-1), e.g. es,ca,gl.")
+    to: list[str] = Field(..., description="Target languages (ISO 639-1), e.g. es,ca,gl.")
     from_lang: str = Field("en", description="The source side of SOURCE to translate from.")
     engine: str = Field("apertium", description="apertium, or hf:MODEL (a seq2seq model dir or hub id).")
     limit: int | None = Field(None, ge=1, description="Translate only the first N parallel ids (a sample).")
@@ -49,6 +49,8 @@ class TranslateSettings(Settings):
     @field_validator("to")
     @classmethod
     def _targets(cls, codes: list[str]) -> list[str]:
+        if not codes:
+            raise ValueError("give at least one target language, e.g. --to es,ca")
         for code in codes:
             _check_code(code, "--to")
         if len(set(codes)) != len(codes):
