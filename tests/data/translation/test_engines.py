@@ -51,6 +51,8 @@ def test_apertium_marks_are_counted_and_removed_but_source_symbols_kept():
     assert apertium_marks("he is", "#ser @él") == Output("ser él", 2)
     assert apertium_marks("3 * 4 # items", "3 * 4 # artículos") == Output("3 * 4 # artículos", 0)
     assert apertium_marks("#hashtag now", "#hashtag ahora") == Output("#hashtag ahora", 0)
+    assert apertium_marks("[approx] (Xyz)", "[*approx] (*Xyz) «*Qq»") == Output("[approx] (Xyz) «Qq»", 3)
+    assert apertium_marks("l'Xyz", "de *l'Xyz") == Output("de l'Xyz", 1)
 
 
 def test_language_table_and_install_hints():

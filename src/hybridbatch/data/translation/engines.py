@@ -93,21 +93,20 @@ def resolve_engine(spec: str, beam_size: int = 4, max_length: int = 256) -> Engi
 
 # --- Apertium ------------------------------------------------------------------------------------
 _SEGMENT_BREAK = re.compile(r"\n[ \t]*\n")
-_MARKED = re.compile(r"(?<!\S)[*#@](?=[^\s*#@])(\S+)")
+_MARKED = re.compile(r"(?<![\w*#@])([*#@])(\w[\w'’-]*)")
 
 
 def apertium_marks(source: str, output: str) -> Output:
-    """``output`` without Apertium's unknown-word marks (``*word``, ``#word``, ``@word``), and their
-    count; a mark that was already in ``source`` (``# of items``) is text, not a mark."""
-    words = set(source.split())
+    """``output`` without Apertium's unknown-word marks (``*word``, ``#word``, ``@word``, also inside
+    brackets or quotes), and their count; a mark the source already had (``#hashtag``) is text."""
     count = 0
 
     def unmark(match: re.Match[str]) -> str:
         nonlocal count
-        if match.group(0) in words:
+        if match.group(0) in source:
             return match.group(0)
         count += 1
-        return match.group(1)
+        return match.group(2)
 
     return Output(" ".join(_MARKED.sub(unmark, output).split()), count)
 

@@ -29,6 +29,9 @@ from hybridbatch.io import artefact_directory, atomic_write_json
 
 KIND = "translation"
 REPORT_FILE = "translate.json"
+#: Part of every cache key: bump when the cleaning of engine outputs changes (e.g. the unknown-word
+#: marks removed), so outputs cleaned the old way are translated again.
+OUTPUT_FORMAT = 2
 
 
 def prepare_engine(settings: TranslateSettings) -> tuple[Engine, str]:
@@ -37,7 +40,7 @@ def prepare_engine(settings: TranslateSettings) -> tuple[Engine, str]:
     engine = resolve_engine(settings.engine, settings.beam_size, settings.max_length)
     source = language(settings.from_lang, "--from")
     engine.check(source, [language(code) for code in settings.to])
-    return engine, f"{engine.spec} {engine.version()}"
+    return engine, f"{engine.spec} {engine.version()} (outputs v{OUTPUT_FORMAT})"
 
 
 def load_source(spec: str, settings: TranslateSettings) -> ParallelQACollection:
