@@ -134,3 +134,16 @@ def test_resume_refuses_other_kinds_or_weights() -> None:
         build_sampler(SamplerConfig(batch_size=4), [qa, bitext], [0.5, 0.5]).load_state_dict(state)
     plain = build_sampler(SamplerConfig(batch_size=4), qa).state_dict()
     assert "mix" not in plain  # a plain qa run keeps the state layout of older checkpoints
+
+
+def test_k_languages_of_a_many_language_bitext_are_drawn_without_listing_subsets() -> None:
+    """FLORES-200 has 156 training languages: C(156, 2) subsets exceed the listing limit, but every
+    sentence exists in every language, so each X-Y step draws its K languages directly."""
+    langs = tuple(f"l{i:03d}" for i in range(110))  # C(110, 2) = 5995 > 5000
+    bitext = make_bitext(n=20, langs=langs)
+    _, batches = _stream([bitext], steps=30, batch_size=8, strategy="xy", languages_per_batch=2)
+    spans = [{lang for p in b.pairs for lang in (p.query_lang, p.passage_lang)} for b in batches]
+    assert all(len(span) == 2 for span in spans) and len({frozenset(s) for s in spans}) > 20
+    sparse = make_bitext(n=20, langs=langs, cover=109)  # no sentence in every language: refused as before
+    with pytest.raises(ConfigError, match="more than 5000 language subsets"):
+        build_sampler(SamplerConfig(batch_size=8, strategy="xy", languages_per_batch=2), sparse)

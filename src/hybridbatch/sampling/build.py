@@ -144,6 +144,8 @@ def _language_subsets(config: SamplerConfig, pool: SourcePool) -> list[tuple[str
     if config.strategy not in ("hybrid", "xy") or k is None or k >= len(pool.languages):
         return [tuple(pool.languages)]
     if comb(len(pool.languages), k) > MAX_ENUMERATED_SUBSETS:
+        if pool.complete_capacity() >= config.batch_size:
+            return []  # every K-subset is feasible (e.g. FLORES-200): each X-Y step draws K languages
         raise ConfigError(
             f"languages per batch {k} of {len(pool.languages)} languages gives more than "
             f"{MAX_ENUMERATED_SUBSETS} language subsets; choose a K closer to 2 or to the number of languages"

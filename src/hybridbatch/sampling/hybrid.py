@@ -109,8 +109,13 @@ class BatchSampler:
     def _cross_lingual(
         self, rng: np.random.Generator, pool: SourcePool, subsets: list[tuple[str, ...]]
     ) -> list[Pair]:
-        langs = subsets[int(rng.integers(len(subsets)))] if len(subsets) > 1 else subsets[0]
-        eligible = pool.cross_lingual(langs)
+        if not subsets:  # too many K-subsets to list, all feasible: draw one uniformly
+            k = self.config.languages_per_batch or len(pool.languages)
+            chosen = sorted(rng.choice(len(pool.languages), k, replace=False).tolist())
+            eligible = pool.cross_lingual(tuple(pool.languages[i] for i in chosen), cache=False)
+        else:
+            langs = subsets[int(rng.integers(len(subsets)))] if len(subsets) > 1 else subsets[0]
+            eligible = pool.cross_lingual(langs)
         chosen = _take(rng, eligible, self.config.batch_size)
         u = rng.random((len(chosen), 2))
         pairs = []

@@ -94,19 +94,28 @@ class SourcePool:
             self._cache[key] = self._eligible(ids, [(lang,)] * len(ids))
         return self._cache[key]
 
-    def cross_lingual(self, langs: tuple[str, ...]) -> Eligible:
+    def cross_lingual(self, langs: tuple[str, ...], cache: bool = True) -> Eligible:
         """Ids existing in at least two of ``langs`` (sorted), with their languages among ``langs``."""
         key = ("cross", *langs)
-        if key not in self._cache:
-            chosen = set(langs)
-            ids, id_langs = [], []
-            for qid in self.collection.ids:
-                within = tuple(lang for lang in self.collection.languages_of(qid) if lang in chosen)
-                if len(within) >= 2:
-                    ids.append(qid)
-                    id_langs.append(within)
-            self._cache[key] = self._eligible(ids, id_langs)
-        return self._cache[key]
+        if key in self._cache:
+            return self._cache[key]
+        chosen = set(langs)
+        ids, id_langs = [], []
+        for qid in self.collection.ids:
+            within = tuple(lang for lang in self.collection.languages_of(qid) if lang in chosen)
+            if len(within) >= 2:
+                ids.append(qid)
+                id_langs.append(within)
+        eligible = self._eligible(ids, id_langs)
+        if cache:
+            self._cache[key] = eligible
+        return eligible
+
+    def complete_capacity(self) -> int:
+        """The largest batch from ids present in every training language (any K of them offer as many)."""
+        everywhere = set(self.languages)
+        ids = [qid for qid in self.collection.ids if everywhere <= set(self.collection.languages_of(qid))]
+        return len({self.group_of[qid] for qid in ids})
 
     def _eligible(self, ids: list[str], langs: list[tuple[str, ...]]) -> Eligible:
         groups = np.fromiter((self.group_of[qid] for qid in ids), dtype=np.int64, count=len(ids))
