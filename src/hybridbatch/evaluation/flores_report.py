@@ -90,16 +90,19 @@ def evaluate_flores(
     from hybridbatch.models.encoding import resolve_model
 
     task.load()
+    start = time.perf_counter()
     model, spec = resolve_model(model)
     reference_spec = reference if reference is not None else base_model(spec)
-    start = time.perf_counter()
+    ref_model = None  # loaded before any encoding, so a bad reference fails fast
+    if reference_spec is not None and reference_spec != spec:
+        ref_model, reference_spec = resolve_model(reference_spec)
     options = {"cache_dir": cache_dir, "batch_size": batch_size, "precision": precision}
     scores = task.evaluate(model, show_progress=show_progress, **options)
-    if reference_spec is None or reference_spec == spec:
-        ref_scores, reference_spec = scores, spec
-    else:
-        ref_model, reference_spec = resolve_model(reference_spec)
-        ref_scores = task.evaluate(ref_model, show_progress=show_progress, **options)
+    ref_scores = (
+        scores if ref_model is None else task.evaluate(ref_model, show_progress=show_progress, **options)
+    )
+    if ref_model is None:
+        reference_spec = spec
     report = build_report(scores, ref_scores, (spec, reference_spec), task.split, precision)
     report.seconds = round(time.perf_counter() - start, 2)
     return report, scores
