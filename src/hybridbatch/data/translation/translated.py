@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import cast
 
 from hybridbatch.data.collection import Candidate, ParallelQACollection, Question
 from hybridbatch.data.translation.engines import Failure, Output
@@ -88,8 +89,7 @@ def translate_side(
         if reason is not None:
             side.dropped[reason] += 1
             continue
-        translated = results[record[0]]
-        assert isinstance(translated, Output)
+        translated = cast(Output, results[record[0]])  # not broken: an Output
         kept.setdefault(paragraph, []).append(Question(qid, target, translated.text, question.answer))
     for paragraph, members in paragraphs.items():
         sentences = texts[paragraph]
@@ -120,7 +120,7 @@ def _add_paragraph(
 
 
 def with_translations(
-    collection: ParallelQACollection, source: str, sides: dict[str, TranslatedSide], name: str
+    collection: ParallelQACollection, sides: dict[str, TranslatedSide], name: str
 ) -> ParallelQACollection:
     """Every language of ``collection`` plus each translated side, as one collection."""
     questions = {lang: dict(collection.questions.get(lang, {})) for lang in collection.languages}

@@ -45,7 +45,7 @@ def write_translation(
     if source.kind == "bitext":
         return _write_bitext(source, lang, results, rule, directory)
     sides = {target: translate_side(source, lang, target, done, rule) for target, done in results.items()}
-    collection = with_translations(source, lang, sides, directory.name)
+    collection = with_translations(source, sides, directory.name)
     if source.kind == "pairs":
         atomic_write_text(directory / PAIRS_DIRECTORY_FILE, "".join(_pairs_lines(collection)))
     else:
