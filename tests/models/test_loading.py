@@ -245,7 +245,7 @@ def test_document_prompt_follows_passage(tiny_model):
 
 def test_info_reports_training_metadata(saved_tiny):
     from hybridbatch.models.info import model_info, render_model_info
-    from hybridbatch.training.metadata import TRAINING_JSON as TRAINING_METADATA
+    from hybridbatch.models.metadata import TRAINING_JSON as TRAINING_METADATA
 
     (saved_tiny / TRAINING_METADATA).write_text(json.dumps({"strategy": "hybrid", "alpha": 0.5}))
     try:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hybridbatch.comparison.config import ComparisonConfig, RunSpec, plan_runs, safe_name
 from hybridbatch.errors import ConfigError
-from hybridbatch.training.metadata import TRAINING_JSON
+from hybridbatch.models.metadata import TRAINING_JSON
 
 
 class StudyConfig(BaseModel):

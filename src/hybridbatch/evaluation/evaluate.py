@@ -131,7 +131,7 @@ def load(model: str | SentenceTransformer) -> SentenceTransformer:
 
 def read_train_languages(model: str | SentenceTransformer) -> list[str] | None:
     """``train_languages`` from the model directory's training metadata, if there is one."""
-    from hybridbatch.training.metadata import TrainingMetadata
+    from hybridbatch.models.metadata import TrainingMetadata
 
     directory = model_directory(model)
     meta = TrainingMetadata.read(directory) if directory is not None else None

@@ -68,7 +68,7 @@ def base_model(spec: str | None) -> str | None:
     """The model a trained model directory started from (``model`` of its training metadata), else
     ``spec`` itself."""
     from hybridbatch.models.encoding import model_directory
-    from hybridbatch.training.metadata import TrainingMetadata
+    from hybridbatch.models.metadata import TrainingMetadata
 
     directory = model_directory(spec) if spec is not None else None
     metadata = TrainingMetadata.read(directory) if directory is not None else None

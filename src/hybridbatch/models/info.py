@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from hybridbatch.models.loading import load_model, resolve_path
-from hybridbatch.training.metadata import TrainingMetadata
+from hybridbatch.models.metadata import TrainingMetadata
 
 
 class ModelInfo(BaseModel):

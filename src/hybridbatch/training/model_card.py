@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hybridbatch.training.metadata import TrainingMetadata
+from hybridbatch.models.metadata import TrainingMetadata
 
 
 def _fmt(value: Any) -> str:

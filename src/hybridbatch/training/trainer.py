@@ -33,7 +33,7 @@ from hybridbatch.training import distributed
 from hybridbatch.training.checkpoint import Checkpointer
 from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.hooks import BatchLog, Checkpointing, DevEvaluation, Hook, MetricsLog, Progress
-from hybridbatch.training.metadata import TrainingMetadata, TrainResult
+from hybridbatch.models.metadata import TrainingMetadata, TrainResult
 from hybridbatch.training.model_card import write_model_card
 from hybridbatch.training.state import TrainingState, build_state
 from hybridbatch.training.step import train_step
