@@ -91,3 +91,13 @@ def test_an_unusable_cache_file_is_refused_and_kept(cli, toy_dir, tmp_path, fake
 def test_bad_flags_are_one_error_line(cli, toy_dir, tmp_path, fake_apertium, flags, fragment):
     assert fragment in _fails(cli, str(toy_dir), *flags, "--out", str(tmp_path / "mt"))
     assert logged(fake_apertium) == [] and not (tmp_path / "mt").exists()
+
+
+def test_a_model_that_does_not_translate_is_refused_before_loading_it(cli, toy_dir, tmp_path):
+    (tmp_path / "bert").mkdir()
+    config = {"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
+    (tmp_path / "bert" / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    line = _fails(
+        cli, str(toy_dir), "--to", "es", "--engine", f"hf:{tmp_path}/bert", "--out", str(tmp_path / "mt")
+    )
+    assert "a bert model is not a seq2seq translation model" in line

@@ -59,6 +59,15 @@ class HFEngine:
         return f"transformers {transformers.__version__}; {self.model_name} {_fingerprint(self.model_name)}"
 
     def check(self, source: Language, targets: list[Language]) -> None:
+        from transformers import AutoConfig
+
+        config = _load(AutoConfig, self.model_name, self.spec)
+        if not getattr(config, "is_encoder_decoder", False):
+            kind = getattr(config, "model_type", "unknown")
+            raise ConfigError(
+                f"--engine {self.spec}: a {kind} model is not a seq2seq translation model "
+                "(use e.g. hf:Helsinki-NLP/opus-mt-en-es or hf:facebook/nllb-200-distilled-600M)"
+            )
         self.tokenizer()
         self._source_token(source)
         for target in targets:
