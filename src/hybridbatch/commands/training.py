@@ -35,7 +35,7 @@ def batches(
 ) -> None:
     """Plan the batches a training run would draw (dry run) and summarize the mix."""
     prepare_output_file(out, overwrite)  # checked like every output, before any data is read
-    from hybridbatch.data.registry import load_source
+    from hybridbatch.data.registry import load_training_source
     from hybridbatch.sampling import SamplerConfig, build_sampler
     from hybridbatch.sampling.plan import render_summary, write_plan
 
@@ -43,7 +43,7 @@ def batches(
     given = {"data": settings.pop("data")} if "data" in settings else {}
     sources = TrainConfig.validated({"out": out, **given}, flags=given).data
     config = SamplerConfig.validated({**settings, "steps": steps}, flags=settings)
-    collections = [load_source(s, config.languages if s.name == "flores200" else None) for s in sources]
+    collections = [load_training_source(source, config.languages) for source in sources]
     sampler = build_sampler(config, collections, [source.weight for source in sources])
     summary = write_plan(sampler, out, steps, top)
     typer.echo(summary.model_dump_json(indent=2)) if as_json else render_summary(summary)

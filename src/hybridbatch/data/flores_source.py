@@ -14,6 +14,7 @@ Reading, the fixed sentence-id split and the language tables are :mod:`.flores` 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hybridbatch.data.bitext import bitext_collection
@@ -52,6 +53,20 @@ def load_flores_source(home: Path, split: str, languages: list[str] | None = Non
     ids = [f"{i:04d}" for i in data.ids]
     by_code = {dataset_code(code): lines for code, lines in sentences.items()}
     return bitext_collection(f"{NAME}:{split}", ids, by_code, data.documents, report)
+
+
+def requested_languages(languages: list[str]) -> list[str]:
+    """The training languages a flores200 source reads: those FLORES-200 names, and anything shaped like
+    a FLORES code (``xyz_Latn``), so that an unknown one is refused; other codes belong to other sources."""
+    from hybridbatch.data.flores_languages import flores_code
+
+    wanted = [lang for lang in languages if flores_code(lang) is not None or _FLORES_SHAPE.match(lang)]
+    if not wanted:
+        raise DataError(f"{NAME}: none of the languages {', '.join(languages)} is a FLORES-200 language")
+    return wanted
+
+
+_FLORES_SHAPE = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}$")
 
 
 def _flores_root(home: Path) -> Path:

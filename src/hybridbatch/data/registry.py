@@ -89,6 +89,18 @@ def load_source(spec: str | SourceSpec, languages: list[str] | None = None) -> P
     return load_collection(source.name, languages)
 
 
+def load_training_source(spec: str | SourceSpec, languages: list[str] | None = None) -> ParallelQACollection:
+    """A source for training on ``languages`` (None: all): FLORES-200 reads only those it has (an
+    unknown FLORES code or a held-out language is an error); other sources load whole, to be
+    restricted by the caller (a language may belong to another source)."""
+    source = spec if isinstance(spec, SourceSpec) else parse_source(spec)
+    if source.name == "flores200" and languages:
+        from hybridbatch.data.flores_source import requested_languages
+
+        return load_source(source, requested_languages(languages))
+    return load_source(source)
+
+
 def _existing(spec: str) -> Path:
     path = Path(spec).expanduser()
     if not path.exists():

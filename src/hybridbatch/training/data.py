@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hybridbatch.data import ParallelQACollection
-from hybridbatch.data.registry import load_source
+from hybridbatch.data.registry import load_training_source
 from hybridbatch.errors import ConfigError
 from hybridbatch.training.config import TrainConfig
 
@@ -58,8 +58,7 @@ def prepare_data(config: TrainConfig) -> TrainingData:
     """Load, restrict and split every training dataset (DataError/ConfigError name the dataset)."""
     train, dev = [], []
     for spec in config.data:
-        # FLORES reads only the training languages (and refuses unknown or held-out codes up front)
-        collection = load_source(spec, config.sampling.languages if spec.name == "flores200" else None)
+        collection = load_training_source(spec, config.sampling.languages)
         if config.sampling.languages:
             present = [lang for lang in config.sampling.languages if lang in collection.languages]
             if not present:
