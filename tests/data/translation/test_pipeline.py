@@ -158,3 +158,24 @@ def test_keep_languages_augments_the_source_with_the_translations(cli, toy_dir, 
         "data", "translate", str(toy_dir), "--to", "ca,es", "--keep-languages", "--out", str(tmp_path / "x")
     )
     assert code == 2 and "--to es: " in err and "already has es; with --keep-languages" in err
+
+
+def test_a_jsonl_collection_and_a_translation_output_are_sources_too(cli, toy_dir, tmp_path, fake_apertium):
+    from hybridbatch.data import write_jsonl
+
+    source = write_jsonl(load_collection(toy_dir), tmp_path / "toy.jsonl")
+    code, text, _ = translate(cli, source, tmp_path / "mt", "--to", "es", "--from", "de")
+    assert code != 0 and "no de→es pair installed" in text  # the stand-in has no deu-spa
+    code, text, report = translate(cli, source, tmp_path / "mt", "--to", "ca")
+    assert code == 0, text
+    assert report["kind"] == "qa" and load_collection(tmp_path / "mt").ids_in("ca") == [
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+    ]
+    code, text, report = translate(
+        cli, tmp_path / "mt", tmp_path / "mt2", "--to", "es"
+    )  # a translation's output
+    assert code == 0, text
+    assert report["totals"]["cached"] == len(TOY_EN_TEXTS)  # same English sentences: from the cache
