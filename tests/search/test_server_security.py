@@ -162,6 +162,19 @@ def test_a_model_of_another_dimension_is_refused_at_startup(index: DenseIndex, t
     assert "7-dimensional" in err and "dimension" in err
 
 
+def test_info_shows_the_model_in_use_without_absolute_paths(index: DenseIndex, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from hybridbatch.search.app import create_app
+
+    recorded = index.info.model_copy(update={"model": str(tmp_path / "trained" / "model")})
+    local = DenseIndex(index.index, index.documents, recorded, index.model)
+    with TestClient(create_app(local, model_spec=str(tmp_path / "other-model"))) as client:
+        info = client.get("/info").json()
+    assert (info["model"], info["index_model"]) == ("other-model", "model")
+    assert str(tmp_path) not in json.dumps(info)
+
+
 # --- in-process uvicorn -------------------------------------------------------------------------
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
