@@ -175,7 +175,7 @@ def test_a_jsonl_collection_and_a_translation_output_are_sources_too(cli, toy_di
         "q4",
     ]
     code, text, report = translate(
-        cli, tmp_path / "mt", tmp_path / "mt2", "--to", "es"
+        cli, tmp_path / "mt", tmp_path / "mt2", "--to", "ca"
     )  # a translation's output
     assert code == 0, text
     assert report["totals"]["cached"] == len(TOY_EN_TEXTS)  # same English sentences: from the cache
