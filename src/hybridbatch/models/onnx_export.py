@@ -5,8 +5,9 @@
   tokenizer makes them, output ``last_hidden_state``; batch and sequence axes dynamic. Pooling and
   normalisation stay in sentence-transformers (:mod:`.onnx_backend`).
 - **int8**: ONNX Runtime's dynamic quantization (``onnxruntime.quantization.quantize_dynamic``) of
-  the fp32 file, the scheme of ``--precision int8`` (:mod:`.quantize`): the weight MatMuls (linear
-  layers) get int8 weights and per-batch int8 activations, except the feed-forward *output*
+  the fp32 file, the scheme of ``--precision int8`` (:mod:`.quantize`) with per-channel weight scales
+  (cosine to fp32 0.9988 mean instead of 0.9983 per-tensor on XQuAD-R texts): the weight MatMuls
+  (linear layers) get int8 weights and per-batch int8 activations, except the feed-forward *output*
   projections (``layer.N/output/dense``), whose post-GELU inputs carry outlier activations; attention
   score products, layer norms, softmax and embeddings stay fp32.
 
@@ -36,7 +37,7 @@ from hybridbatch.io import atomic_directory
 from hybridbatch.paths import cache_home
 
 #: Bump when the exported graph or the quantization scheme changes (old files are then ignored).
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 OPSET = 17
 OUTPUT = "last_hidden_state"
 #: MatMul nodes left in fp32 by the int8 file: BERT-style feed-forward output projections.
@@ -126,7 +127,7 @@ def _write(folder: Path, model: Any, fingerprint: str, fp32_source: Path | None)
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
-SCHEME_INT8 = "int8:ort-dynamic:ffn-output-fp32"
+SCHEME_INT8 = "int8:ort-dynamic:per-channel:ffn-output-fp32"
 
 
 def _transformer(model: Any) -> Any:
@@ -181,6 +182,7 @@ def _quantize(source: Path, target: Path) -> list[str]:
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["MatMul"],
             nodes_to_exclude=kept,
+            per_channel=True,
         )
     finally:
         root.setLevel(level)

@@ -32,8 +32,8 @@ _COPIES: dict[str, weakref.WeakKeyDictionary[Any, Any]] = {
 SCHEMES = {
     "int8": "int8:dynamic:ffn-output-fp32",
     "bf16": "bf16",
-    "onnx-fp32": "onnx-fp32:v1",
-    "onnx-int8": "onnx-int8:ort-dynamic:ffn-output-fp32:v1",
+    "onnx-fp32": "onnx-fp32:v2",
+    "onnx-int8": "onnx-int8:ort-dynamic:per-channel:ffn-output-fp32:v2",
 }
 # Linear layers kept in fp32 by the int8 path: BERT-style feed-forward output projections.
 FP32_LINEARS = re.compile(r"(^|\.)layer\.\d+\.output\.dense$")
