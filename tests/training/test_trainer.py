@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from hybridbatch.errors import ConfigError
+from hybridbatch.evaluation.dev import lareqa_dev_scores
 from hybridbatch.training import TrainConfig, train
 from hybridbatch.training.jsonl import read_jsonl
 
@@ -68,7 +69,9 @@ def test_mlqa_adaptive_alpha_eval_log_and_rerun(mlqa_small: Path, tmp_path: Path
         adaptive_lr=0.5, dev_fraction=0.1, checkpoint_every=3, out=out, log_batches=log, mini_batch_size=4,
         show_progress=False, num_threads=threads_one,
     )  # fmt: skip
-    result = train(config)
+    with pytest.raises(ConfigError, match=r"adaptive.*dev_scorer"):
+        train(config)  # the adaptive α needs dev scores: training does not import evaluation
+    result = train(config, lareqa_dev_scores)
     assert set(result.dev_metrics) == {"mono_map", "cross_map"}
     assert 0 < result.dev_metrics["mono_map"] <= 1
     records = read_jsonl(out / "metrics.jsonl")
@@ -85,10 +88,30 @@ def test_mlqa_adaptive_alpha_eval_log_and_rerun(mlqa_small: Path, tmp_path: Path
     meta = json.loads((out / "model" / "hybridbatch_training.json").read_text())
     assert len(meta["alpha_history"]) == 2
 
-    again = train(config)  # finished: returns the stored result without training
+    again = train(config, lareqa_dev_scores)  # finished: returns the stored result without training
     assert again.steps == 6 and again.dev_metrics == result.dev_metrics
     with pytest.raises(ConfigError, match=r"lr: 3e-05 -> 0\.001"):
-        train(config.model_copy(update={"lr": 1e-3}))
+        train(config.model_copy(update={"lr": 1e-3}), lareqa_dev_scores)
+
+
+def test_dev_scorer_is_handed_in(mlqa_small: Path, tmp_path: Path, threads_one: int):
+    """The trainer scores the dev split with the scorer it is given (training imports no evaluation)."""
+    calls: list[tuple[int, list[str]]] = []
+
+    def scorer(model, dev, train_languages):
+        calls.append((sum(len(c.ids) for c in dev), train_languages))
+        return {"mono_map": 0.25, "cross_map": 0.5}
+
+    config = TrainConfig(
+        model=TINY, data=[str(mlqa_small)], batch_size=4, steps=2, eval_every=1, dev_fraction=0.1,
+        checkpoint_every=0, out=tmp_path / "run", show_progress=False, num_threads=threads_one,
+    )  # fmt: skip
+    result = train(config, scorer)
+    assert len(calls) == 2 and calls[0][0] > 0 and calls[0][1] == result.train_languages
+    assert result.dev_metrics == {"mono_map": 0.25, "cross_map": 0.5}
+    dev = [r for r in read_jsonl(tmp_path / "run" / "metrics.jsonl") if r.get("event") == "dev"]
+    assert [(r["step"], r["mono_map"]) for r in dev] == [(1, 0.25), (2, 0.25)]
+    assert train(config.model_copy(update={"out": tmp_path / "plain"})).dev_metrics == {}  # no scorer
 
 
 def test_gradcache_gradients_match_plain(tiny_model, mlqa_small: Path):

@@ -63,6 +63,7 @@ def train_cmd(
     from hybridbatch.training import load_train_config
 
     config = load_train_config(config_file, **(settings or {}), show_progress=False if quiet else None)
+    from hybridbatch.evaluation.dev import lareqa_dev_scores
     from hybridbatch.training.checkpoint import (  # torch: only once the settings are valid
         prepare_batch_log,
         prepare_run_dir,
@@ -72,6 +73,6 @@ def train_cmd(
     prepare_run_dir(config.out, overwrite)
     prepare_batch_log(config.log_batches, config.out, overwrite)
     console_logging(logging.WARNING if quiet else logging.INFO)
-    result = train(config)
+    result = train(config, lareqa_dev_scores)
     if result.rank == 0:
         typer.echo(format_result(result))

@@ -130,10 +130,11 @@ def _run_one(
 
 
 def _train(run: RunSpec, config: ComparisonConfig, run_dir: Path) -> tuple[str, TrainingCost]:
+    from hybridbatch.evaluation.dev import lareqa_dev_scores
     from hybridbatch.training import train
 
     settings = train_config(run, config, out=run_dir)
-    result = train(settings)
+    result = train(settings, lareqa_dev_scores)
     cost = TrainingCost(
         steps=result.steps,
         seconds=result.seconds,

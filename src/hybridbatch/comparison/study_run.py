@@ -106,6 +106,7 @@ def expand_checkpoints(study: StudyConfig, runs: list[PlannedRun]) -> list[Plann
 
 def _train_missing(study: StudyConfig, runs: list[PlannedRun]) -> None:
     from hybridbatch.comparison.run import check_leakage
+    from hybridbatch.evaluation.dev import lareqa_dev_scores
     from hybridbatch.training import TrainConfig, train
 
     config = comparison_config(study, study.seeds[0])
@@ -116,7 +117,7 @@ def _train_missing(study: StudyConfig, runs: list[PlannedRun]) -> None:
             continue
         out = comparison_config(study, run.seed).out / "runs" / safe_name(run.name)
         console.rule(f"[bold]training {run.name} (seed {run.seed}) into {out}")
-        train(TrainConfig(**run.train_settings, out=out))
+        train(TrainConfig(**run.train_settings, out=out), lareqa_dev_scores)
         done.add((run.name, run.seed))
 
 

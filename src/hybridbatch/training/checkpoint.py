@@ -28,8 +28,8 @@ from torch import nn
 
 from hybridbatch.errors import ConfigError
 from hybridbatch.io import atomic_directory, atomic_write_json, clean_stale_temps
-from hybridbatch.training import distributed
 from hybridbatch.models.metadata import TRAINING_JSON, TrainingMetadata, TrainResult
+from hybridbatch.training import distributed
 
 if TYPE_CHECKING:
     from hybridbatch.training.config import TrainConfig

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
+from collections.abc import Sequence
 from typing import Any, Protocol
 
+from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.sampling import Batch, ObservingSchedule
 from hybridbatch.training import distributed
 from hybridbatch.training.checkpoint import Checkpointer
-from hybridbatch.training.data import TrainingData
 from hybridbatch.training.jsonl import StepLog
 from hybridbatch.training.state import TrainingState
 
@@ -26,6 +26,16 @@ class Hook(Protocol):
     ) -> None: ...
 
     def after_training(self, state: TrainingState) -> None: ...
+
+
+class DevScorer(Protocol):
+    """Scores a model on the dev collections: at least ``mono_map`` and ``cross_map`` (the adaptive α
+    reads them). Training does not import evaluation: the caller hands one in
+    (:func:`hybridbatch.evaluation.dev.lareqa_dev_scores`)."""
+
+    def __call__(
+        self, model: Any, dev: Sequence[ParallelQACollection], train_languages: list[str]
+    ) -> dict[str, float]: ...
 
 
 class MetricsLog:
@@ -103,11 +113,12 @@ class Progress:
 
 class DevEvaluation:
     """Dev mono/cross mAP every ``eval_every`` steps and at the end; an observing α schedule (adaptive)
-    gets the scores every ``adaptive_every`` steps. Rank 0 scores; the scores are broadcast."""
+    gets the scores every ``adaptive_every`` steps. Rank 0 scores; the scores are broadcast. Without a
+    scorer there is no dev evaluation."""
 
-    def __init__(self, state: TrainingState, metrics: MetricsLog) -> None:
-        self.metrics = metrics
-        self.enabled = any(c.ids for c in state.data.dev)
+    def __init__(self, state: TrainingState, metrics: MetricsLog, scorer: DevScorer | None) -> None:
+        self.metrics, self.scorer = metrics, scorer
+        self.enabled = scorer is not None and any(c.ids for c in state.data.dev)
         schedule = state.sampler.schedule
         self.schedule = schedule if isinstance(schedule, ObservingSchedule) else None
         self.scores: dict[str, float] = {}
@@ -131,7 +142,9 @@ class DevEvaluation:
             self.evaluate(state, state.total)
 
     def evaluate(self, state: TrainingState, done: int) -> None:
-        scores = dev_scores(state.st_model, state.data) if state.ctx.is_main else None
+        assert self.scorer is not None  # enabled only with a scorer
+        data = state.data
+        scores = self.scorer(state.st_model, data.dev, data.languages) if state.ctx.is_main else None
         self.scores = distributed.broadcast_object(scores)
         record: dict[str, Any] = {"step": done, "event": "dev", **self.scores}
         if self.schedule is not None and self._observing(state, done):
@@ -164,27 +177,3 @@ class Checkpointing:
 
     def after_training(self, state: TrainingState) -> None:
         return None
-
-
-def dev_scores(model: Any, data: TrainingData) -> dict[str, float]:
-    """Mono and cross mAP on the dev splits (macro-averaged over datasets with a dev split; NaN if none)."""
-    from hybridbatch.evaluation import evaluate_model
-
-    mono, cross = [], []
-    for dev in data.dev:
-        if not dev.ids:
-            continue
-        report = evaluate_model(
-            model, dev, settings=("mono", "cross"), show_progress=False, train_languages=data.languages
-        )
-        summary = report.summary
-        if summary is None:
-            continue
-        if summary.mono_map is not None:
-            mono.append(summary.mono_map)
-        if summary.cross_map is not None:
-            cross.append(summary.cross_map)
-    return {
-        "mono_map": sum(mono) / len(mono) if mono else math.nan,
-        "cross_map": sum(cross) / len(cross) if cross else math.nan,
-    }

@@ -28,12 +28,21 @@ import time
 
 import torch
 
+from hybridbatch.errors import ConfigError
+from hybridbatch.models.metadata import TrainingMetadata, TrainResult
 from hybridbatch.sampling import shard
 from hybridbatch.training import distributed
 from hybridbatch.training.checkpoint import Checkpointer
 from hybridbatch.training.config import TrainConfig
-from hybridbatch.training.hooks import BatchLog, Checkpointing, DevEvaluation, Hook, MetricsLog, Progress
-from hybridbatch.models.metadata import TrainingMetadata, TrainResult
+from hybridbatch.training.hooks import (
+    BatchLog,
+    Checkpointing,
+    DevEvaluation,
+    DevScorer,
+    Hook,
+    MetricsLog,
+    Progress,
+)
 from hybridbatch.training.model_card import write_model_card
 from hybridbatch.training.state import TrainingState, build_state
 from hybridbatch.training.step import train_step
@@ -43,13 +52,17 @@ __all__ = ["TrainResult", "console_logging", "format_result", "train"]
 logger = logging.getLogger(__name__)
 
 
-def train(config: TrainConfig) -> TrainResult:
+def train(config: TrainConfig, dev_scorer: DevScorer | None = None) -> TrainResult:
     """Train (or resume, or return the finished result of) the run described by ``config``.
 
     Rerunning with the same ``out`` resumes from the last checkpoint; a finished run with the same
     material settings returns its result without training. Raises ConfigError when ``out`` holds a run
-    whose material settings differ (the message names the keys).
+    whose material settings differ (the message names the keys). ``dev_scorer`` scores the dev split
+    (``hybridbatch.evaluation.dev.lareqa_dev_scores``, as ``train`` / ``compare`` / ``study`` pass);
+    without one there is no dev evaluation, and the adaptive α schedule is refused.
     """
+    if dev_scorer is None and config.sampling.schedule == "adaptive":
+        raise ConfigError("schedule 'adaptive' learns α from dev scores: train(config, dev_scorer=...)")
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
     ctx = distributed.init_distributed(device=config.device)
@@ -65,18 +78,18 @@ def train(config: TrainConfig) -> TrainResult:
         if ctx.is_main and state.resumed_from is not None:
             logger.info("resuming %s from step %d", config.out, state.resumed_from)
         try:
-            return run(state, checkpointer)
+            return run(state, checkpointer, dev_scorer)
         finally:
             state.release_ddp()
     finally:
         distributed.cleanup()
 
 
-def run(state: TrainingState, checkpointer: Checkpointer) -> TrainResult:
+def run(state: TrainingState, checkpointer: Checkpointer, dev_scorer: DevScorer | None) -> TrainResult:
     """The loop: for each batch from the current step on, one step on this rank's slice, then the hooks."""
     ctx = state.ctx
     metrics = MetricsLog(state)
-    dev = DevEvaluation(state, metrics)
+    dev = DevEvaluation(state, metrics, dev_scorer)
     hooks: list[Hook] = [BatchLog(state)] if state.config.log_batches else []
     hooks += [metrics, Progress(state), dev, Checkpointing(checkpointer, metrics)]
     state.started = time.perf_counter()
