@@ -87,7 +87,6 @@ def serve_index(
     from hybridbatch.search.limits import ServiceLimits
     from hybridbatch.search.security import SecuritySettings
     from hybridbatch.search.server import serve
-    from hybridbatch.search.storage import index_loading
 
     given = settings or {}
     limits = ServiceLimits.validated({k: v for k, v in given.items() if k in LIMIT_FIELDS}, flags=given)
@@ -95,5 +94,4 @@ def serve_index(
         {k: v for k, v in given.items() if k in SECURITY_FIELDS}, flags=given
     )
     loading = IndexLoading.validated({k: v for k, v in given.items() if k in LOADING_FIELDS}, flags=given)
-    with index_loading(loading):  # server.py opens the index
-        serve(index, host=host, port=port, model=model, limits=limits, security=security)
+    serve(index, host=host, port=port, model=model, limits=limits, security=security, verify=loading.verify)

@@ -121,7 +121,7 @@ class DenseIndex:
         return Path(path)
 
     @classmethod
-    def load(cls, path: str | Path, model: Any = None, verify: bool | None = None) -> DenseIndex:
+    def load(cls, path: str | Path, model: Any = None, verify: bool = True) -> DenseIndex:
         """Open a saved index; ``model`` (spec or object) overrides the one recorded in ``index.json``;
         ``verify`` checks the files' checksums (see :func:`hybridbatch.search.storage.read_index`)."""
         index, documents, info, neutralizer = read_index(path, verify)

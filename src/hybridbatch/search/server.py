@@ -133,11 +133,12 @@ class SearchService:
             self.thread.join(timeout)
 
 
-def load_index(index: DenseIndex | str | Path, model: str | None = None) -> DenseIndex:
-    """``index`` as a loaded :class:`DenseIndex` (``model`` overrides its recorded model), its model
-    loaded and checked: queries must have the index's dimension (else a one-line error)."""
+def load_index(index: DenseIndex | str | Path, model: str | None = None, verify: bool = True) -> DenseIndex:
+    """``index`` as a loaded :class:`DenseIndex` (``model`` overrides its recorded model; ``verify``
+    checks its files' checksums), its model loaded and checked: queries must have the index's
+    dimension (else a one-line error)."""
     if not isinstance(index, DenseIndex):
-        index = DenseIndex.load(index, model=model)
+        index = DenseIndex.load(index, model=model, verify=verify)
     dim = index.encode_queries(["dimension check"], 1).shape[1]
     if dim != index.info.dim:
         used = f"--model {model}" if model else f"the index's model {index.info.model}"
@@ -157,21 +158,23 @@ def make_server(
     security: SecuritySettings | None = None,
     model: str | None = None,
     encoder: Encoder | None = None,
+    verify: bool = True,
     **options: Any,
 ) -> SearchService:
     """A :class:`SearchService` for ``index`` (``port=0`` picks a free port); call ``.start()``.
 
     The security settings and the address are checked before the model loads (one-line errors);
-    ``options`` go to :func:`uvicorn_config` (``log_level``, ``access_log``).
+    ``verify`` checks the index files' checksums; ``options`` go to :func:`uvicorn_config`
+    (``log_level``, ``access_log``).
     """
     limits, security = limits or ServiceLimits(), security or SecuritySettings()
     access = check_access(security, host)
     sock = bind(host, port)
     try:
         if encoder is None:
-            index = load_index(index, model)  # a missing, broken or mismatched model fails here
+            index = load_index(index, model, verify)  # a missing, broken or mismatched model fails here
         elif not isinstance(index, DenseIndex):
-            index = DenseIndex.load(index, model=model)
+            index = DenseIndex.load(index, model=model, verify=verify)
         app = create_app(index, limits, encoder, model_spec=model)
         config = uvicorn_config(AccessMiddleware(app, access), host, port, limits, security, **options)
         return SearchService(config, sock, app)

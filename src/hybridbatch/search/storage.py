@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -73,20 +70,6 @@ class IndexLoading(Settings):
     )
 
 
-_VERIFY: ContextVar[bool] = ContextVar("hybridbatch_index_verify", default=True)
-
-
-@contextmanager
-def index_loading(settings: IndexLoading) -> Iterator[None]:
-    """Open every index inside the block under ``settings`` (for callers that reach
-    :func:`read_index` through other code, such as ``serve``)."""
-    token = _VERIFY.set(settings.verify)
-    try:
-        yield
-    finally:
-        _VERIFY.reset(token)
-
-
 # --- writing ------------------------------------------------------------------------------------
 def write_index(path: str | Path, index: faiss.Index, documents: list[Document], info: IndexInfo,
                 neutralizer: Any = None) -> IndexInfo:  # fmt: skip
@@ -119,11 +102,9 @@ def digest(file: Path) -> FileDigest:
 
 
 # --- reading ------------------------------------------------------------------------------------
-def read_index(
-    path: str | Path, verify: bool | None = None
-) -> tuple[faiss.Index, list[Document], IndexInfo, Any]:
+def read_index(path: str | Path, verify: bool = True) -> tuple[faiss.Index, list[Document], IndexInfo, Any]:
     """``(faiss index, documents, info, language map or None)`` of a saved index, checked for damage
-    and consistency; ``verify`` (default: :func:`index_loading`'s, else on) also checks the SHA-256s."""
+    and consistency; ``verify`` also checks the SHA-256s."""
     import faiss
 
     path = Path(path)
@@ -131,7 +112,7 @@ def read_index(
     if missing:
         raise DataError(f"{path}: not an index directory (missing {', '.join(missing)})")
     info = read_info(path / METADATA)
-    verify_files(path, info, _VERIFY.get() if verify is None else verify)
+    verify_files(path, info, verify)
     documents = read_documents(path / "documents.jsonl")
     try:
         index = faiss.read_index(str(path / "index.faiss"))
