@@ -113,16 +113,35 @@ def load_jsonl(
 
 
 def _add_record(record: dict[str, Any], lang: str, where: str, builder: _Builder, report: LoadReport) -> None:
+    qid = _question_id(record, where)
+    if qid is not None:
+        where = f"{where}: id {qid!r}"
+    sentences = _sentences(record, where, report)
+    context = " ".join(sentences)
+    if "context" in record:
+        context = clean_sentence(require(record, "context", str, where), f"{where}: context", report)
+        if not context:
+            raise DataError(f"{where}: field 'context' is empty")
+    indices = builder.add_paragraph(lang, context, sentences, where, report)
+    if qid is not None:
+        _add_question(record, (qid, lang, where), indices, builder, report)
+
+
+def _question_id(record: dict[str, Any], where: str) -> str | None:
+    """The record's question id, or None for a distractor record (no question fields at all)."""
     has_question = [key in record for key in QUESTION_FIELDS]
-    if any(has_question) and not all(has_question):
+    if not any(has_question):
+        return None
+    if not all(has_question):
         missing = [key for key, present in zip(QUESTION_FIELDS, has_question, strict=True) if not present]
         raise DataError(f"{where}: missing field '{missing[0]}' (a question needs id, question and answer)")
-    qid = None
-    if all(has_question):
-        qid = require(record, "id", str, where)
-        if not qid.strip():
-            raise DataError(f"{where}: field 'id' is empty")
-        where = f"{where}: id {qid!r}"
+    qid = require(record, "id", str, where)
+    if not qid.strip():
+        raise DataError(f"{where}: field 'id' is empty")
+    return qid
+
+
+def _sentences(record: dict[str, Any], where: str, report: LoadReport) -> list[str]:
     raw = require(record, "sentences", list, where)
     if not raw:
         raise DataError(f"{where}: field 'sentences' is empty")
@@ -134,21 +153,25 @@ def _add_record(record: dict[str, Any], lang: str, where: str, builder: _Builder
         if not text:
             raise DataError(f"{where}: field 'sentences[{s}]' is empty")
         sentences.append(text)
-    context = " ".join(sentences)
-    if "context" in record:
-        context = clean_sentence(require(record, "context", str, where), f"{where}: context", report)
-        if not context:
-            raise DataError(f"{where}: field 'context' is empty")
-    indices = builder.add_paragraph(lang, context, sentences, where, report)
-    if qid is None:
-        return
+    return sentences
+
+
+def _add_question(
+    record: dict[str, Any],
+    key: tuple[str, str, str],
+    indices: list[int],
+    builder: _Builder,
+    report: LoadReport,
+) -> None:
+    """Add the record's question (``key``: id, language, location) answered by one of ``indices``."""
+    qid, lang, where = key
     text = clean_question(require(record, "question", str, where), where, report)
     if not text:
         raise DataError(f"{where}: field 'question' is empty")
     answer = require(record, "answer", int, where)
-    if not 0 <= answer < len(sentences):
+    if not 0 <= answer < len(indices):
         raise DataError(
-            f"{where}: field 'answer' = {answer} is not an index into its {len(sentences)} sentences"
+            f"{where}: field 'answer' = {answer} is not an index into its {len(indices)} sentences"
         )
     questions = builder.questions.setdefault(lang, {})
     if qid in questions:

@@ -16,6 +16,7 @@ same passage never share a batch (answer groups, :mod:`hybridbatch.sampling.pool
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hybridbatch.data.collection import Candidate, LoadReport, ParallelQACollection, Question
@@ -30,14 +31,28 @@ def load_pairs(path: str | Path, languages: list[str] | None = None) -> Parallel
     file = Path(path)
     if not file.is_file():
         raise DataError(f"{file}: no such file")
-    report = LoadReport()
-    questions: dict[str, dict[str, Question]] = {}
-    candidates: dict[str, list[Candidate]] = {}
-    index: dict[tuple[str, str], int] = {}  # (lang, passage_id) -> pool index
+    pairs = _Pairs(LoadReport())
     for lineno, line in enumerate(read_utf8(file).splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{file}:{lineno}"
+        if line.strip():
+            pairs.add(line, f"{file}:{lineno}", languages)
+    if not pairs.candidates:
+        raise DataError(
+            f"{file}: no records" + (f" for languages {', '.join(languages)}" if languages else "")
+        )
+    return ParallelQACollection(file.stem, pairs.questions, pairs.candidates, pairs.report, kind="pairs")
+
+
+@dataclass
+class _Pairs:
+    """The questions and passage pools read so far."""
+
+    report: LoadReport
+    questions: dict[str, dict[str, Question]] = field(default_factory=dict)
+    candidates: dict[str, list[Candidate]] = field(default_factory=dict)
+    index: dict[tuple[str, str], int] = field(default_factory=dict)  # (lang, passage_id) -> pool index
+
+    def add(self, line: str, where: str, languages: list[str] | None) -> None:
+        """Add one line's query and passage (skipped when its language is not in ``languages``)."""
         record = parse_json_object(line, where)
         values = {key: require(record, key, str, where).strip() for key in FIELDS}
         for key, value in values.items():
@@ -45,24 +60,25 @@ def load_pairs(path: str | Path, languages: list[str] | None = None) -> Parallel
                 raise DataError(f"{where}: field '{key}' is empty")
         lang = values["lang"]
         if languages is not None and lang not in languages:
-            continue
-        pool = candidates.setdefault(lang, [])
-        passage = clean_sentence(values["passage"], f"{where}: passage", report)
+            return
+        answer = self._passage(values, where)
+        qid = values["query_id"]
+        own = self.questions.setdefault(lang, {})
+        if qid in own:
+            raise DataError(f"{where}: duplicate query_id {qid!r} for language {lang!r}")
+        own[qid] = Question(qid, lang, clean_question(values["query"], where, self.report), answer)
+
+    def _passage(self, values: dict[str, str], where: str) -> int:
+        """The pool index of the line's passage, added on its first line."""
+        lang = values["lang"]
+        pool = self.candidates.setdefault(lang, [])
+        passage = clean_sentence(values["passage"], f"{where}: passage", self.report)
         key = (lang, values["passage_id"])
-        if key not in index:
-            index[key] = len(pool)
+        if key not in self.index:
+            self.index[key] = len(pool)
             pool.append(Candidate(lang, passage, len(pool), passage))
-        elif pool[index[key]].text != passage:
+        elif pool[self.index[key]].text != passage:
             raise DataError(
                 f"{where}: passage_id {key[1]!r} ({lang}) has another text than on an earlier line"
             )
-        qid = values["query_id"]
-        own = questions.setdefault(lang, {})
-        if qid in own:
-            raise DataError(f"{where}: duplicate query_id {qid!r} for language {lang!r}")
-        own[qid] = Question(qid, lang, clean_question(values["query"], where, report), index[key])
-    if not candidates:
-        raise DataError(
-            f"{file}: no records" + (f" for languages {', '.join(languages)}" if languages else "")
-        )
-    return ParallelQACollection(file.stem, questions, candidates, report, kind="pairs")
+        return self.index[key]
