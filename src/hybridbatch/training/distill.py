@@ -181,12 +181,20 @@ def english_sides(
     return queries, positives + [None] * (len(texts.docs) - len(positives))
 
 
-def distill_stream(config: TrainConfig, data: TrainingData) -> Any:
-    """The :class:`~.distill_stream.DistillStream` of ``--distill-data SOURCE`` (None for ``batch`` or
-    without distillation); checks the English side of every source ``english`` mode reads."""
+def prepare_distillation(config: TrainConfig, data: TrainingData) -> Any:
+    """Check the distillation settings against the data and the teacher spec before any model loads;
+    returns the :class:`~.distill_stream.DistillStream` of ``--distill-data SOURCE`` (None for ``batch``)."""
     settings = config.distillation
     if not settings.enabled:
         return None
+    if settings.distill_teacher is not None:
+        from hybridbatch.errors import ModelError
+        from hybridbatch.models.loading import resolve_path
+
+        try:
+            resolve_path(settings.distill_teacher)
+        except ModelError as exc:
+            raise ConfigError(f"--distill-teacher: {exc}") from None
     english = settings.distill_mode == "english"
     if settings.distill_data != BATCH_TEXTS:
         from hybridbatch.training.distill_stream import load_stream

@@ -20,7 +20,7 @@ from hybridbatch.sampling import BatchSampler, build_sampler
 from hybridbatch.training import distributed
 from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.data import TrainingData, prepare_data
-from hybridbatch.training.distill import Distiller, build_teacher, distill_stream
+from hybridbatch.training.distill import Distiller, build_teacher, prepare_distillation
 from hybridbatch.training.features import model_prompts
 from hybridbatch.training.losses import build_loss
 from hybridbatch.training.speed import make_adamw
@@ -102,7 +102,7 @@ def build_state(
 
     check_before_loading(config)
     data = prepare_data(config)
-    stream = distill_stream(config, data)  # --distill-data SOURCE (None: the batches' texts)
+    stream = prepare_distillation(config, data)  # checks; --distill-data SOURCE (None: the batches')
     total = config.total_steps(data.num_pairs)
     sampler = build_sampler(config.sampler_config(total), data.train, data.weights)
     torch.manual_seed(config.seed)
