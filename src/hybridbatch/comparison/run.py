@@ -23,6 +23,7 @@ from hybridbatch.comparison.config import (
     train_config,
 )
 from hybridbatch.comparison.results import ComparisonReport, StrategyResult, TrainingCost
+from hybridbatch.comparison.variants import check_variants, parse_variants, run_variants
 from hybridbatch.data import ParallelQACollection, load_collection
 from hybridbatch.data.registry import load_source
 from hybridbatch.errors import ConfigError
@@ -38,8 +39,6 @@ def compare(config: ComparisonConfig) -> ComparisonReport:
     for run in runs:  # every run's settings are checked before any work
         if run.overrides is not None:
             train_config(run, config)
-    from hybridbatch.neutrality.compare import check_variants, parse_variants, run_variants
-
     variants = parse_variants(config.variants, config.merge_weights)  # LSAR / WiSE-FT rows (issue 14)
     check_variants(variants, [run.name for run in runs])
     eval_sets = _eval_collections(config)
@@ -89,16 +88,15 @@ def _eval_collections(config: ComparisonConfig) -> list[ParallelQACollection]:
     return collections
 
 
-def check_leakage(train: list[str], evaluations: list[str], allow: bool) -> None:
+def check_leakage(train: list[str], evaluations: list[str], allow: bool) -> list[str]:
     """Refuse (one line) training sources that share texts with the evaluation sets (LAReQA sets and
-    ``flores200[:split]``; AfriQA is never a training source here) unless ``allow``; then print each
-    overlap as a warning (the report says so: ``allow_overlap``)."""
+    ``flores200[:split]``; AfriQA is never a training source here) unless ``allow``; returns the
+    overlaps allowed, described (the report says so: ``allow_overlap``)."""
     from hybridbatch.data.leakage import check_overlap
 
     loaded = [(spec, _evaluation_set(spec)) for spec in evaluations if spec.partition(":")[0] != "afriqa"]
     sources = [(spec, load_source(spec)) for spec in train]
-    for overlap in check_overlap(sources, loaded, allow):
-        console.print(f"[yellow]warning (--allow-overlap): {overlap.describe()}")
+    return [overlap.describe() for overlap in check_overlap(sources, loaded, allow)]
 
 
 def _evaluation_set(spec: str) -> ParallelQACollection:

@@ -79,7 +79,7 @@ class DenseIndex:
         if not documents:
             raise DataError("cannot build an index over an empty corpus")
         if neutralize:
-            from hybridbatch.neutrality.index import check_corpus
+            from hybridbatch.search.neutralize import check_corpus
 
             check_corpus(documents, neutralize)
         model, spec = resolve_model(model, model_spec)
@@ -87,7 +87,7 @@ class DenseIndex:
         emb = encode(model, [d.text for d in documents], "passage", batch_size, show_progress, precision)
         neutralizer = None
         if neutralize:
-            from hybridbatch.neutrality.index import fit_documents
+            from hybridbatch.search.neutralize import fit_documents
 
             neutralizer, emb = fit_documents(emb, documents, neutralize)
         dim = emb.shape[1]
@@ -168,7 +168,7 @@ class DenseIndex:
         self, queries: list[str], batch_size: int = 64, query_lang: str | list[str | None] | None = None
     ) -> np.ndarray:
         """Normalized float32 query embeddings as :meth:`search` scores them (neutralized if the index is)."""
-        from hybridbatch.neutrality.index import map_queries
+        from hybridbatch.search.neutralize import map_queries
 
         emb = encode(self.model, list(queries), "query", batch_size, precision=self.info.precision)
         return map_queries(self.neutralizer, emb, query_lang)

@@ -123,7 +123,7 @@ def read_index(path: str | Path, verify: bool = True) -> tuple[faiss.Index, list
             f"{path}: inconsistent index ({index.ntotal} vectors of dim {index.d}, {len(documents)} "
             f"documents; index.json says {info.count} of dim {info.dim})"
         )
-    from hybridbatch.neutrality.index import load_map
+    from hybridbatch.search.neutralize import load_map
 
     return index, documents, info, load_map(path, info.neutralize)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from hybridbatch.comparison.config import safe_name
+from hybridbatch.comparison.results import StrategyResult
 from hybridbatch.errors import ConfigError
-
-if TYPE_CHECKING:
-    from hybridbatch.comparison.results import StrategyResult
+from hybridbatch.neutrality.embeddings import Neutralizer
+from hybridbatch.neutrality.merge import merge_models
 
 PATTERN = re.compile(r"^(?P<run>[\w.-]+?)(?:\+(?P<method>lsar|center)|@(?P<weight>[0-9.]+))$")
 
@@ -61,9 +62,6 @@ def run_variants(
 
     Yields ``(name, result)`` one variant at a time (so a partial comparison can be written).
     """
-    from hybridbatch.comparison.config import safe_name
-    from hybridbatch.neutrality.embeddings import Neutralizer
-
     for v in variants:
         parent = results[v["run"]]
         run_dir = out / "runs" / safe_name(v["name"])
@@ -72,8 +70,6 @@ def run_variants(
         else:
             model, transform = str(run_dir / "model"), None
             if not (run_dir / "model" / "modules.json").is_file():
-                from hybridbatch.neutrality.merge import merge_models
-
                 merge_models(base_model, parent.model, v["weight"], run_dir / "model")
         report = evaluate_fn(model, run_dir / eval_name, transform)
         yield v["name"], to_result(v, parent, model, report, run_dir / eval_name / "report.json")
@@ -81,7 +77,5 @@ def run_variants(
 
 def to_result(variant: dict[str, Any], parent: StrategyResult, model: str, report: Any, path: Path):
     """A :class:`StrategyResult` row for a variant (no training cost of its own)."""
-    from hybridbatch.comparison.results import StrategyResult
-
     kind = f"+{variant['method']}" if variant["method"] else f"WiSE-FT λ={variant['weight']:g}"
     return StrategyResult.from_report(variant["name"], f"{parent.strategy} {kind}", model, report, str(path))

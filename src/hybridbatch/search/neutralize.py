@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hybridbatch.errors import DataError
 from hybridbatch.neutrality.projection import LanguageMap, check_method, fit
-
-if TYPE_CHECKING:
-    from hybridbatch.search.corpus import Document
+from hybridbatch.search.corpus import Document
 
 STEM = "neutralize"  # neutralize.json + neutralize.npz inside the index directory
 FILES = (f"{STEM}.json", f"{STEM}.npz")

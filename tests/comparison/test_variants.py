@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from hybridbatch.comparison.config import safe_name
+from hybridbatch.comparison.variants import check_variants, parse_variants, run_variants
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation import evaluate
 from hybridbatch.models import load_model
-from hybridbatch.neutrality.compare import check_variants, parse_variants, run_variants
 from hybridbatch.neutrality.model import save_model
 
 
