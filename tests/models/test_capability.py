@@ -114,3 +114,13 @@ def test_an_index_built_with_auto_records_the_precision_used(cpu, tiny_model, tm
     corpus.write_text("".join(f'{{"id": "d{i}", "text": "text {i}"}}\n' for i in range(5)), encoding="utf-8")
     build_index(tiny_model, str(corpus), tmp_path / "index", precision="auto")
     assert DenseIndex.load(tmp_path / "index", model=tiny_model).info.precision == "bf16"
+
+
+@pytest.mark.parametrize(("text", "chosen"), [(ZEN4, True), (ZEN3, False)], ids=["avx512_bf16", "avx2 only"])
+def test_train_bf16_auto_is_resolved_in_the_settings(cpu, tmp_path, text, chosen) -> None:
+    from hybridbatch.training.config import TrainConfig
+
+    cpu(text)
+    config = TrainConfig.validated({"out": tmp_path / "run", "bf16": "auto"}, source="train.yaml")
+    assert config.bf16 is chosen and config.material()["bf16"] is chosen  # the fingerprint names what ran
+    assert TrainConfig(out=tmp_path / "run", bf16=True).bf16 is True

@@ -90,9 +90,10 @@ class TrainConfig(Settings):
     padding: Literal["longest", "max_length"] = Field(
         "longest", description="Pad each side to its longest text (longest) or to its max length."
     )
-    bf16: bool = Field(
+    bf16: bool | Literal["auto"] = Field(
         False,
-        description="bfloat16 autocast, loss in fp32 (not bit-exact; CPU: fast with AMX/AVX512-BF16 only).",
+        description="bfloat16 autocast, loss in fp32 (not bit-exact; CPU: fast with AMX/AVX512-BF16 only); "
+        "YAML bf16: auto turns it on where the CPU has native bf16.",
     )
     freeze_embeddings: bool = Field(
         True, description="Freeze the word-embedding matrix (~1/3 faster CPU steps; keeps unseen languages)."
@@ -164,6 +165,16 @@ class TrainConfig(Settings):
         if len(set(datasets)) != len(datasets):
             raise ValueError("a dataset is listed twice")
         return value
+
+    @field_validator("bf16")
+    @classmethod
+    def _auto_bf16(cls, value: bool | str) -> bool:
+        """``auto``: on where the CPU computes bf16 natively (models.capability); stored as what runs."""
+        if value == "auto":
+            from hybridbatch.models.capability import detect
+
+            return detect(with_torch=False).native_bf16
+        return bool(value)
 
     @field_validator("device")
     @classmethod
