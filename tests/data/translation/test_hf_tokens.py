@@ -33,7 +33,7 @@ def test_nllb_and_m2m100_select_the_target_by_language_token():
     m2m = engine(Tokenizer(["__en__", "__es__"]))
     assert (m2m._source_token(EN), m2m._target_token(EN, ES)) == ("__en__", "__es__")
     with pytest.raises(ConfigError, match="has no language token for gl"):
-        m2m.check(EN, [ES, GL])
+        m2m.check_pairs(EN, [ES, GL])
 
 
 def test_marian_multi_target_prefix_and_single_pair_check():
@@ -42,6 +42,6 @@ def test_marian_multi_target_prefix_and_single_pair_check():
     single = engine(Tokenizer([], source_lang="en", target_lang="es"))
     assert single._target_token(EN, ES) is None
     with pytest.raises(ConfigError, match="translates into 'es', not gl"):
-        single.check(EN, [GL])
+        single.check_pairs(EN, [GL])
     with pytest.raises(ConfigError, match="translates from 'en', not es"):
-        single.check(ES, [GL])
+        single.check_pairs(ES, [GL])

@@ -59,6 +59,10 @@ class HFEngine:
         return f"transformers {transformers.__version__}; {self.model_name} {_fingerprint(self.model_name)}"
 
     def check(self, source: Language, targets: list[Language]) -> None:
+        self._check_seq2seq()
+        self.check_pairs(source, targets)
+
+    def _check_seq2seq(self) -> None:
         from transformers import AutoConfig
 
         config = _load(AutoConfig, self.model_name, self.spec)
@@ -68,7 +72,9 @@ class HFEngine:
                 f"--engine {self.spec}: a {kind} model is not a seq2seq translation model "
                 "(use e.g. hf:Helsinki-NLP/opus-mt-en-es or hf:facebook/nllb-200-distilled-600M)"
             )
-        self.tokenizer()
+
+    def check_pairs(self, source: Language, targets: list[Language]) -> None:
+        """ConfigError unless the tokenizer can select ``source`` and every target (see module doc)."""
         self._source_token(source)
         for target in targets:
             self._target_token(source, target)
