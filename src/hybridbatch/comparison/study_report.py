@@ -32,14 +32,7 @@ def write_study(result: StudyResult, path: Path | None = None) -> Path:
 def render_study(result: StudyResult, plots: list[str]) -> str:
     """The study as Markdown (see module docstring)."""
     study = result.study
-    lines = [f"# Study: {study.name}", "", f"**Question.** {study.question}", ""]
-    precision = comparison_config(study, study.seeds[0]).precision
-    if precision != "fp32":  # a sweep: say so before any number
-        lines += [f"**Encoding precision: {precision}** (a fast sweep; confirm a winner in fp32).", ""]
-    if comparison_config(study, study.seeds[0]).allow_overlap:
-        from hybridbatch.comparison.report import OVERLAP_NOTE
-
-        lines += [OVERLAP_NOTE, ""]
+    lines = [f"# Study: {study.name}", "", f"**Question.** {study.question}", "", *_caveats(result)]
     lines += ["**What the numbers say** (generated; see the tables):", "", *findings(result), ""]
     lines += _runs_table(result)
     lines += [
@@ -52,6 +45,35 @@ def render_study(result: StudyResult, plots: list[str]) -> str:
         "",
     ]
     lines += _validation_table(result)
+    lines += _test_tables(result)
+    if study.checkpoints and study.seeds[0] in result.lareqa:
+        lines += _learning_curve_table(result)
+    if result.significance:
+        lines += ["## Significance", ""]
+        for sig in result.significance:
+            lines += render_significance(sig)
+    if plots:
+        lines += ["## Plots", "", *[f"![{Path(p).stem}]({p})" for p in plots], ""]
+    lines += _reproduce(result)
+    return "\n".join(lines)
+
+
+def _caveats(result: StudyResult) -> list[str]:
+    """What a reader must know before any number: a reduced precision, overlapping data."""
+    config = comparison_config(result.study, result.study.seeds[0])
+    lines = []
+    if config.precision != "fp32":  # a sweep: say so before any number
+        lines += [f"**Encoding precision: {config.precision}** (a fast sweep; confirm a winner in fp32).", ""]
+    if config.allow_overlap:
+        from hybridbatch.comparison.report import OVERLAP_NOTE
+
+        lines += [OVERLAP_NOTE, ""]
+    return lines
+
+
+def _test_tables(result: StudyResult) -> list[str]:
+    """The first seed's test tables: LAReQA datasets, AfriQA splits, FLORES-200 bitext."""
+    study, lines = result.study, []
     seed = study.seeds[0]
     for dataset in result.lareqa_datasets:
         lines += [f"## {dataset} (test; seed {seed})", "", *_lareqa_table(result, dataset), ""]
@@ -63,16 +85,7 @@ def render_study(result: StudyResult, plots: list[str]) -> str:
             from hybridbatch.comparison.flores import flores_tables
 
             lines += [f"## FLORES-200 {split} bitext (seed {seed})", "", *flores_tables(by_seed[seed]), ""]
-    if study.checkpoints and seed in result.lareqa:
-        lines += _learning_curve_table(result)
-    if result.significance:
-        lines += ["## Significance", ""]
-        for sig in result.significance:
-            lines += render_significance(sig)
-    if plots:
-        lines += ["## Plots", "", *[f"![{Path(p).stem}]({p})" for p in plots], ""]
-    lines += _reproduce(result)
-    return "\n".join(lines)
+    return lines
 
 
 def findings(result: StudyResult) -> list[str]:
