@@ -12,11 +12,12 @@ the CPU's native bf16 (:mod:`hybridbatch.models.capability`). This benchmark mea
    ``ONEDNN_MAX_CPU_ISA=AVX2`` for oneDNN), a stand-in for a CPU without AVX-512. ONNX Runtime has no
    such switch: its kernels (MLAS) still pick AVX-512 / VNNI on this machine, so its ratio there is an
    upper bound for a real AVX2 CPU;
-4. with ``--full``: the whole collection (or ``--languages``) evaluated at every path, encoded fresh
-   (no embedding cache), every summary score and its delta to torch fp32, per-query agreement.
+4. with ``--full``: the whole collection (or ``--languages``, the first ``--ids``) evaluated
+   at every path, encoded fresh (no embedding cache), every summary score and its delta to torch
+   fp32, per-query agreement.
 
     nice -n 5 env HYBRIDBATCH_DATA=/work/shared/data .venv/bin/python benchmarks/precision.py \
-        --languages ar,de,zh --full --avx2 --json benchmarks/precision_paths.json
+        --languages ar,de,zh --ids 400 --slice 20 --full --avx2 --json benchmarks/precision_paths.json
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def avx2_speed(args: argparse.Namespace, paths: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "avx2.json"
         command = [sys.executable, __file__, "--speed-only", "--json", str(out), "--paths", ",".join(paths)]
-        for flag in ("model", "data", "languages", "slice", "batch_size", "rounds", "threads"):
+        for flag in ("model", "data", "languages", "ids", "slice", "batch_size", "rounds", "threads"):
             command += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
         subprocess.run(command, env={**os.environ, **AVX2_ENV}, check=True, stdout=subprocess.DEVNULL)
         return {"env": AVX2_ENV, **json.loads(out.read_text(encoding="utf-8"))["slice"]}
@@ -194,6 +195,7 @@ def main() -> None:
     parser.add_argument("--model", default="builtin:multilingual-e5-small")
     parser.add_argument("--data", default="xquad-r")
     parser.add_argument("--languages", default="", help="Comma list: evaluate only these (default: all).")
+    parser.add_argument("--ids", type=int, default=0, help="Evaluate the first N parallel ids (0: all).")
     parser.add_argument("--slice", type=int, default=50, help="Candidates per language in the speed slice.")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
@@ -212,6 +214,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model = load_model(args.model)
     collection = load_collection(args.data, [x for x in args.languages.split(",") if x] or None)
+    if args.ids:  # the first ids (sorted), with the candidates of their paragraphs only
+        collection = collection.subset(collection.ids[: args.ids], name=f"{collection.name}[:{args.ids}]")
     texts = [c.text for lang in collection.languages for c in collection.candidates[lang][: args.slice]]
     capability = detect()
     result = {
@@ -220,6 +224,11 @@ def main() -> None:
         "cpu": capability.as_dict(),
         "auto": capability.auto_precision(),
         "languages": collection.languages,
+        "subset": {
+            "name": collection.name,
+            "queries": collection.num_questions(),
+            "candidates": collection.num_candidates(),
+        },
         "first_use": first_use(model, paths),
     }
     result["slice"] = slice_speed(model, texts, args.batch_size, args.rounds, paths)
