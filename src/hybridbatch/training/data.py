@@ -33,11 +33,6 @@ class TrainingData:
         """Sorted languages with training questions."""
         return sorted({lang for c in self.train for lang, qs in c.questions.items() if qs})
 
-    @property
-    def by_name(self) -> dict[str, ParallelQACollection]:
-        """Training collections by name (the ``source`` of a batch)."""
-        return {c.name: c for c in self.train}
-
     def describe(self) -> list[dict[str, object]]:
         """Per dataset: spec, languages, train/dev ids and questions (for the model card)."""
         return [

@@ -287,11 +287,6 @@ def wrap_model(model: nn.Module, ctx: DistributedContext, **ddp_kwargs: Any) -> 
     return DistributedDataParallel(model, **ddp_kwargs)
 
 
-def unwrap_model(model: nn.Module) -> nn.Module:
-    """The module inside a DDP wrapper (the one to save), or ``model`` itself."""
-    return getattr(model, "module", model)
-
-
 @contextmanager
 def no_sync(model: nn.Module | None, enabled: bool = True) -> Iterator[None]:
     """DDP's ``no_sync()`` (skip the gradient all-reduce) when ``enabled`` and available."""
