@@ -45,14 +45,14 @@ def _mixed(batches: list) -> bool:
     return {b.kind for b in batches} == {"xx", "xy"}
 
 
-def torchrun(data: Path, out: Path, seed: int) -> subprocess.CompletedProcess:
+def torchrun(data: Path, out: Path, seed: int, *extra: str) -> subprocess.CompletedProcess:
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(WORLD),
         "--master-addr", "127.0.0.1", "--master-port", str(free_port()),
         "-m", "hybridbatch.cli", "train", "--model", TINY, "--data", str(data),
         "--batch-size", str(BATCH), "--steps", str(STEPS), "--seed", str(seed), "--hard-negatives", "1",
         "--mini-batch-size", "2", "--checkpoint-every", "2", "--lr", "1e-3", "--threads", "1",
-        "--log-batches", str(out / "batches.jsonl"), "--out", str(out), "--quiet",
+        "--log-batches", str(out / "batches.jsonl"), "--out", str(out), "--quiet", *extra,
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
@@ -109,3 +109,33 @@ def test_torchrun_two_ranks_train_slices_of_one_global_batch(mlqa_small: Path, t
     assert weights.keys() == again.keys()
     assert all(torch.allclose(weights[k], again[k], atol=1e-6) for k in weights)
     assert (out / "batches.jsonl").read_text() == batches
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["distill-batch", "distill-stream+lora"])
+def test_torchrun_with_distillation_and_lora(mlqa_small: Path, tmp_path: Path, stream: bool) -> None:
+    """Issue 22 under DDP: distillation on the batch's texts (a rank-local term in the GradCache objective)
+    or on a stream (its own pass under no_sync) with LoRA adapters trains on two ranks, rank 0 writes the
+    model (merged, and the adapter beside it), and a lost final model resumes to the same weights."""
+    from sentence_transformers import SentenceTransformer
+
+    extra = ["--distill-weight", "1"]
+    if stream:
+        bitext = tmp_path / "bitext"
+        bitext.mkdir()
+        pairs = {"en": ["One cat.", "Two dogs.", "Red house."], "de": ["Eine Katze.", "Zwei Hunde.", "Rot."]}
+        for lang, lines in pairs.items():
+            (bitext / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        extra += ["--distill-mode", "english", "--distill-data", str(bitext), "--lora-rank", "2"]
+    out = tmp_path / "run"
+    done = torchrun(mlqa_small, out, 0, *extra)
+    assert "teacher" in done.stdout
+    metrics = [r for r in read_jsonl(out / "metrics.jsonl") if "loss" in r]
+    assert len(metrics) == STEPS and all(r["distill"] > 0 and r["teacher_seconds"] > 0 for r in metrics)
+    assert (out / "adapter" / "adapter_config.json").is_file() == stream
+    assert SentenceTransformer(str(out / "model"), device="cpu").encode(["query: wo?"]).shape[0] == 1
+    weights = load_file(str(out / "model" / "model.safetensors"))
+    shutil.rmtree(out / "model")
+    resumed = torchrun(mlqa_small, out, 0, *extra)
+    assert "resumed from step 2" in resumed.stdout
+    again = load_file(str(out / "model" / "model.safetensors"))
+    assert all(torch.allclose(weights[k], again[k], atol=1e-6) for k in weights)
