@@ -49,9 +49,13 @@ def build(directory: Path, docs: int, dim: int, seed: int = 0) -> Path:
     texts = [" ".join(rng.choice(words, 16)) for _ in range(min(docs, 1000))]
     documents = [Document(f"d{i}", texts[i % len(texts)], "en") for i in range(docs)]
     info = IndexInfo(
-        model="builtin:multilingual-e5-small", dim=dim, count=docs, prompts={}, languages={"en": docs},
+        model="builtin:multilingual-e5-small",
+        dim=dim,
+        count=docs,
+        prompts={},
+        languages={"en": docs},
         created="2026-01-01T00:00:00+00:00",
-    )  # fmt: skip
+    )
     write_index(directory, flat, documents, info)
     return directory
 
@@ -93,12 +97,15 @@ def main() -> None:
             shutil.rmtree(root, ignore_errors=True)
     median = {k: statistics.median(v) for k, v in times.items()}
     result = {
-        "docs": args.docs, "dim": args.dim, "bytes": size, "repeats": args.repeats,
+        "docs": args.docs,
+        "dim": args.dim,
+        "bytes": size,
+        "repeats": args.repeats,
         "median_seconds": {k: round(v, 4) for k, v in median.items()},
         "verify_cost_seconds": round(median["verify"] - median["no-verify"], 4),
         "sha256_seconds_per_gb": round(median["sha256"] / (size / 1e9), 3),
         "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version()},
-    }  # fmt: skip
+    }
     OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
 

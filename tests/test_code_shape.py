@@ -47,6 +47,9 @@ def test_the_code_is_ruff_clean(command: list[str]) -> None:
     root = SRC.parents[1]
     done = subprocess.run(
         [sys.executable, "-m", "ruff", *command, "src", "tests", "benchmarks"],
-        cwd=root, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]

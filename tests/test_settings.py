@@ -77,8 +77,19 @@ def test_one_sampler_vocabulary_everywhere() -> None:
 
 def test_train_accepts_what_batches_accepts(cli, tmp_path: Path, toy_dir: Path) -> None:
     plan = tmp_path / "plan.jsonl"
-    code, _, err = cli("batches", "--data", str(toy_dir), "--sampler", "x-y", "--batch-size", "2",
-                       "--steps", "3", "--out", str(plan))  # fmt: skip
+    code, _, err = cli(
+        "batches",
+        "--data",
+        str(toy_dir),
+        "--sampler",
+        "x-y",
+        "--batch-size",
+        "2",
+        "--steps",
+        "3",
+        "--out",
+        str(plan),
+    )
     assert code == 0, err
     config = load_train_config(None, out=tmp_path / "r", sampler="x-y", data=[str(toy_dir)])
     assert config.sampling.strategy == "xy"
@@ -97,8 +108,9 @@ def test_fingerprint_unchanged_by_the_refactor() -> None:
     assert TrainConfig(out="x").fingerprint() == "b1625762e65eb71e"
     assert TrainConfig(out="x", anchor_weight=0.0).fingerprint() == "b1625762e65eb71e"
     assert TrainConfig(out="x", anchor_weight=0.1).fingerprint() != "b1625762e65eb71e"
-    xy = TrainConfig(out="y", sampler="xy", alpha=0.3, lr=5e-5, hard_negatives=1, languages=["de", "en"],
-                     batch_size=16)  # fmt: skip
+    xy = TrainConfig(
+        out="y", sampler="xy", alpha=0.3, lr=5e-5, hard_negatives=1, languages=["de", "en"], batch_size=16
+    )
     assert xy.fingerprint() == "ff2d17b297394f8e"
 
 

@@ -175,8 +175,10 @@ def _check_location(path: Path, flag: str, want_dir: bool) -> None:
         raise OutputError(f"{flag} {path}: is a broken symbolic link")
     resolved = path.expanduser().resolve()
     if want_dir and (resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents):
-        raise OutputError(f"{flag} {path}: refusing to write into the current directory or above it; "
-                          "name a new subdirectory")  # fmt: skip
+        raise OutputError(
+            f"{flag} {path}: refusing to write into the current directory or above it; "
+            "name a new subdirectory"
+        )
     existing = resolved
     while not existing.exists():
         existing = existing.parent

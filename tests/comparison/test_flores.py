@@ -49,11 +49,24 @@ def test_compare_evaluates_flores_per_run_and_tests_it(tmp_path: Path, tiny_mode
     settings = {"train_settings": {"batch_size": 2, "dev_fraction": 0.0, "checkpoint_every": 0}}
     (tmp_path / "recipe.yaml").write_text(json.dumps(settings), encoding="utf-8")
     code, printed, err = cli(
-        "compare", "--model", "builtin:tiny", "--train", str(write_lareqa(tmp_path / "train")),
-        "--eval", str(write_lareqa(tmp_path / "heldout", _held_out())), "--eval", "flores200:dev",
-        "--strategies", "base,xy", "--budget", "2", "--config", str(tmp_path / "recipe.yaml"),
-        "--out", str(out),
-    )  # fmt: skip
+        "compare",
+        "--model",
+        "builtin:tiny",
+        "--train",
+        str(write_lareqa(tmp_path / "train")),
+        "--eval",
+        str(write_lareqa(tmp_path / "heldout", _held_out())),
+        "--eval",
+        "flores200:dev",
+        "--strategies",
+        "base,xy",
+        "--budget",
+        "2",
+        "--config",
+        str(tmp_path / "recipe.yaml"),
+        "--out",
+        str(out),
+    )
     assert code == 0, err
     for run in ("base", "xy"):
         folder = out / "runs" / run / "flores200-dev"

@@ -108,9 +108,18 @@ def test_tiny_compare_matches_golden_numbers(tmp_path: Path, cli, monkeypatch) -
     monkeypatch.setattr("hybridbatch.comparison.run.embeddings_home", lambda: tmp_path / "embeddings")
     out = tmp_path / "cmp"
     code, _, err = cli(
-        "compare", "--config", str(_config(tmp_path)), "--out", str(out),
-        "--strategies", "base,xy,hybrid-adaptive", "--alpha", "0.8", "--model", "builtin:tiny",
-    )  # fmt: skip
+        "compare",
+        "--config",
+        str(_config(tmp_path)),
+        "--out",
+        str(out),
+        "--strategies",
+        "base,xy,hybrid-adaptive",
+        "--alpha",
+        "0.8",
+        "--model",
+        "builtin:tiny",
+    )
     assert code == 0, err
     numbers = _numbers(out)
     if os.environ.get("HYBRIDBATCH_WRITE_GOLDEN"):

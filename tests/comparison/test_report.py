@@ -18,20 +18,31 @@ def old_comparison(out: Path) -> dict:
     def strategy(name: str, shift: float) -> dict:
         summary = {k: (v + shift if k != "rank_distance" else v) for k, v in OLD_SUMMARY.items()}
         return {
-            "name": name, "strategy": name, "model": f"runs/{name}/model", "summary": summary,
-            "summary_seen": summary, "summary_unseen": summary,
+            "name": name,
+            "strategy": name,
+            "model": f"runs/{name}/model",
+            "summary": summary,
+            "summary_seen": summary,
+            "summary_unseen": summary,
             "datasets": {"xquad-r": {"summary": summary, "summary_seen": summary, "summary_unseen": summary}},
             "training": None if name == "base" else {"steps": 4, "seconds": 60.0, "pairs_per_second": 2.0},
             "report": f"runs/{name}/eval/report.json",
-        }  # fmt: skip
+        }
 
     return {
-        "config": {"model": "builtin:tiny", "train": ["mlqa-r"], "eval": ["xquad-r"], "out": str(out),
-                   "strategies": ["base", "hybrid"], "budget": 4},
-        "train_languages": ["de", "en"], "primary_eval": "xquad-r",
+        "config": {
+            "model": "builtin:tiny",
+            "train": ["mlqa-r"],
+            "eval": ["xquad-r"],
+            "out": str(out),
+            "strategies": ["base", "hybrid"],
+            "budget": 4,
+        },
+        "train_languages": ["de", "en"],
+        "primary_eval": "xquad-r",
         "strategies": {"base": strategy("base", 0.0), "hybrid": strategy("hybrid", 0.01)},
         "created_at": "2026-11-30T09:00:00+00:00",
-    }  # fmt: skip
+    }
 
 
 def test_old_comparison_loads_and_renders(tmp_path):
@@ -57,9 +68,12 @@ def test_write_with_bias_scores(tmp_path):
     write_comparison(report, tmp_path / "out")
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == [
-        "comparison.json", "comparison.md", "map_by_strategy.png", "rank_distance_by_strategy.png",
+        "comparison.json",
+        "comparison.md",
+        "map_by_strategy.png",
+        "rank_distance_by_strategy.png",
         "seen_vs_unseen.png",
-    ]  # fmt: skip
+    ]
     md = (tmp_path / "out" / "comparison.md").read_text(encoding="utf-8")
     assert "| 1,232 | 0.900 | 0.350 |" in md
     again = ComparisonReport.model_validate_json((tmp_path / "out" / "comparison.json").read_text("utf-8"))

@@ -16,11 +16,23 @@ def _args(tmp_path: Path) -> list[str]:
     (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
     held_out = {k: dict(langs) for k, langs in TOY.items()}
     return [
-        "compare", "--model", "builtin:tiny", "--train", str(write_lareqa(tmp_path / "train")),
-        "--eval", str(write_lareqa(tmp_path / "heldout", held_out)), "--strategies", "base,xy,hybrid",
-        "--budget", "2", "--config", str(tmp_path / "recipe.yaml"), "--out", str(tmp_path / "cmp"),
+        "compare",
+        "--model",
+        "builtin:tiny",
+        "--train",
+        str(write_lareqa(tmp_path / "train")),
+        "--eval",
+        str(write_lareqa(tmp_path / "heldout", held_out)),
+        "--strategies",
+        "base,xy,hybrid",
+        "--budget",
+        "2",
+        "--config",
+        str(tmp_path / "recipe.yaml"),
+        "--out",
+        str(tmp_path / "cmp"),
         "--allow-overlap",  # the held-out toy repeats the training texts (the leakage guard would refuse)
-    ]  # fmt: skip
+    ]
 
 
 def test_compare_two_seeds_reports_significance(tmp_path: Path, tiny_model, cli, afriqa_home: Path) -> None:

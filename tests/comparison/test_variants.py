@@ -53,16 +53,28 @@ def _plain(name, spec, report, where):
 
     (dataset,) = report.datasets.values()
     scores = DatasetScores(summary=dataset.summary)
-    return StrategyResult(name=name, strategy=name, model=spec, summary=dataset.summary,
-                          datasets={"toy": scores}, report=str(where))  # fmt: skip
+    return StrategyResult(
+        name=name,
+        strategy=name,
+        model=spec,
+        summary=dataset.summary,
+        datasets={"toy": scores},
+        report=str(where),
+    )
 
 
 def test_compare_reports_variants_next_to_strategies(toy_dir, tmp_path) -> None:
     from hybridbatch.comparison import ComparisonConfig, compare
 
     def config(**extra):
-        return ComparisonConfig(model="builtin:tiny", train=[str(toy_dir)], eval=[str(toy_dir)],
-                                strategies=["base"], out=tmp_path / "cmp", **extra)  # fmt: skip
+        return ComparisonConfig(
+            model="builtin:tiny",
+            train=[str(toy_dir)],
+            eval=[str(toy_dir)],
+            strategies=["base"],
+            out=tmp_path / "cmp",
+            **extra,
+        )
 
     with pytest.raises(ConfigError, match="no run named 'hybrid'"):
         compare(config(merge_weights=[0.5]))

@@ -13,9 +13,14 @@ from hybridbatch.errors import DataError
 
 def record(qid, question, translated, context, title="T"):
     return {
-        "id": qid, "question_lang": question, "question_translated": translated, "context": context,
-        "title": title, "answer_pivot": {"answer_start": [0], "text": ["x"]}, "answer_lang": "x",
-    }  # fmt: skip
+        "id": qid,
+        "question_lang": question,
+        "question_translated": translated,
+        "context": context,
+        "title": title,
+        "answer_pivot": {"answer_start": [0], "text": ["x"]},
+        "answer_lang": "x",
+    }
 
 
 TOY = {

@@ -32,10 +32,16 @@ def write_bitext(root: Path, sentences: dict = SENTENCES, documents: list[str] |
 def write_pairs(path: Path, n: int = 6, langs: tuple[str, ...] = ("en", "de")) -> Path:
     """A pairs JSONL file: ``n`` queries, each with its own passage, in every language."""
     records = [
-        {"query_id": f"q{i}", "lang": lang, "query": f"{lang} query {i}?", "passage_id": f"p{i}",
-         "passage": f"{lang} passage {i}."}
-        for i in range(n) for lang in langs
-    ]  # fmt: skip
+        {
+            "query_id": f"q{i}",
+            "lang": lang,
+            "query": f"{lang} query {i}?",
+            "passage_id": f"p{i}",
+            "passage": f"{lang} passage {i}.",
+        }
+        for i in range(n)
+        for lang in langs
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
 

@@ -87,8 +87,17 @@ def test_cli_bad_settings(monkeypatch, capsys, toy_dir, tmp_path):
 
 def test_cli_bad_precision(monkeypatch, capsys, toy_dir, tmp_path):
     code, err = run_cli(
-        monkeypatch, capsys, "evaluate", "--model", "builtin:tiny", "--data", str(toy_dir), "--out",
-        str(tmp_path / "out"), "--precision", "fp16",
-    )  # fmt: skip
+        monkeypatch,
+        capsys,
+        "evaluate",
+        "--model",
+        "builtin:tiny",
+        "--data",
+        str(toy_dir),
+        "--out",
+        str(tmp_path / "out"),
+        "--precision",
+        "fp16",
+    )
     assert code == 2 and err.count("\n") == 1 and "--precision" in err and "fp16" in err
     assert not (tmp_path / "out").exists()

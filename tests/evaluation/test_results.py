@@ -11,17 +11,47 @@ from hybridbatch.evaluation.registry import score_names
 
 # the summary of a report.json written before the registry (13 fields + main_score)
 OLD_SUMMARY = {
-    "mono_map": 0.8, "cross_map": 0.6, "multi_map": 0.3, "mono_r1": 0.7, "cross_r1": 0.5, "multi_r10": 0.4,
-    "rank_distance": 1232.5, "mono_map20": 0.79, "cross_map20": 0.59, "multi_map20": 0.29,
-    "mono_mrr10": 0.78, "cross_mrr10": 0.58, "multi_mrr10": 0.28, "main_score": 0.3,
-}  # fmt: skip
+    "mono_map": 0.8,
+    "cross_map": 0.6,
+    "multi_map": 0.3,
+    "mono_r1": 0.7,
+    "cross_r1": 0.5,
+    "multi_r10": 0.4,
+    "rank_distance": 1232.5,
+    "mono_map20": 0.79,
+    "cross_map20": 0.59,
+    "multi_map20": 0.29,
+    "mono_mrr10": 0.78,
+    "cross_mrr10": 0.58,
+    "multi_mrr10": 0.28,
+    "main_score": 0.3,
+}
 OLD_ROW = {
-    "lang": "en", "seen_in_training": True, "num_queries": 3, "num_candidates": 8, "mono_map": 0.8,
-    "mono_r1": 0.7, "mono_map20": 0.79, "mono_mrr10": 0.78, "cross_map": 0.6, "cross_r1": 0.5,
-    "multi_map": 0.3, "multi_r10": 0.4, "multi_map20": 0.29, "multi_mrr10": 0.28, "rank_distance": 12.0,
-}  # fmt: skip
-OLD_CELL = {"query_lang": "en", "candidate_lang": "de", "num_queries": 3, "map": 0.5, "r1": 0.4, "map20": 0.5,
-            "mrr10": 0.45}  # fmt: skip
+    "lang": "en",
+    "seen_in_training": True,
+    "num_queries": 3,
+    "num_candidates": 8,
+    "mono_map": 0.8,
+    "mono_r1": 0.7,
+    "mono_map20": 0.79,
+    "mono_mrr10": 0.78,
+    "cross_map": 0.6,
+    "cross_r1": 0.5,
+    "multi_map": 0.3,
+    "multi_r10": 0.4,
+    "multi_map20": 0.29,
+    "multi_mrr10": 0.28,
+    "rank_distance": 12.0,
+}
+OLD_CELL = {
+    "query_lang": "en",
+    "candidate_lang": "de",
+    "num_queries": 3,
+    "map": 0.5,
+    "r1": 0.4,
+    "map20": 0.5,
+    "mrr10": 0.45,
+}
 
 
 def test_old_summary_loads_and_writes_the_same_keys():
@@ -46,9 +76,14 @@ def test_main_score_without_multi():
 
 def test_old_dataset_report_round_trip():
     data = {
-        "dataset": "toy", "settings": ["mono", "cross", "multi"], "num_queries": 3, "num_candidates": 8,
-        "summary": OLD_SUMMARY, "languages": [OLD_ROW], "matrix": [OLD_CELL],
-    }  # fmt: skip
+        "dataset": "toy",
+        "settings": ["mono", "cross", "multi"],
+        "num_queries": 3,
+        "num_candidates": 8,
+        "summary": OLD_SUMMARY,
+        "languages": [OLD_ROW],
+        "matrix": [OLD_CELL],
+    }
     report = EvaluationReport(model="m", datasets={"toy": DatasetReport.model_validate(data)})
     loaded = EvaluationReport.model_validate(
         {k: v for k, v in json.loads(report.model_dump_json()).items() if k != "summary"}

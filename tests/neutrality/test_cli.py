@@ -26,12 +26,28 @@ def test_evaluate_neutralize_matches_the_neutralized_model(cli, toy_dir, tmp_pat
     assert "neutralized: lsar r=2 fitted on candidate pools (de, en, es)" in err
     (fitted,) = json.loads((tmp_path / "post" / "neutralization.json").read_text())
     assert fitted["languages"] == ["de", "en", "es"] and fitted["rank"] == 2
-    code, out, err = cli("neutralize", "--model", "builtin:tiny", "--fit-on", str(toy_dir), "--out",
-                         str(tmp_path / "model"), "--no-cache")  # fmt: skip
+    code, out, err = cli(
+        "neutralize",
+        "--model",
+        "builtin:tiny",
+        "--fit-on",
+        str(toy_dir),
+        "--out",
+        str(tmp_path / "model"),
+        "--no-cache",
+    )
     assert code == 0, err
     assert "rank 2, fitted on 3 languages (de, en, es)" in out
-    code, _, err = cli("evaluate", "--model", str(tmp_path / "model"), "--data", str(toy_dir), "--out",
-                       str(tmp_path / "baked"), "--no-cache")  # fmt: skip
+    code, _, err = cli(
+        "evaluate",
+        "--model",
+        str(tmp_path / "model"),
+        "--data",
+        str(toy_dir),
+        "--out",
+        str(tmp_path / "baked"),
+        "--no-cache",
+    )
     assert code == 0, err
     post, baked, plain = (
         _summary(tmp_path / "post"),
@@ -64,8 +80,12 @@ def test_evaluate_neutralize_bad_inputs_are_one_line_errors(cli, toy_dir, tmp_pa
 
 def test_center_with_a_source_missing_evaluated_languages_is_an_error(cli, toy_dir, tmp_path):
     two = tmp_path / "two.jsonl"
-    two.write_text("\n".join(json.dumps({"id": str(i), "text": t, "lang": lang}) for i, (t, lang) in
-                             enumerate([("Der Turm.", "de"), ("The tower.", "en")])))  # fmt: skip
+    two.write_text(
+        "\n".join(
+            json.dumps({"id": str(i), "text": t, "lang": lang})
+            for i, (t, lang) in enumerate([("Der Turm.", "de"), ("The tower.", "en")])
+        )
+    )
     code, _, err = _evaluate(
         cli, toy_dir, tmp_path / "e", "--no-cache", "--neutralize", "center", "--fit-on", str(two)
     )
@@ -75,10 +95,28 @@ def test_center_with_a_source_missing_evaluated_languages_is_an_error(cli, toy_d
 def test_merge_and_neutralize_usage_errors(cli, tmp_path):
     code, _, err = cli("merge", "--base", "builtin:tiny", "--out", str(tmp_path / "m"))
     assert code == 2 and "give either --base A --tuned B" in err
-    code, _, err = cli("merge", "--base", "builtin:tiny", "--tuned", "builtin:tiny", "--weight", "1.5",
-                       "--out", str(tmp_path / "m"))  # fmt: skip
+    code, _, err = cli(
+        "merge",
+        "--base",
+        "builtin:tiny",
+        "--tuned",
+        "builtin:tiny",
+        "--weight",
+        "1.5",
+        "--out",
+        str(tmp_path / "m"),
+    )
     assert code == 2 and "--weight must be in [0, 1]" in err
-    code, _, err = cli("neutralize", "--model", "builtin:tiny", "--fit-on", "xquad-r", "--method", "x",
-                       "--out", str(tmp_path / "n"))  # fmt: skip
+    code, _, err = cli(
+        "neutralize",
+        "--model",
+        "builtin:tiny",
+        "--fit-on",
+        "xquad-r",
+        "--method",
+        "x",
+        "--out",
+        str(tmp_path / "n"),
+    )
     assert code == 2 and "unknown method" in err
     assert not (tmp_path / "m").exists() and not (tmp_path / "n").exists()

@@ -17,8 +17,12 @@ def test_shards_partition_the_global_batch(synth, world_size):
         assert max(len(p.pairs) for p in parts) - min(len(p.pairs) for p in parts) <= 1
         for rank, part in enumerate(parts):
             assert (part.step, part.kind, part.language, part.source, part.alpha) == (
-                batch.step, batch.kind, batch.language, batch.source, batch.alpha,
-            )  # fmt: skip
+                batch.step,
+                batch.kind,
+                batch.language,
+                batch.source,
+                batch.alpha,
+            )
             assert part.extra == {"rank": rank, "world_size": world_size}
             assert part.to_json()["rank"] == rank
 

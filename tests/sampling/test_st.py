@@ -106,10 +106,17 @@ def test_trainer_checkpoints_and_resumes_on_our_batches(synth, tiny_model, tmp_p
                 return super().forward(sentence_features, labels)
 
         args = SentenceTransformerTrainingArguments(
-            output_dir=str(out), max_steps=4, per_device_train_batch_size=4,
-            batch_sampler=st_batch_sampler(sampler), learning_rate=1e-4,
-            save_strategy="steps", save_steps=2, report_to=[], use_cpu=True, seed=0,
-        )  # fmt: skip
+            output_dir=str(out),
+            max_steps=4,
+            per_device_train_batch_size=4,
+            batch_sampler=st_batch_sampler(sampler),
+            learning_rate=1e-4,
+            save_strategy="steps",
+            save_steps=2,
+            report_to=[],
+            use_cpu=True,
+            seed=0,
+        )
         trainer = SentenceTransformerTrainer(
             model=model, args=args, train_dataset=to_st_dataset(sampler), loss=RecordingLoss(model)
         )

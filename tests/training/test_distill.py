@@ -79,9 +79,15 @@ def test_english_targets_are_the_english_sides_of_the_parallel_ids(toy_dir: Path
 def _state(toy_dir: Path, tmp_path: Path, **settings) -> TrainingState:
     """A training state on the toy data, dropout off, trainable weights moved away from the teacher's."""
     config = TrainConfig(
-        model=TINY, data=[str(toy_dir)], batch_size=3, steps=2, dev_fraction=0.0, out=tmp_path / "run",
-        hard_negatives=1, **settings,
-    )  # fmt: skip
+        model=TINY,
+        data=[str(toy_dir)],
+        batch_size=3,
+        steps=2,
+        dev_fraction=0.0,
+        out=tmp_path / "run",
+        hard_negatives=1,
+        **settings,
+    )
     ctx = DistributedContext()
     state = build_state(config, ctx, Checkpointer(config, ctx))
     for module in state.st_model.modules():

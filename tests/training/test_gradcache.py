@@ -199,8 +199,9 @@ def test_tiny_model_with_dropout(request) -> None:
         model.zero_grad()
         torch.manual_seed(11)
         if use_cache:
-            loss = gradcache_backward(encode, split_batch(texts_q, 2), split_batch(texts_d, 2), loss_fn,
-                                      torch.arange(4)).item()  # fmt: skip
+            loss = gradcache_backward(
+                encode, split_batch(texts_q, 2), split_batch(texts_d, 2), loss_fn, torch.arange(4)
+            ).item()
         else:
             q = torch.cat([encode(c) for c in split_batch(texts_q, 2)])
             d = torch.cat([encode(c) for c in split_batch(texts_d, 2)])

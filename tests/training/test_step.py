@@ -16,9 +16,14 @@ from hybridbatch.training.step import compute_gradients
 
 def _state(toy_dir: Path, tmp_path: Path, **settings) -> TrainingState:
     config = TrainConfig(
-        model="builtin:tiny", data=[str(toy_dir)], batch_size=2, steps=2, dev_fraction=0.0,
-        out=tmp_path / "run", **settings,
-    )  # fmt: skip
+        model="builtin:tiny",
+        data=[str(toy_dir)],
+        batch_size=2,
+        steps=2,
+        dev_fraction=0.0,
+        out=tmp_path / "run",
+        **settings,
+    )
     ctx = DistributedContext()
     state = build_state(config, ctx, Checkpointer(config, ctx))
     generator = torch.Generator().manual_seed(7)

@@ -39,9 +39,19 @@ def test_overfits_toy_and_saves_a_loadable_model(toy_dir: Path, tmp_path: Path, 
 
     out = tmp_path / "run"
     config = TrainConfig(
-        model=TINY, data=[str(toy_dir)], sampler="xx", batch_size=3, steps=20, lr=3e-3, warmup_steps=0,
-        dev_fraction=0.0, checkpoint_every=0, out=out, show_progress=False, num_threads=threads_one,
-    )  # fmt: skip
+        model=TINY,
+        data=[str(toy_dir)],
+        sampler="xx",
+        batch_size=3,
+        steps=20,
+        lr=3e-3,
+        warmup_steps=0,
+        dev_fraction=0.0,
+        checkpoint_every=0,
+        out=out,
+        show_progress=False,
+        num_threads=threads_one,
+    )
     result = train(config)
     losses = _losses(out)
     assert len(losses) == 20
@@ -65,10 +75,21 @@ def test_overfits_toy_and_saves_a_loadable_model(toy_dir: Path, tmp_path: Path, 
 def test_mlqa_adaptive_alpha_eval_log_and_rerun(mlqa_small: Path, tmp_path: Path, threads_one: int):
     out, log = tmp_path / "run", tmp_path / "batches.jsonl"
     config = TrainConfig(
-        model=TINY, data=[str(mlqa_small)], batch_size=8, steps=6, schedule="adaptive", adaptive_every=2,
-        adaptive_lr=0.5, dev_fraction=0.1, checkpoint_every=3, out=out, log_batches=log, mini_batch_size=4,
-        show_progress=False, num_threads=threads_one,
-    )  # fmt: skip
+        model=TINY,
+        data=[str(mlqa_small)],
+        batch_size=8,
+        steps=6,
+        schedule="adaptive",
+        adaptive_every=2,
+        adaptive_lr=0.5,
+        dev_fraction=0.1,
+        checkpoint_every=3,
+        out=out,
+        log_batches=log,
+        mini_batch_size=4,
+        show_progress=False,
+        num_threads=threads_one,
+    )
     with pytest.raises(ConfigError, match=r"adaptive.*dev_scorer"):
         train(config)  # the adaptive α needs dev scores: training does not import evaluation
     result = train(config, lareqa_dev_scores)
@@ -103,9 +124,17 @@ def test_dev_scorer_is_handed_in(mlqa_small: Path, tmp_path: Path, threads_one: 
         return {"mono_map": 0.25, "cross_map": 0.5}
 
     config = TrainConfig(
-        model=TINY, data=[str(mlqa_small)], batch_size=4, steps=2, eval_every=1, dev_fraction=0.1,
-        checkpoint_every=0, out=tmp_path / "run", show_progress=False, num_threads=threads_one,
-    )  # fmt: skip
+        model=TINY,
+        data=[str(mlqa_small)],
+        batch_size=4,
+        steps=2,
+        eval_every=1,
+        dev_fraction=0.1,
+        checkpoint_every=0,
+        out=tmp_path / "run",
+        show_progress=False,
+        num_threads=threads_one,
+    )
     result = train(config, scorer)
     assert len(calls) == 2 and calls[0][0] > 0 and calls[0][1] == result.train_languages
     assert result.dev_metrics == {"mono_map": 0.25, "cross_map": 0.5}
@@ -146,11 +175,33 @@ def test_gradcache_gradients_match_plain(tiny_model, mlqa_small: Path):
 
 def _train_cmd(data: Path, out: Path) -> list[str]:
     return [
-        sys.executable, "-m", "hybridbatch.cli", "train", "--model", TINY, "--data", str(data),
-        "--batch-size", "8", "--steps", "12", "--checkpoint-every", "4", "--seed", "3", "--threads", "1",
-        "--no-freeze-embeddings", "--lr", "1e-3", "--log-batches", str(out / "batches.jsonl"),
-        "--out", str(out), "--quiet",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "hybridbatch.cli",
+        "train",
+        "--model",
+        TINY,
+        "--data",
+        str(data),
+        "--batch-size",
+        "8",
+        "--steps",
+        "12",
+        "--checkpoint-every",
+        "4",
+        "--seed",
+        "3",
+        "--threads",
+        "1",
+        "--no-freeze-embeddings",
+        "--lr",
+        "1e-3",
+        "--log-batches",
+        str(out / "batches.jsonl"),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
 
 
 def test_sigkill_resume_reproduces_uninterrupted_run(mlqa_small: Path, tmp_path: Path, threads_one: int):
@@ -184,9 +235,18 @@ def test_sigkill_resume_reproduces_uninterrupted_run(mlqa_small: Path, tmp_path:
 
     # the uninterrupted reference run, in-process with the same settings
     reference = TrainConfig(
-        model=TINY, data=[str(mlqa_small)], batch_size=8, steps=12, checkpoint_every=0, seed=3, lr=1e-3,
-        freeze_embeddings=False, out=tmp_path / "straight", show_progress=False, num_threads=threads_one,
-    )  # fmt: skip
+        model=TINY,
+        data=[str(mlqa_small)],
+        batch_size=8,
+        steps=12,
+        checkpoint_every=0,
+        seed=3,
+        lr=1e-3,
+        freeze_embeddings=False,
+        out=tmp_path / "straight",
+        show_progress=False,
+        num_threads=threads_one,
+    )
     train(reference)
     got = load_file(str(out / "model" / "model.safetensors"))
     want = load_file(str(tmp_path / "straight" / "model" / "model.safetensors"))

@@ -51,9 +51,17 @@ def evaluate_cmd(
         model, transform = evaluation_transform(model, neutralize, fit_on, rank, batch_size, cache_dir, data)
     with marked_output(target, "evaluation"):
         report = evaluate(
-            model, data, target, settings.split(","), batch_size, True, cache_dir, with_context=with_context,
-            transform=transform, precision=precision,
-        )  # fmt: skip
+            model,
+            data,
+            target,
+            settings.split(","),
+            batch_size,
+            True,
+            cache_dir,
+            with_context=with_context,
+            transform=transform,
+            precision=precision,
+        )
         if transform is not None:  # how the neutralization was fitted, beside the report
             from hybridbatch.io import atomic_write_json
 

@@ -30,8 +30,10 @@ def neutralize_cmd(
 
     cache = None if no_cache else embeddings_home()
     path, lmap, missing = neutralize_model(model, fit_on, method, target, rank, batch_size, cache)
-    typer.echo(f"{lmap.method}: rank {lmap.rank}, fitted on {len(lmap.languages)} languages "
-               f"({', '.join(lmap.languages)}) of {lmap.source}")  # fmt: skip
+    typer.echo(
+        f"{lmap.method}: rank {lmap.rank}, fitted on {len(lmap.languages)} languages "
+        f"({', '.join(lmap.languages)}) of {lmap.source}"
+    )
     if missing:
         typer.echo(f"training languages missing from {fit_on}: {', '.join(missing)}", err=True)
     typer.echo(f"wrote {path}")

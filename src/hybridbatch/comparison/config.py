@@ -126,8 +126,16 @@ def afriqa_dir_name(split: str, precision: str = "fp32") -> str:
 
 
 # Training settings every run gets from the comparison itself (key -> the comparison setting).
-_SET_PER_RUN = {"sampler": "strategies", "model": "model", "data": "train", "sources": "train",
-                "steps": "budget", "epochs": "budget", "seed": "seed", "out": "out"}  # fmt: skip
+_SET_PER_RUN = {
+    "sampler": "strategies",
+    "model": "model",
+    "data": "train",
+    "sources": "train",
+    "steps": "budget",
+    "epochs": "budget",
+    "seed": "seed",
+    "out": "out",
+}
 
 
 class RunSpec(BaseModel):

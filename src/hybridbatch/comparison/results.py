@@ -61,10 +61,16 @@ class StrategyResult(BaseModel):
         }
         primary = next(iter(scores.values()))
         return cls(
-            name=name, strategy=strategy, model=model, summary=primary.summary,
-            summary_seen=primary.summary_seen, summary_unseen=primary.summary_unseen,
-            datasets=scores, training=training, report=path,
-        )  # fmt: skip
+            name=name,
+            strategy=strategy,
+            model=model,
+            summary=primary.summary,
+            summary_seen=primary.summary_seen,
+            summary_unseen=primary.summary_unseen,
+            datasets=scores,
+            training=training,
+            report=path,
+        )
 
 
 class ComparisonReport(BaseModel):

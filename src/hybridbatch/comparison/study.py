@@ -137,9 +137,13 @@ def plan(study: StudyConfig) -> list[PlannedRun]:
 def _train_settings(config: ComparisonConfig, spec: RunSpec, checkpoints: list[int]) -> dict[str, Any]:
     """The TrainConfig fields ``hybridbatch compare`` would train this run with."""
     settings = {
-        **config.train_settings, **(spec.overrides or {}), "model": config.model, "data": config.train,
-        "steps": config.budget, "seed": config.seed,
-    }  # fmt: skip
+        **config.train_settings,
+        **(spec.overrides or {}),
+        "model": config.model,
+        "data": config.train,
+        "steps": config.budget,
+        "seed": config.seed,
+    }
     settings.pop("epochs", None)
     if checkpoints:
         if sorted(checkpoints) != checkpoints or checkpoints[0] < 1:

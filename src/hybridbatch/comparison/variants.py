@@ -34,8 +34,14 @@ def parse_variants(variants: Sequence[str], merge_weights: Sequence[float] = ())
         weight = match["weight"]
         if weight is not None and not 0.0 <= float(weight) <= 1.0:
             raise ConfigError(f"--variants/--merge-weights: λ must be in [0, 1], got {weight} in {name!r}")
-        out.append({"name": name.strip(), "run": match["run"], "method": match["method"],
-                    "weight": float(weight) if weight is not None else None})  # fmt: skip
+        out.append(
+            {
+                "name": name.strip(),
+                "run": match["run"],
+                "method": match["method"],
+                "weight": float(weight) if weight is not None else None,
+            }
+        )
     return out
 
 

@@ -28,9 +28,17 @@ from hybridbatch.errors import DataError
 SPLITS = ("train", "dev", "test")
 #: Question languages and the pivot language of their passages and translations.
 LANGUAGES = {
-    "bem": "en", "fon": "fr", "hau": "en", "ibo": "en", "kin": "en",
-    "swa": "en", "twi": "en", "wol": "fr", "yor": "en", "zul": "en",
-}  # fmt: skip
+    "bem": "en",
+    "fon": "fr",
+    "hau": "en",
+    "ibo": "en",
+    "kin": "en",
+    "swa": "en",
+    "twi": "en",
+    "wol": "fr",
+    "yor": "en",
+    "zul": "en",
+}
 GOLD_FILE = re.compile(r"^gold_span_passages\.afriqa\.([a-z]{3})\.([a-z]{2})\.(train|dev|test)\.json$")
 
 

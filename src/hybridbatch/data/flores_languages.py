@@ -68,15 +68,36 @@ HELD_OUT: tuple[str, ...] = _words(
 
 #: FLORES code -> the codes other datasets use for that language (first: XQuAD-R / MLQA-R / AfriQA's).
 DATASET_CODES: dict[str, tuple[str, ...]] = {
-    "arb_Arab": ("ar",), "ben_Beng": ("bn",), "deu_Latn": ("de",), "ell_Grek": ("el",),
-    "eng_Latn": ("en",), "spa_Latn": ("es",), "pes_Arab": ("fa",), "fin_Latn": ("fi",),
-    "fra_Latn": ("fr",), "hin_Deva": ("hi",), "ind_Latn": ("id",), "jpn_Jpan": ("ja",),
-    "kor_Hang": ("ko",), "rus_Cyrl": ("ru",), "tel_Telu": ("te",), "tha_Thai": ("th",),
-    "tur_Latn": ("tr",), "vie_Latn": ("vi",), "zho_Hans": ("zh",),
-    "bem_Latn": ("bem",), "fon_Latn": ("fon",), "hau_Latn": ("hau",), "ibo_Latn": ("ibo",),
-    "kin_Latn": ("kin",), "swh_Latn": ("swa", "sw"), "twi_Latn": ("twi",), "wol_Latn": ("wol",),
-    "yor_Latn": ("yor", "yo"), "zul_Latn": ("zul",),
-}  # fmt: skip
+    "arb_Arab": ("ar",),
+    "ben_Beng": ("bn",),
+    "deu_Latn": ("de",),
+    "ell_Grek": ("el",),
+    "eng_Latn": ("en",),
+    "spa_Latn": ("es",),
+    "pes_Arab": ("fa",),
+    "fin_Latn": ("fi",),
+    "fra_Latn": ("fr",),
+    "hin_Deva": ("hi",),
+    "ind_Latn": ("id",),
+    "jpn_Jpan": ("ja",),
+    "kor_Hang": ("ko",),
+    "rus_Cyrl": ("ru",),
+    "tel_Telu": ("te",),
+    "tha_Thai": ("th",),
+    "tur_Latn": ("tr",),
+    "vie_Latn": ("vi",),
+    "zho_Hans": ("zh",),
+    "bem_Latn": ("bem",),
+    "fon_Latn": ("fon",),
+    "hau_Latn": ("hau",),
+    "ibo_Latn": ("ibo",),
+    "kin_Latn": ("kin",),
+    "swh_Latn": ("swa", "sw"),
+    "twi_Latn": ("twi",),
+    "wol_Latn": ("wol",),
+    "yor_Latn": ("yor", "yo"),
+    "zul_Latn": ("zul",),
+}
 _TO_FLORES = {alias: code for code, aliases in DATASET_CODES.items() for alias in aliases}
 
 

@@ -86,11 +86,14 @@ def check_source(source: str, rank: int | None = None) -> list[str]:
     else:
         langs = sorted(lang for lang, items in texts.items() if items)
     if len(langs) < 2:
-        raise DataError(f"fit source {name}: needs texts in at least 2 languages, found {len(langs)} "
-                        f"({', '.join(langs) or 'none'})")  # fmt: skip
+        raise DataError(
+            f"fit source {name}: needs texts in at least 2 languages, found {len(langs)} "
+            f"({', '.join(langs) or 'none'})"
+        )
     if rank is not None and rank > len(langs) - 1:
-        raise ConfigError(f"--rank must be between 1 and {len(langs) - 1} (number of fitted languages − 1), "
-                          f"got {rank}")  # fmt: skip
+        raise ConfigError(
+            f"--rank must be between 1 and {len(langs) - 1} (number of fitted languages − 1), got {rank}"
+        )
     return langs
 
 

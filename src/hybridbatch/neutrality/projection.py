@@ -116,9 +116,13 @@ class LanguageMap:
             arrays = np.load(directory / f"{stem}.npz")
             means, basis = arrays["means"], arrays["basis"]
             return cls(
-                record["method"], list(record["languages"]), means, basis, record.get("counts", {}),
+                record["method"],
+                list(record["languages"]),
+                means,
+                basis,
+                record.get("counts", {}),
                 record.get("source", ""),
-            )  # fmt: skip
+            )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise DataError(f"{directory / stem}.json/.npz: unreadable neutralization map ({exc})") from None
 

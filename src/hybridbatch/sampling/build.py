@@ -161,6 +161,9 @@ def _language_subsets(config: SamplerConfig, pool: SourcePool) -> list[tuple[str
         dropped = [s for s in subsets if s not in feasible]
         logger.warning(
             "%s: %d of %d language subsets hold fewer ids than a batch and are never drawn: %s",
-            pool.name, len(dropped), len(subsets), ", ".join("+".join(s) for s in dropped),
-        )  # fmt: skip
+            pool.name,
+            len(dropped),
+            len(subsets),
+            ", ".join("+".join(s) for s in dropped),
+        )
     return feasible

@@ -185,8 +185,12 @@ class AdaptiveAlpha:
         if after != before:
             logger.info(
                 "adaptive alpha: step %d mono %.4f cross %.4f -> alpha %.3f -> %.3f",
-                step, mono_score, cross_score, before, after,
-            )  # fmt: skip
+                step,
+                mono_score,
+                cross_score,
+                before,
+                after,
+            )
         return after
 
     def state_dict(self) -> dict[str, Any]:

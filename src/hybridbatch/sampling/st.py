@@ -120,9 +120,15 @@ class STBatchSamplerFactory:
     ) -> DefaultBatchSampler:
         if len(dataset) == self.expected:
             return HybridSTBatchSampler(
-                dataset, batch_size, drop_last, valid_label_columns, generator, seed,
-                sampler=self.sampler, steps_per_epoch=self.steps_per_epoch,
-            )  # fmt: skip
+                dataset,
+                batch_size,
+                drop_last,
+                valid_label_columns,
+                generator,
+                seed,
+                sampler=self.sampler,
+                steps_per_epoch=self.steps_per_epoch,
+            )
         logger.info("dataset of %d rows is not to_st_dataset(sampler): sequential batches", len(dataset))
         from torch.utils.data import SequentialSampler
 

@@ -38,8 +38,14 @@ class DenseIndex:
     encodes queries with the same model (loaded lazily from ``info.model`` after :meth:`load`).
     """
 
-    def __init__(self, index: faiss.Index, documents: list[Document], info: IndexInfo, model: Any = None,
-                 neutralizer: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        index: faiss.Index,
+        documents: list[Document],
+        info: IndexInfo,
+        model: Any = None,
+        neutralizer: Any = None,
+    ):
         if index.ntotal != len(documents):
             raise DataError(f"index holds {index.ntotal} vectors but {len(documents)} documents")
         self.index = index

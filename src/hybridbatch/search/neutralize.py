@@ -33,8 +33,10 @@ def check_corpus(documents: Sequence[Document], method: str) -> str:
         )
     langs = sorted({str(d.lang) for d in documents})
     if len(langs) < 2:
-        raise DataError(f"--neutralize {method}: the corpus has {len(langs)} language ({', '.join(langs)}); "
-                        "neutralization needs at least 2")  # fmt: skip
+        raise DataError(
+            f"--neutralize {method}: the corpus has {len(langs)} language ({', '.join(langs)}); "
+            "neutralization needs at least 2"
+        )
     return method
 
 

@@ -71,8 +71,9 @@ class IndexLoading(Settings):
 
 
 # --- writing ------------------------------------------------------------------------------------
-def write_index(path: str | Path, index: faiss.Index, documents: list[Document], info: IndexInfo,
-                neutralizer: Any = None) -> IndexInfo:  # fmt: skip
+def write_index(
+    path: str | Path, index: faiss.Index, documents: list[Document], info: IndexInfo, neutralizer: Any = None
+) -> IndexInfo:
     """Write the index directory and return its metadata as written (with ``files``): a new one (or a
     previous index) is replaced atomically; into any other directory the index files are added
     without touching anything else."""
@@ -157,8 +158,9 @@ def verify_files(path: Path, info: IndexInfo, verify: bool = True) -> None:
         if verify:
             logger.warning(
                 "%s: index.json records no checksums (an index written before they were added), so its "
-                "files are not verified; rebuild it with hybridbatch index to add them", path
-            )  # fmt: skip
+                "files are not verified; rebuild it with hybridbatch index to add them",
+                path,
+            )
         return
     unrecorded = [name for name in FILES[:2] if name not in info.files]
     if unrecorded:

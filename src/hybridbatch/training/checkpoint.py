@@ -111,9 +111,14 @@ class Checkpointer:
                 **state.counters,
             }
             saved = save_checkpoint(
-                self.out, state.step, state.st_model, state.optimizer, state.scheduler, extra,
+                self.out,
+                state.step,
+                state.st_model,
+                state.optimizer,
+                state.scheduler,
+                extra,
                 keep=self.config.keep_checkpoints,
-            )  # fmt: skip
+            )
         distributed.barrier()
         return saved
 

@@ -75,8 +75,14 @@ def stream_backward(state: TrainingState, step: int) -> float:
     with no_sync(state.model, enabled=state.ctx.distributed):
         for start in range(0, len(keep), size):
             rows = keep[start : start + size]
-            features = tokenize(state.st_model, [students[i] for i in rows], state.prompts[0],
-                                config.max_query_length, config.padding, state.ctx.device)  # fmt: skip
+            features = tokenize(
+                state.st_model,
+                [students[i] for i in rows],
+                state.prompts[0],
+                config.max_query_length,
+                config.padding,
+                state.ctx.device,
+            )
             with state.autocast():
                 emb = embed_bucketed(state.model, features, LENGTH_BUCKET_ROWS).float()
             chunk = DistillationLoss()(emb, targets.queries[torch.tensor(rows, device=emb.device)])

@@ -52,12 +52,20 @@ class MetricsLog:
     def after_step(
         self, state: TrainingState, batch: Batch, local: Batch, loss: float, seconds: float
     ) -> None:
-        self.write({
-            "step": state.step, "loss": round(loss, 6), "lr": state.scheduler.get_last_lr()[0],
-            "alpha": batch.alpha, "kind": batch.kind, "language": batch.language, "pairs": len(batch.pairs),
-            "seconds": round(seconds, 4), "pairs_per_second": round(state.pairs_per_second, 3),
-            **{k: round(v, 6) for k, v in state.step_metrics.items()},
-        })  # fmt: skip
+        self.write(
+            {
+                "step": state.step,
+                "loss": round(loss, 6),
+                "lr": state.scheduler.get_last_lr()[0],
+                "alpha": batch.alpha,
+                "kind": batch.kind,
+                "language": batch.language,
+                "pairs": len(batch.pairs),
+                "seconds": round(seconds, 4),
+                "pairs_per_second": round(state.pairs_per_second, 3),
+                **{k: round(v, 6) for k, v in state.step_metrics.items()},
+            }
+        )
 
     def after_training(self, state: TrainingState) -> None:
         if self.log is not None:

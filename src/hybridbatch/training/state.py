@@ -115,11 +115,23 @@ def build_state(
     optimizer, scheduler = build_optimizer(st_model, config, total)
     anchor = anchor_weights(trainable) if config.anchor_weight else None
     state = TrainingState(
-        config=config, ctx=ctx, data=data, total=total, sampler=sampler, st_model=st_model, model=st_model,
-        loss_fn=st_model, optimizer=optimizer, scheduler=scheduler, prompts=model_prompts(st_model),
-        frozen=frozen, trainable=trainable, anchor=anchor, adapter=adapter,
+        config=config,
+        ctx=ctx,
+        data=data,
+        total=total,
+        sampler=sampler,
+        st_model=st_model,
+        model=st_model,
+        loss_fn=st_model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        prompts=model_prompts(st_model),
+        frozen=frozen,
+        trainable=trainable,
+        anchor=anchor,
+        adapter=adapter,
         distiller=Distiller(teacher, config, ctx.device, stream) if teacher is not None else None,
-    )  # fmt: skip
+    )
     checkpoint = checkpointer.latest()
     if checkpoint is not None:
         state.restore(checkpoint)
