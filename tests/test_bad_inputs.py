@@ -132,6 +132,8 @@ CASES: list[tuple[list[str], str] | object] = [
     ([*INDEX, "--out", "{t}/new", "--precision", "fp16"], "--precision: unknown 'fp16'"),
     ([*EVALUATE, "--out", "{t}/new", "--precision", "int4"], "--precision: unknown 'int4'"),
     ([*COMPARE, "--out", "{t}/new", "--precision", "fp64"], "--precision"),
+    ([*EVALUATE, "--out", "{t}/new", "--precision", "onnx"], "--precision: unknown 'onnx' (choose from"),
+    ([*INDEX, "--out", "{t}/new", "--precision", "Auto"], "--precision: unknown 'Auto'"),
     # --- corrupt and hostile input files ----------------------------------------------------
     ([*INDEX[:4], "{t}/truncated.jsonl.gz", "--out", "{t}/new"], "truncated.jsonl.gz: cannot read"),
     ([*INDEX[:4], "{t}/corrupt.jsonl.gz", "--out", "{t}/new"], "corrupt.jsonl.gz: cannot read (corrupt gzip"),
@@ -390,6 +392,25 @@ def test_a_damaged_index_is_one_error_line_exit_2(cli, tmp_path, monkeypatch, ar
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
     assert fragment.replace("{t}", str(tmp_path)) in lines[0]
     assert _snapshot(tmp_path) == before
+
+
+ONNX_CASES = [[*EVALUATE, "--out", "{t}/new"], [*INDEX, "--out", "{t}/new"]]
+
+
+@pytest.mark.parametrize("args", ONNX_CASES, ids=_case_id)
+def test_onnx_without_onnxruntime_says_what_to_install(cli, tmp_path, monkeypatch, args) -> None:
+    import importlib.util
+
+    scratch(tmp_path)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n == "onnxruntime" else real(n, *a)
+    )
+    code, _, err = cli(*_expand([*args, "--precision", "onnx-int8"], tmp_path))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, err
+    assert lines[0].startswith("error: --precision onnx-int8: onnxruntime not installed (pip install")
+    assert "onnxruntime==" in lines[0]
 
 
 def _snapshot(root: Path) -> dict[str, bytes | None]:
