@@ -10,8 +10,8 @@ with the project's evaluator (Mono / Cross / Multi mAP, rank distance, language 
 - the LSAR rank sweep r;
 - WiSE-FT merges (Wortsman et al., CVPR 2022) of hybrid with base, λ in ``--merge-weights``.
 
-Embeddings are computed once per model through the evaluator's cache (a cache file written by another
-process for the same model is found and checked row by row), so the post-hoc variants cost seconds.
+Embeddings are computed once per model through the evaluator's embedding cache (keyed by the model's
+fingerprint: its weights and module configs), so the post-hoc variants cost seconds.
 Usage (heavy: run under ``flock /work/coord/heavy.lock``)::
 
     python benchmarks/neutrality.py [--runs runs/demo/runs] [--merge-weights 0.3,0.5,0.7] [--no-merge]
@@ -41,8 +41,13 @@ from hybridbatch.paths import embeddings_home
 HERE = Path(__file__).resolve().parent
 BASE = "builtin:multilingual-e5-small"
 TRAIN_LANGS = ["ar", "de", "en", "es", "hi", "vi", "zh"]
-COLUMNS = [("Mono", "mono_map"), ("Cross", "cross_map"), ("Multi", "multi_map"), ("RD", "rank_distance"),
-           ("LPR", "lpr")]  # fmt: skip
+COLUMNS = [
+    ("Mono", "mono_map"),
+    ("Cross", "cross_map"),
+    ("Multi", "multi_map"),
+    ("RD", "rank_distance"),
+    ("LPR", "lpr"),
+]
 
 
 def log(message: str) -> None:
@@ -50,85 +55,13 @@ def log(message: str) -> None:
 
 
 # --- embeddings -----------------------------------------------------------------------------------
-def find_cached(model, collection) -> CollectionEmbeddings | None:
-    """Embeddings of ``collection`` by ``model`` in any cache folder, verified on sample rows.
-
-    Fingerprints change with code versions (module ``repr``), so a file another process wrote for the
-    same weights may sit under another folder; a file is accepted only if re-encoded probe rows (the
-    longest texts, which truncation would change, and a few others) match it (cosine > 0.999). An
-    accepted file is copied to this model's own cache entry, so ``hybridbatch evaluate`` reuses it.
-    """
-    from hybridbatch.models.encoding import encode
-
-    questions = {lang: [collection.questions[lang][q].text for q in collection.ids_in(lang)]
-                 for lang in collection.languages if collection.ids_in(lang)}  # fmt: skip
-    pools = {lang: [c.text for c in collection.candidates[lang]] for lang in collection.languages}
-    flat = {"query": [t for texts in questions.values() for t in texts],
-            "passage": [t for texts in pools.values() for t in texts]}  # fmt: skip
-    picks = {kind: _probe_rows(texts) for kind, texts in flat.items()}
-    probes = {kind: encode(model, [flat[kind][i] for i in picks[kind]], kind) for kind in flat}
-    sides = {"query": "queries", "passage": "candidates"}
-    for folder in sorted(embeddings_home().glob("*/")):
-        found = {
-            kind: _match(folder.glob(f"{collection.name}-{sides[kind]}-*.npy"), len(flat[kind]), picks[kind],
-                         probes[kind])
-            for kind in flat
-        }  # fmt: skip
-        if all(v is not None for v in found.values()):
-            log(f"cached embeddings found in {folder.name}")
-            _adopt(model, collection.name, flat, found)
-            return CollectionEmbeddings(_split(found["query"], questions), _split(found["passage"], pools))
-    return None
-
-
-def _probe_rows(texts: list[str]) -> list[int]:
-    longest = sorted(range(len(texts)), key=lambda i: -len(texts[i]))[:3]
-    return sorted({0, len(texts) // 2, len(texts) - 1, *longest})
-
-
-def _adopt(model, label: str, flat: dict, found: dict) -> None:
-    import io
-
-    from hybridbatch.io import atomic_write_bytes
-    from hybridbatch.models.embedding_cache import cache_file, model_fingerprint
-    from hybridbatch.models.encoding import prompt_text
-
-    fingerprint = model_fingerprint(model)
-    for kind, vectors in found.items():
-        file = cache_file(
-            embeddings_home(), fingerprint, label, kind, prompt_text(model, kind), flat[kind], "fp32"
-        )
-        if not file.is_file():
-            buffer = io.BytesIO()
-            np.save(buffer, np.asarray(vectors, dtype=np.float32))
-            atomic_write_bytes(file, buffer.getvalue())
-
-
-def _match(files, rows: int, picks: list[int], probe: np.ndarray) -> np.ndarray | None:
-    for file in files:
-        array = np.load(file, mmap_mode="r")
-        if array.shape != (rows, probe.shape[1]):  # another model's cache (e.g. a test model's)
-            continue
-        if np.min(np.sum(array[picks] * probe, axis=1)) > 0.999:
-            return np.asarray(array)
-    return None
-
-
-def _split(vectors: np.ndarray, texts: dict[str, list[str]]) -> dict[str, np.ndarray]:
-    out, start = {}, 0
-    for lang, items in texts.items():
-        out[lang], start = vectors[start : start + len(items)], start + len(items)
-    return out
-
-
 def embeddings_of(model, collection) -> CollectionEmbeddings:
     from hybridbatch.evaluation.encode import encode_collection
 
-    found = find_cached(model, collection)
-    if found is not None:
-        return found
-    log(f"encoding {collection.name} ({collection.num_questions()} questions, {collection.num_candidates()} "
-        "candidates)")  # fmt: skip
+    log(
+        f"embedding {collection.name} ({collection.num_questions()} questions, "
+        f"{collection.num_candidates()} candidates; cached by model fingerprint)"
+    )
     return encode_collection(model, collection, 64, True, embeddings_home())
 
 
@@ -244,8 +177,10 @@ def afriqa_curve(results: dict, args: argparse.Namespace, base) -> None:
     from hybridbatch.evaluation.afriqa import evaluate_afriqa
 
     runs = Path(args.runs)
-    makers = {name: (lambda spec=spec: base if spec == args.base else load_clean(spec))
-              for name, spec in models_to_run(runs, args.base)}  # fmt: skip
+    makers = {
+        name: (lambda spec=spec: base if spec == args.base else load_clean(spec))
+        for name, spec in models_to_run(runs, args.base)
+    }
     if (runs / "hybrid" / "model" / "modules.json").is_file():
         for weight in args.merge_weights:
             makers[f"hybrid@{weight:g}"] = lambda w=weight: merged_model(
@@ -256,8 +191,11 @@ def afriqa_curve(results: dict, args: argparse.Namespace, base) -> None:
         if name in table["models"]:
             continue
         report = evaluate_afriqa(make(), split=args.afriqa_split, cache_dir=embeddings_home())
-        table["models"][name] = {"native": report.mean_native, "translated": report.mean_translated,
-                                 "seconds": report.seconds}  # fmt: skip
+        table["models"][name] = {
+            "native": report.mean_native,
+            "translated": report.mean_translated,
+            "seconds": report.seconds,
+        }
         save(results, args)
         log(f"AfriQA {name} done in {report.seconds:.0f} s")
 
@@ -273,8 +211,12 @@ def merge_curve_plot(results: dict, out: Path) -> Path | None:
         float(n.split("@")[1]): n for n in merge["models"] if n.startswith("hybrid@")
     }
     lams = sorted(names)
-    series = {"XQuAD-R Mono": "all:mono_map", "XQuAD-R Cross": "all:cross_map",
-              "XQuAD-R Multi": "all:multi_map", "XQuAD-R Multi, unseen": "unseen:multi_map"}  # fmt: skip
+    series = {
+        "XQuAD-R Mono": "all:mono_map",
+        "XQuAD-R Cross": "all:cross_map",
+        "XQuAD-R Multi": "all:multi_map",
+        "XQuAD-R Multi, unseen": "unseen:multi_map",
+    }
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for label, key in series.items():
         ax.plot(lams, [merge["models"][names[x]]["variants"]["as is"][key] for x in lams], "o-", label=label)
@@ -349,8 +291,10 @@ def _f(value, key: str) -> str:
     return f"{value:.0f}" if key == "rank_distance" else f"{value:.3f}"
 
 
-HEADER = ("| model | variant | Mono | Cross | Multi | RD | LPR | Multi seen | Multi unseen | Cross unseen | "
-          "Mono unseen |\n|---|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
+HEADER = (
+    "| model | variant | Mono | Cross | Multi | RD | LPR | Multi seen | Multi unseen | Cross unseen | "
+    "Mono unseen |\n|---|---|---|---|---|---|---|---|---|---|---|"
+)
 EXTRA = ("seen:multi_map", "unseen:multi_map", "unseen:cross_map", "unseen:mono_map")
 
 
@@ -368,10 +312,18 @@ def rank_sweep(models: dict) -> list[str]:
     names = [n for n in ("base", "hybrid") if n in models]
     if not names:
         return []
-    ranks = sorted({int(v.split("r=")[1].rstrip(")")) for n in names for v in models[n]["variants"]
-                    if "LSAR (pools" in v})  # fmt: skip
-    lines = ["| r | " + " | ".join(f"{n} Mono | {n} Multi | {n} RD" for n in names) + " |",
-             "|---|" + "---|---|---|" * len(names)]  # fmt: skip
+    ranks = sorted(
+        {
+            int(v.split("r=")[1].rstrip(")"))
+            for n in names
+            for v in models[n]["variants"]
+            if "LSAR (pools" in v
+        }
+    )
+    lines = [
+        "| r | " + " | ".join(f"{n} Mono | {n} Multi | {n} RD" for n in names) + " |",
+        "|---|" + "---|---|---|" * len(names),
+    ]
     for r in ranks:
         cells = []
         for n in names:
@@ -413,26 +365,39 @@ def verdicts(models: dict) -> list[str]:
                 f"- **{name}**: no post-hoc variant beats it on Multi mAP ({multi:.3f}).{train_note}"
             )
             continue
-        lines.append(f"- **{name}**: best Multi with {best}: Multi {d['all:multi_map']:+.3f}, Cross "
-                     f"{d['all:cross_map']:+.3f}, Mono {d['all:mono_map']:+.3f}, unseen Multi "
-                     f"{d['unseen:multi_map']:+.3f}.{train_note}")  # fmt: skip
+        lines.append(
+            f"- **{name}**: best Multi with {best}: Multi {d['all:multi_map']:+.3f}, Cross "
+            f"{d['all:cross_map']:+.3f}, Mono {d['all:mono_map']:+.3f}, unseen Multi "
+            f"{d['unseen:multi_map']:+.3f}.{train_note}"
+        )
     return lines
 
 
 def merge_section(merge: dict | None) -> list[str]:
     """The WiSE-FT table (subset of XQuAD-R) and one plain sentence per merge weight."""
     if not merge:
-        return ["Not measured yet: needs the demo's hybrid model (not trained when this ran); rerun the "
-                "script after the demo (each λ re-encodes a 1/6 subset of XQuAD-R)."]  # fmt: skip
+        return [
+            "Not measured yet: needs the demo's hybrid model (not trained when this ran); rerun the "
+            "script after the demo (each λ re-encodes a 1/6 subset of XQuAD-R)."
+        ]
     models = merge["models"]
-    lines = [f"Subset: the {merge['ids']} XQuAD-R ids whose English answer paragraph number is a multiple of "
-             f"{merge['every']} (pools shrink alike); base and hybrid rows are the same subset of their full "
-             "embeddings, so all rows compare like for like.", "", *table(models)]  # fmt: skip
+    lines = [
+        f"Subset: the {merge['ids']} XQuAD-R ids whose English answer paragraph number is a multiple of "
+        f"{merge['every']} (pools shrink alike); base and hybrid rows are the same subset of their full "
+        "embeddings, so all rows compare like for like.",
+        "",
+        *table(models),
+    ]
     if "hybrid" not in models or "base" not in models:
         return lines
     ref = {n: models[n]["variants"]["as is"] for n in ("base", "hybrid")}
-    pairs = (("Mono", "all:mono_map"), ("Cross", "all:cross_map"), ("Multi", "all:multi_map"),
-             ("unseen Multi", "unseen:multi_map"), ("unseen Cross", "unseen:cross_map"))  # fmt: skip
+    pairs = (
+        ("Mono", "all:mono_map"),
+        ("Cross", "all:cross_map"),
+        ("Multi", "all:multi_map"),
+        ("unseen Multi", "unseen:multi_map"),
+        ("unseen Cross", "unseen:cross_map"),
+    )
     lines.append("")
     for name, entry in models.items():
         if "@" not in name:
@@ -469,16 +434,21 @@ def afriqa_section(afriqa: dict | None) -> list[str]:
         return ["Not measured yet: rerun the script (each model encodes the AfriQA split, ~3 min)."]
     models = afriqa["models"]
     names = [n for n in AFRIQA_ORDER if n in models] + sorted(n for n in models if n not in AFRIQA_ORDER)
-    lines = [f"AfriQA {afriqa['split']} (bem fon hau ibo kin swa twi yor zul questions against all gold "
-             "passages of the split; macro average over the 9 languages; translate-test = the human-"
-             "translated question, the upper bound).", "",
-             "| model | nDCG@10 | MRR@10 | R@100 | translate-test nDCG@10 | gap |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"AfriQA {afriqa['split']} (bem fon hau ibo kin swa twi yor zul questions against all gold "
+        "passages of the split; macro average over the 9 languages; translate-test = the human-"
+        "translated question, the upper bound).",
+        "",
+        "| model | nDCG@10 | MRR@10 | R@100 | translate-test nDCG@10 | gap |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in names:
         native, translated = models[name]["native"], models[name]["translated"]
         gap = translated["ndcg@10"] - native["ndcg@10"]
-        lines.append(f"| {name} | {native['ndcg@10']:.3f} | {native['mrr@10']:.3f} | "
-                     f"{native['recall@100']:.3f} | {translated['ndcg@10']:.3f} | {gap:.3f} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {native['ndcg@10']:.3f} | {native['mrr@10']:.3f} | "
+            f"{native['recall@100']:.3f} | {translated['ndcg@10']:.3f} | {gap:.3f} |"
+        )
     return lines
 
 
@@ -490,8 +460,10 @@ def render(results: dict, args: argparse.Namespace) -> str:
     if missing:
         notes.append(f"- Not measured yet (model not trained when this ran): {', '.join(missing)}.")
     if not anchored:
-        notes.append("- Anchored hybrid (`train --anchor-weight`, L2-SP): no trained model in the runs "
-                     "folder this session, so no row.")  # fmt: skip
+        notes.append(
+            "- Anchored hybrid (`train --anchor-weight`, L2-SP): no trained model in the runs "
+            "folder this session, so no row."
+        )
     else:
         notes.append(
             f"- Anchored ({', '.join(anchored)}): the demo's hybrid recipe (seed 0, 120 steps) plus "
