@@ -31,10 +31,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from hybridbatch.search.launch import serve_subprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"  # the local mirror, when there is one
@@ -168,40 +171,38 @@ class Connection:
             self.writer = None
 
 
+CHUNKED_HEAD = (
+    b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n"
+)
+MALFORMED_REQUESTS: dict[str, Callable[[random.Random], bytes]] = {  # those answered with one status
+    "bad_json": lambda rng: post(b'{"query": "unterminated'),
+    "deep_json": lambda rng: post(b'{"query": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+    "oversized": lambda rng: post(b"x" * (2 << 20)),
+    "oversized_chunked": lambda rng: CHUNKED_HEAD + (b"40000\r\n" + b"x" * 0x40000 + b"\r\n") * 8,
+    "bad_field": lambda rng: post(json.dumps(rng.choice(BAD_FIELDS)).encode()),
+    "slow_headers": lambda rng: b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le",
+    "half_body": lambda rng: post(b'{"query": "half').replace(b"Length: 15", b"Length: 99"),
+    "text_plain": lambda rng: post(b'{"query": "x"}').replace(b"application/json", b"text/plain"),
+    "big_header": lambda rng: post(b'{"query": "x"}', f"X-Big: {'x' * 100_000}\r\n"),
+}
+
+
 async def malformed(host: str, port: int, kind: str, rng: random.Random) -> int | None:
     """Send one malformed request on a fresh connection; the status, or None when none came."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        if kind == "bad_json":
-            writer.write(post(b'{"query": "unterminated'))
-        elif kind == "deep_json":
-            writer.write(post(b'{"query": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"))
-        elif kind == "oversized":
-            writer.write(post(b"x" * (2 << 20)))
-        elif kind == "oversized_chunked":
-            head = b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            head += b"Transfer-Encoding: chunked\r\n\r\n"
-            writer.write(head + (b"40000\r\n" + b"x" * 0x40000 + b"\r\n") * 8)
-        elif kind == "bad_field":
-            writer.write(post(json.dumps(rng.choice(BAD_FIELDS)).encode()))
-        elif kind == "slow_headers":
-            writer.write(b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
-        elif kind == "half_body":
-            writer.write(post(b'{"query": "half').replace(b"Length: 15", b"Length: 99"))
-        elif kind == "smuggle":  # chunked and Content-Length, a second request hidden in the body
+        if kind == "smuggle":  # chunked and Content-Length, a second request hidden in the body
             hidden = b"0\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
             writer.write(post(hidden, "Transfer-Encoding: chunked\r\n"))
             status = (await read_response(reader))[0]
             more = await asyncio.wait_for(reader.read(), 10)  # the server must close, serving nothing else
             return status if not more else 999
-        elif kind == "text_plain":  # a cross-site form/text POST
-            writer.write(post(b'{"query": "x"}').replace(b"application/json", b"text/plain"))
-        elif kind == "big_header":
-            writer.write(post(b'{"query": "x"}', f"X-Big: {'x' * 100_000}\r\n"))
-        elif kind == "hang_up":
+        if kind == "hang_up":
             writer.write(post(b'{"query": "bye", "k": 10}')[:40])
             await writer.drain()
             return None
+        writer.write(MALFORMED_REQUESTS[kind](rng))
         with contextlib.suppress(ConnectionError):  # the server may answer early and close
             await writer.drain()
         return (await read_response(reader))[0]
@@ -337,50 +338,6 @@ async def sigterm_under_load(
     return statuses
 
 
-def start_server(index: Path, max_batch: int, timeout: float, log: Path) -> tuple[subprocess.Popen, int]:
-    command = [
-        sys.executable,
-        "-m",
-        "hybridbatch.cli",
-        "serve",
-        "--index",
-        str(index),
-        "--port",
-        "0",
-        "--max-batch",
-        str(max_batch),
-        "--request-timeout",
-        str(timeout),
-        "--send-timeout",
-        str(SEND_TIMEOUT),
-        "--max-hits",
-        "30000",
-        "--graceful-timeout",
-        "1",
-    ]
-    handle = log.open("w")
-    proc = subprocess.Popen(
-        command, stderr=handle, stdout=handle, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-    )
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and proc.poll() is None:
-        text = log.read_text()
-        if "Application startup complete" in text:
-            port = int(text.split("serving ")[1].split(" on ")[1].split()[0].rsplit(":", 1)[1])
-            return proc, port
-        time.sleep(0.2)
-    proc.kill()
-    sys.exit(f"error: the server did not start; see {log}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 def server_info(port: int) -> dict:
     import http.client
 
@@ -410,19 +367,19 @@ def make_plan(questions: list[str], n: int, malformed_share: float, seed: int) -
 def run_mode(mode: str, args: argparse.Namespace, plan: list[tuple[str, bytes]]) -> ModeResult:
     max_batch = 32 if mode == "batched" else 1
     log = Path(args.log_dir) / f"serve-{mode}.log"
-    proc, port = start_server(Path(args.index), max_batch, args.request_timeout, log)
-    try:
+    flags = server_flags(max_batch, args.request_timeout)
+    with serve_subprocess(Path(args.index), *flags, log=log) as server:
+        proc, address = server.proc, server.address
         start_rss = memory_mb(proc.pid, "VmRSS")
         start = time.perf_counter()
         Connection.retries = 0
-        outcomes = asyncio.run(drive(("127.0.0.1", port), plan, args.concurrency, args.time_limit))
+        outcomes = asyncio.run(drive(address, plan, args.concurrency, args.time_limit))
         wall = time.perf_counter() - start
-        info = server_info(port)
+        info = server_info(address[1])
         peak = memory_mb(proc.pid, "VmHWM")
         payloads = [payload for kind, payload in plan if kind == "valid"][:1000]
-        shutdown = asyncio.run(sigterm_under_load(proc, ("127.0.0.1", port), payloads, args.concurrency))
-    finally:
-        stop_server(proc)
+        shutdown = asyncio.run(sigterm_under_load(proc, address, payloads, args.concurrency))
+        server.stop()
     text = log.read_text()
     tracebacks = text.count("Traceback") + text.count("Exception in ASGI application")
     calls = (
@@ -435,6 +392,14 @@ def run_mode(mode: str, args: argparse.Namespace, plan: list[tuple[str, bytes]])
     if proc.returncode not in (0, -signal.SIGTERM):
         result.notes.append(f"server exit code {proc.returncode}")
     return result
+
+
+def server_flags(max_batch: int, timeout: float) -> list[str]:
+    """The serve flags of this benchmark (besides --index and --port)."""
+    return [
+        *("--max-batch", str(max_batch), "--request-timeout", str(timeout)),
+        *("--send-timeout", str(SEND_TIMEOUT), "--max-hits", "30000", "--graceful-timeout", "1"),
+    ]
 
 
 def summarize(r: ModeResult) -> dict:
@@ -573,7 +538,7 @@ def ensure_index(path: Path, model: str) -> None:
     subprocess.run(command, check=True)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=MODEL, help="e.g. builtin:tiny for a quick run of the service")
     parser.add_argument("--index", default=None, help="default: runs/bench-index[-<model name>]")
@@ -591,9 +556,14 @@ def main() -> None:
         sys.exit("error: --requests/--concurrency must be >= 1, --malformed in [0, 1], --time-limit > 0")
     if "HYBRIDBATCH_DATA" not in os.environ and (SHARED_DATA / "xquad-r").is_dir():
         os.environ["HYBRIDBATCH_DATA"] = str(SHARED_DATA)
-    modes = args.modes.split(",")
-    if not set(modes) <= {"batched", "naive"}:
+    if not set(args.modes.split(",")) <= {"batched", "naive"}:
         sys.exit(f"error: --modes: unknown mode in {args.modes!r} (batched, naive)")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    modes = args.modes.split(",")
     from hybridbatch.errors import HybridbatchError
 
     try:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from hybridbatch.search import DenseIndex, Document
 from hybridbatch.search.app import create_app, query_encoder
+from hybridbatch.search.launch import serve_subprocess
 from hybridbatch.search.limits import ServiceLimits
 from hybridbatch.search.server import SearchService, make_server
 
@@ -75,8 +73,11 @@ def test_openapi_page_documents_search(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()["paths"]["/search"]["post"]
     assert set(schema["requestBody"]["content"]["application/json"]["schema"]["properties"]) == {
-        "query", "k", "lang", "query_lang"
-    }  # fmt: skip
+        "query",
+        "k",
+        "lang",
+        "query_lang",
+    }
     assert {"200", "400", "413", "422", "503"} <= set(schema["responses"])
 
 
@@ -315,33 +316,10 @@ def test_graceful_shutdown_finishes_in_flight_requests(served) -> None:
 
 def test_serve_command_runs_and_stops_on_sigterm(index: DenseIndex, tmp_path: Path) -> None:
     index.save(tmp_path / "index")
-    command = [
-        sys.executable,
-        "-m",
-        "hybridbatch.cli",
-        "serve",
-        "--index",
-        str(tmp_path / "index"),
-        "--port",
-        "0",
-    ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        url = ""
-        for line in proc.stderr:
-            if line.startswith("serving"):
-                url = line.split(" on ")[1].split()[0]
-            if "Application startup complete" in line:
-                break
-        host, port = url.removeprefix("http://").split(":")
-        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    with serve_subprocess(tmp_path / "index") as server:
+        conn = http.client.HTTPConnection(*server.address, timeout=10)
         conn.request("GET", "/health")
         assert json.loads(conn.getresponse().read()) == {"status": "ok", "documents": 4}
         conn.close()
-        proc.send_signal(signal.SIGTERM)
-        _, rest = proc.communicate(timeout=30)
-        assert "Application shutdown complete" in rest  # graceful, then uvicorn re-raises the signal
-        assert proc.returncode == -signal.SIGTERM
-    finally:
-        proc.kill()
+        assert server.stop(timeout=30) == -signal.SIGTERM  # graceful, then uvicorn re-raises the signal
+        assert "Application shutdown complete" in server.log_text()

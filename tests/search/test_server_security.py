@@ -8,12 +8,10 @@ import contextlib
 import http.client
 import json
 import logging
-import os
 import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +22,7 @@ import pytest
 from test_server import DOCS, CountingEncoder, read_all
 
 from hybridbatch.search import DenseIndex, Document
+from hybridbatch.search.launch import serve_subprocess
 from hybridbatch.search.limits import ServiceLimits
 from hybridbatch.search.security import SecuritySettings
 from hybridbatch.search.server import SearchService, make_server
@@ -71,19 +70,9 @@ def index(tiny_model) -> DenseIndex:
 def subprocess_server(index: DenseIndex, tmp_path_factory) -> Iterator[tuple[str, int]]:
     path = tmp_path_factory.mktemp("served") / "index"
     index.save(path)
-    command = [sys.executable, "-m", "hybridbatch.cli", "serve", "--index", str(path), "--port", "0",
-               "--open-health", "--max-body-bytes", "3000000"]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYBRIDBATCH_API_KEY": KEY}
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-    url = ""
-    for line in proc.stderr:
-        url = line.split(" on ")[1].split()[0] if line.startswith("serving") else url
-        if "Application startup complete" in line:
-            break
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    yield host, int(port)
-    proc.terminate()
-    proc.communicate(timeout=30)
+    flags = ["--open-health", "--max-body-bytes", "3000000"]
+    with serve_subprocess(path, *flags, env={"HYBRIDBATCH_API_KEY": KEY}) as server:
+        yield server.address
 
 
 def test_api_key_hosts_and_content_type(subprocess_server) -> None:
@@ -118,9 +107,11 @@ def test_api_key_hosts_and_content_type(subprocess_server) -> None:
 def test_smuggling_and_protocol_errors_are_json(subprocess_server) -> None:
     smuggled = request("GET", "/health", host="localhost")
     body = b"0\r\n\r\n" + smuggled
-    first = (f"POST /search HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\n"
-             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n").encode()  # fmt: skip
+    first = (
+        f"POST /search HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
     answer = raw(subprocess_server, first + body)
     assert answer.count(b"HTTP/1.1 ") == 1  # the smuggled request is not served: 400, then close
     assert parse(answer)[0] == 400 and json.loads(parse(answer)[2])["code"] == "invalid_header"
@@ -200,8 +191,9 @@ def post(service: SearchService, body: bytes = SEARCH) -> tuple[int, dict]:
 
 def test_an_idle_crowd_does_not_lock_out_clients_and_health_has_a_reserve(index: DenseIndex) -> None:
     encoder = CountingEncoder(index)
-    service = started(index, encoder, max_connections=4, health_reserve=1, request_line_timeout=0.5,
-                      request_timeout=5)  # fmt: skip
+    service = started(
+        index, encoder, max_connections=4, health_reserve=1, request_line_timeout=0.5, request_timeout=5
+    )
     address = service.socket.getsockname()[:2]
     try:
         crowd = [socket.create_connection(address) for _ in range(10)]  # send nothing
