@@ -139,3 +139,18 @@ def test_clip_grad_norm_matches_plain_clipping():
     for p, c in zip(params, copies, strict=True):
         assert torch.allclose(p.grad, c.grad)
     assert torch.linalg.vector_norm(torch.cat([p.grad.flatten() for p in params])) <= 1.0 + 1e-5
+
+
+def test_embed_packed_on_a_bf16_model_with_eager_attention(tiny_model):
+    """A bf16 model (e.g. a distillation teacher) gets its additive eager mask in bf16, not fp32."""
+    from hybridbatch.models.quantize import bfloat16_copy
+
+    teacher = bfloat16_copy(tiny_model)
+    teacher[0].auto_model.set_attn_implementation("eager")
+    texts = [f"Sentence {i} " + "word " * (i % 5) for i in range(12)]
+    features = tokenize(teacher, texts, "query: ", 32)
+    with torch.no_grad():
+        (packed,) = embed_packed(teacher, [features])
+        padded = embed(teacher, features)
+    assert packed.dtype == torch.bfloat16
+    torch.testing.assert_close(packed.float(), padded.float(), atol=2e-2, rtol=0)

@@ -56,10 +56,11 @@ def pack_rows(lengths: list[int], capacity: int) -> list[list[int]]:
 
 
 def _packed_inputs(
-    ids: list[torch.Tensor], capacity: int, eager: bool
+    ids: list[torch.Tensor], capacity: int, eager: torch.dtype | None
 ) -> tuple[dict[str, Any], torch.Tensor]:
-    """Rows of packed token ids, position ids and a block-diagonal mask; and for each text's tokens,
-    their flat position in the rows (texts in order, tokens in order)."""
+    """Rows of packed token ids, position ids and a block-diagonal mask (additive, in the model's dtype
+    ``eager``, for eager attention); and for each text's tokens, their flat position in the rows (texts in
+    order, tokens in order)."""
     rows = pack_rows([len(t) for t in ids], capacity)
     device = ids[0].device
     input_ids = torch.zeros(len(rows), capacity, dtype=ids[0].dtype, device=device)
@@ -78,8 +79,8 @@ def _packed_inputs(
     same = segment[:, :, None] == segment[:, None, :]
     allowed = (same & (segment[:, :, None] >= 0)) | torch.eye(capacity, dtype=torch.bool, device=device)
     mask: torch.Tensor = allowed[:, None]  # padding attends to itself only: no empty softmax rows
-    if eager:  # eager attention adds the mask to the scores
-        mask = torch.zeros(mask.shape, device=device).masked_fill(~mask, torch.finfo(torch.float32).min)
+    if eager is not None:  # eager attention adds the mask to the scores (a bf16 model: in bf16)
+        mask = torch.zeros(mask.shape, device=device, dtype=eager).masked_fill(~mask, torch.finfo(eager).min)
     inputs = {
         "input_ids": input_ids,
         "position_ids": positions,
@@ -102,7 +103,7 @@ def embed_packed(
         lengths = features["attention_mask"].sum(dim=1).tolist()
         texts += [row[:n] for row, n in zip(features["input_ids"], lengths, strict=True)]
     capacity = capacity or max(len(t) for t in texts)
-    eager = auto_model.config._attn_implementation == "eager"
+    eager = auto_model.dtype if auto_model.config._attn_implementation == "eager" else None
     inputs, where = _packed_inputs(texts, capacity, eager)
     states = auto_model(**inputs).last_hidden_state
     flat = torch.cat([states.reshape(-1, states.shape[-1]), states.new_zeros(1, states.shape[-1])])
