@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from hybridbatch.data import load_collection
+from hybridbatch.evaluation.beir import renamed_legacy_keys  # stored numbers of older runs: ndcg@10 …
 from hybridbatch.evaluation.lareqa import CollectionEmbeddings, score_collection
 from hybridbatch.figures import pyplot, save_png
 from hybridbatch.io import atomic_write_json, atomic_write_text
@@ -144,7 +145,7 @@ def models_to_run(runs: Path, base: str) -> list[tuple[str, str]]:
 
 def run(args: argparse.Namespace) -> dict:
     store = Path(args.out).with_suffix(".json")
-    results = json.loads(store.read_text()) if store.is_file() else {"models": {}}
+    results = renamed_legacy_keys(json.loads(store.read_text())) if store.is_file() else {"models": {}}
     xquad = load_collection(args.data)
     base = load_clean(args.base)
     full: dict[str, CollectionEmbeddings] = {}
@@ -221,7 +222,7 @@ def merge_curve_plot(results: dict, out: Path) -> Path | None:
     for label, key in series.items():
         ax.plot(lams, [merge["models"][names[x]]["variants"]["as is"][key] for x in lams], "o-", label=label)
     if all(names[x] in afriqa for x in lams):
-        ax.plot(lams, [afriqa[names[x]]["native"]["ndcg@10"] for x in lams], "s--", label="AfriQA nDCG@10")
+        ax.plot(lams, [afriqa[names[x]]["native"]["ndcg10"] for x in lams], "s--", label="AfriQA nDCG@10")
     ax.set_xlabel("λ in (1 − λ)·base + λ·hybrid")
     ax.set_ylabel("score")
     ax.set_title("WiSE-FT merge curve (XQuAD-R: 1/6 subset; AfriQA test)")
@@ -444,10 +445,10 @@ def afriqa_section(afriqa: dict | None) -> list[str]:
     ]
     for name in names:
         native, translated = models[name]["native"], models[name]["translated"]
-        gap = translated["ndcg@10"] - native["ndcg@10"]
+        gap = translated["ndcg10"] - native["ndcg10"]
         lines.append(
-            f"| {name} | {native['ndcg@10']:.3f} | {native['mrr@10']:.3f} | "
-            f"{native['recall@100']:.3f} | {translated['ndcg@10']:.3f} | {gap:.3f} |"
+            f"| {name} | {native['ndcg10']:.3f} | {native['mrr10']:.3f} | "
+            f"{native['r100']:.3f} | {translated['ndcg10']:.3f} | {gap:.3f} |"
         )
     return lines
 
@@ -545,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         args.merge_weights = []
     store = Path(args.out).with_suffix(".json")
     if args.render_only and store.is_file():  # rewrite the markdown from the stored numbers
-        atomic_write_text(args.out, render(json.loads(store.read_text()), args))
+        atomic_write_text(args.out, render(renamed_legacy_keys(json.loads(store.read_text())), args))
     else:
         run(args)
     print(f"wrote {args.out}")

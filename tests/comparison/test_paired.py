@@ -80,8 +80,8 @@ def test_missing_per_query_scores_are_noted(tmp_path: Path) -> None:
 
 def test_afriqa_table() -> None:
     def report(value: float) -> dict:
-        per = {f"hau:{i}": {"ndcg@10": value, "mrr@10": value, "recall@100": 1.0} for i in range(20)}
-        means = {"ndcg@10": value, "mrr@10": value, "recall@100": 1.0}
+        per = {f"hau:{i}": {"ndcg10": value, "mrr10": value, "r100": 1.0} for i in range(20)}
+        means = {"ndcg10": value, "mrr10": value, "r100": 1.0}
         return {"per_query": {"native": per}, "mean_native": means}
 
     sig = afriqa_significance({0: {"base": report(0.4), "hybrid": report(0.3)}}, "hybrid", "test", 500)

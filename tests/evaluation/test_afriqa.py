@@ -11,7 +11,7 @@ import pytest
 
 from data.test_afriqa import write_afriqa  # tests/ is on sys.path (conftest)
 from hybridbatch.data.afriqa import load_afriqa
-from hybridbatch.evaluation.afriqa import AfriqaReport, evaluate_afriqa, write_afriqa_report
+from hybridbatch.evaluation.afriqa import AfriqaReport, afriqa_in_folder, evaluate_afriqa, write_afriqa_report
 
 # Pool order (files by language): 0 "passage C" (fon), 1 "T passage A", 2 "T passage B" (hau).
 # A passage's vector is one-hot; a question's score for passage i is its i-th weight.
@@ -53,15 +53,15 @@ def report(tmp_path: Path) -> AfriqaReport:
 def test_hand_computed_scores(report: AfriqaReport) -> None:
     hau, fon = report.languages["hau"], report.languages["fon"]
     assert (hau.pivot, hau.num_queries, fon.pivot, fon.num_queries) == ("en", 3, "fr", 1)
-    assert hau.native["mrr@10"] == pytest.approx((1 / 2 + 1 + 1 / 3) / 3)
-    assert hau.native["ndcg@10"] == pytest.approx((1 / math.log2(3) + 1 + 1 / math.log2(4)) / 3)
-    assert hau.native["recall@100"] == pytest.approx(1.0)
-    assert fon.native["mrr@10"] == pytest.approx(1.0)
+    assert hau.native["mrr10"] == pytest.approx((1 / 2 + 1 + 1 / 3) / 3)
+    assert hau.native["ndcg10"] == pytest.approx((1 / math.log2(3) + 1 + 1 / math.log2(4)) / 3)
+    assert hau.native["r100"] == pytest.approx(1.0)
+    assert fon.native["mrr10"] == pytest.approx(1.0)
     assert all(v == pytest.approx(1.0) for v in hau.translated.values())
-    assert hau.gap["mrr@10"] == pytest.approx(1 - (1 / 2 + 1 + 1 / 3) / 3)
-    assert report.mean_native["mrr@10"] == pytest.approx((hau.native["mrr@10"] + 1.0) / 2)  # macro
-    assert report.mean_gap["mrr@10"] == pytest.approx(1.0 - report.mean_native["mrr@10"])
-    assert report.per_query["native"]["hau:2"]["mrr@10"] == pytest.approx(1 / 3)
+    assert hau.gap["mrr10"] == pytest.approx(1 - (1 / 2 + 1 + 1 / 3) / 3)
+    assert report.mean_native["mrr10"] == pytest.approx((hau.native["mrr10"] + 1.0) / 2)  # macro
+    assert report.mean_gap["mrr10"] == pytest.approx(1.0 - report.mean_native["mrr10"])
+    assert report.per_query["native"]["hau:2"]["mrr10"] == pytest.approx(1 / 3)
     assert set(report.per_query["translated"]) == {"hau:0", "hau:1", "hau:2", "fon:0"}
     assert report.num_passages == 3 and report.dropped == {"no gold passage (context null or empty)": 1}
 
@@ -73,6 +73,30 @@ def test_report_files(report: AfriqaReport, tmp_path: Path) -> None:
     markdown = (out / "report.md").read_text()
     assert "| hau | en | 3 |" in markdown and "**mean**" in markdown and "translate-test" in markdown
     assert "Not evaluated (no gold passages in this split upstream): bem, ibo," in markdown
+    assert (
+        "| language | pivot | queries | nDCG@10 native | nDCG@10 transl. | nDCG@10 gap | MRR@10" in markdown
+    )
+
+
+def _with_legacy_keys(value):
+    """JSON as reports wrote it before the one metric namespace (``ndcg@10``, ``recall@100``)."""
+    legacy = {"ndcg10": "ndcg@10", "r100": "recall@100", "mrr10": "mrr@10", "r10": "recall@10"}
+    if isinstance(value, dict):
+        return {legacy.get(k, k): _with_legacy_keys(v) for k, v in value.items()}
+    return value
+
+
+def test_an_older_cached_report_reads_with_the_new_names(report: AfriqaReport, tmp_path: Path) -> None:
+    new = json.loads(report.model_dump_json())
+    old = _with_legacy_keys(new)
+    assert "ndcg@10" in old["mean_native"] and "ndcg10" not in old["mean_native"]
+    (tmp_path / "report.json").write_text(json.dumps(old))
+
+    def never() -> None:
+        raise AssertionError("a cached report for the same model is reused, not re-evaluated")
+
+    assert afriqa_in_folder(tmp_path, str(report.model), never, report.split) == new
+    assert AfriqaReport.model_validate(old) == report
 
 
 def test_tiny_model_runs_on_a_real_split(tiny_model, shared_data: Path) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hybridbatch.errors import ConfigError, DataError
-from hybridbatch.evaluation.beir import evaluate_beir, score_run, write_beir_report
+from hybridbatch.evaluation.beir import BeirReport, evaluate_beir, score_run, write_beir_report
 
 # Five orthonormal documents; a query's score for d_i is its i-th weight, so rankings are known.
 DOCS = {f"d{i}": f"document {i}" for i in range(1, 6)}
@@ -55,21 +55,21 @@ def hand_computed() -> dict[str, dict[str, float]]:
     idcg_q1 = 2 / log2(2) + 1 / log2(3)
     return {
         "q1": {  # d2 (rel 1) at rank 2, d4 (rel 2) at rank 4
-            "ndcg@2": (1 / log2(3)) / idcg_q1,
-            "ndcg@5": (1 / log2(3) + 2 / log2(5)) / idcg_q1,
-            "recall@2": 0.5,
-            "recall@5": 1.0,
-            "mrr@2": 0.5,
-            "mrr@5": 0.5,
+            "ndcg2": (1 / log2(3)) / idcg_q1,
+            "ndcg5": (1 / log2(3) + 2 / log2(5)) / idcg_q1,
+            "r2": 0.5,
+            "r5": 1.0,
+            "mrr2": 0.5,
+            "mrr5": 0.5,
         },
-        "q2": dict.fromkeys(("ndcg@2", "ndcg@5", "recall@2", "recall@5", "mrr@2", "mrr@5"), 1.0),
+        "q2": dict.fromkeys(("ndcg2", "ndcg5", "r2", "r5", "mrr2", "mrr5"), 1.0),
         "q3": {  # d3 at rank 5
-            "ndcg@2": 0.0,
-            "ndcg@5": 1 / log2(6),
-            "recall@2": 0.0,
-            "recall@5": 1.0,
-            "mrr@2": 0.0,
-            "mrr@5": 0.2,
+            "ndcg2": 0.0,
+            "ndcg5": 1 / log2(6),
+            "r2": 0.0,
+            "r5": 1.0,
+            "mrr2": 0.0,
+            "mrr5": 0.2,
         },
     }
 
@@ -96,25 +96,28 @@ def test_several_query_sets_are_macro_averaged(tmp_path: Path) -> None:
     (tmp_path / "sets" / "b" / "qrels" / "dev.tsv").write_text("q2\td5\t1\n", encoding="utf-8")
     report = evaluate_beir(LookupEncoder(), tmp_path / "sets", k_values=(2, 5))
     assert list(report.sets) == ["a", "b"]
-    assert report.sets["b"].metrics["ndcg@2"] == 1.0
-    expected = (report.sets["a"].metrics["ndcg@2"] + 1.0) / 2
-    assert report.mean["ndcg@2"] == pytest.approx(expected)
+    assert report.sets["b"].metrics["ndcg2"] == 1.0
+    expected = (report.sets["a"].metrics["ndcg2"] + 1.0) / 2
+    assert report.mean["ndcg2"] == pytest.approx(expected)
 
 
 def test_report_files(tmp_path: Path) -> None:
     report = evaluate_beir(LookupEncoder(), write_toy(tmp_path / "toy"), k_values=(2, 5))
     out = write_beir_report(report, tmp_path / "out")
     saved = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert saved["sets"]["toy"]["metrics"]["recall@5"] == 1.0
+    assert saved["sets"]["toy"]["metrics"]["r5"] == 1.0
     markdown = (out / "report.md").read_text(encoding="utf-8")
-    assert "| toy | 3 | 5 |" in markdown and "ndcg@2" in markdown and "ghost" not in markdown
+    assert "| toy | 3 | 5 |" in markdown and "nDCG@2" in markdown and "ghost" not in markdown
     assert "qrels document not in corpus (1)" in markdown
+    legacy = json.loads(json.dumps(saved).replace('"ndcg2"', '"ndcg@2"').replace('"r5"', '"recall@5"'))
+    assert "ndcg@2" in legacy["mean"]
+    assert BeirReport.model_validate(legacy) == report  # older report.json files read as the new names
 
 
 def test_score_run_missing_query_scores_zero() -> None:
     per_query = score_run({"q": {"d": 1}, "r": {"d": 1}}, {"q": {"d": 1.0, "e": 0.5}}, (1,))
     assert per_query == {
-        "q": {"ndcg@1": 1.0, "recall@1": 1.0, "mrr@1": 1.0},
+        "q": {"ndcg1": 1.0, "r1": 1.0, "mrr1": 1.0},
         "r": dict.fromkeys(per_query["q"], 0.0),
     }
 

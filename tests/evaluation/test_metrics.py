@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 import pytrec_eval
 
-from hybridbatch.evaluation.metrics import average_precision, get_metric, recall, reciprocal_rank
+from hybridbatch.evaluation.metrics import (
+    average_precision,
+    get_metric,
+    legacy_name,
+    metric_name,
+    metric_title,
+    recall,
+    reciprocal_rank,
+)
 from hybridbatch.evaluation.ranking import relevant_ranks
 
 INF = math.inf
@@ -52,7 +60,7 @@ def test_against_pytrec_eval(seed, integer):
     np.testing.assert_allclose(recall(ranks, 1), full["recall_1"], atol=1e-12)
     # R <= 5 < 20 here, so XTREME-R's AP@20 equals trec_eval's map_cut_20
     np.testing.assert_allclose(average_precision(ranks, 20), full["map_cut_20"], atol=1e-12)
-    top10 = trec(scores, relevant, {"recip_rank"}, top=10)  # RR@10: the run cut at 10
+    top10 = trec(scores, relevant, {"recip_rank"}, top=10)  # mrr10: the run cut at 10
     np.testing.assert_allclose(reciprocal_rank(ranks, 10), top10["recip_rank"], atol=1e-12)
     if integer:  # the ties matter: the optimistic order would score higher
         assert (average_precision(ranks) < 1).any()
@@ -79,11 +87,22 @@ def test_ap_at_k_divides_by_min_r_k():
 
 
 def test_registry_names_and_errors():
-    assert get_metric("AP@20").name == "AP@20"
-    assert get_metric("RR@10")(np.array([[11.0]]))[0] == 0.0
-    assert get_metric("AP").k is None
-    for bad in ("nDCG@10", "R", "AP@0", "AP@x"):
+    assert get_metric("map20").name == "map20" and get_metric("map20").k == 20
+    assert get_metric("mrr10")(np.array([[11.0]]))[0] == 0.0
+    assert get_metric("map").k is None
+    for bad in ("ndcg10", "r", "map0", "mapx", "AP@20", "RR@10", "mrr@10"):
         with pytest.raises(ValueError):
             get_metric(bad)
+
+
+def test_one_namespace_titles_and_older_keys():
+    assert [metric_title(n) for n in ("map", "map20", "r1", "mrr10", "ndcg10")] == [
+        "mAP", "mAP@20", "R@1", "MRR@10", "nDCG@10"
+    ]  # fmt: skip
+    assert metric_name("mrr", 10) == "mrr10" and metric_name("map") == "map"
+    # reports written before the one namespace: pytrec_eval-style keys read as the names
+    assert [legacy_name(k) for k in ("ndcg@10", "recall@100", "mrr@10", "hau:2", "mono_map")] == [
+        "ndcg10", "r100", "mrr10", "hau:2", "mono_map"
+    ]  # fmt: skip
     with pytest.raises(ValueError):
         average_precision(np.array([[INF, INF]]))

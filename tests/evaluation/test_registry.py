@@ -25,8 +25,8 @@ from hybridbatch.evaluation.report import render_markdown
 def extra_scores():
     """Register ``multi_r1`` and the pair key ``r2`` for one test, then remove them."""
     before = dict(SCORES)
-    register(Score("multi_r1", "Multi R@1", "multi", lambda ranks, own: get_metric("R@1")(ranks)))
-    register_pair("r2", "R@2", get_metric("R@2"))
+    register(Score("multi_r1", "Multi R@1", "multi", lambda ranks, own: get_metric("r1")(ranks)))
+    register_pair("r2")
     yield
     SCORES.clear()
     SCORES.update(before)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from hybridbatch.comparison.results import ComparisonReport
 from hybridbatch.comparison.significance import PairedComparison, compare_paired, mean_std
+from hybridbatch.evaluation.registry import scores
 
 #: (per-query metric, label, summary field) of the LAReQA settings.
 LAREQA_METRICS = (
@@ -28,8 +29,8 @@ LAREQA_METRICS = (
     ("multi_ap", "Multi mAP", "multi_map"),
     ("rank_distance", "rank dist.", "rank_distance"),
 )
-#: (per-query metric, label) of AfriQA, native questions.
-AFRIQA_METRICS = (("ndcg@10", "nDCG@10"), ("mrr@10", "MRR@10"), ("recall@100", "R@100"))
+#: (per-query metric, label) of AfriQA, native questions: the registered ``retrieval`` scores.
+AFRIQA_METRICS = tuple((score.name, score.title) for score in scores(task="retrieval"))
 
 
 class MetricRow(BaseModel):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hybridbatch.comparison.paired import MetricRow, SignificanceReport
 from hybridbatch.comparison.significance import format_delta
+from hybridbatch.evaluation.registry import get_score, score_names
 
-AFRIQA_COLUMNS = ("ndcg@10", "mrr@10", "recall@100")
+AFRIQA_COLUMNS = score_names(task="retrieval")  # ndcg10, mrr10, r100
 
 LEGEND = (
     "Δ = strategy − reference over the same queries; [95% CI] from a paired percentile bootstrap, "
@@ -74,19 +75,19 @@ def significance_table(sig: SignificanceReport):  # -> rich.table.Table
 
 def afriqa_tables(runs: dict[str, dict]) -> list[str]:
     """Markdown: AfriQA means per run (native, translate-test, gap), then nDCG@10 per language."""
-    head = [f"{m} native" for m in AFRIQA_COLUMNS] + ["nDCG@10 translate-test", "gap"]
+    head = [f"{get_score(m).title} native" for m in AFRIQA_COLUMNS] + ["nDCG@10 translate-test", "gap"]
     lines = [_row(("run", *head)), _row(("---",) * (len(head) + 1))]
     for name, rep in runs.items():
         native, translated = rep["mean_native"], rep["mean_translated"]
         cells = [f"{native[m]:.3f}" for m in AFRIQA_COLUMNS]
-        cells += [f"{translated['ndcg@10']:.3f}", f"{translated['ndcg@10'] - native['ndcg@10']:+.3f}"]
+        cells += [f"{translated['ndcg10']:.3f}", f"{translated['ndcg10'] - native['ndcg10']:+.3f}"]
         lines.append(_row((name, *cells)))
     languages = list(next(iter(runs.values()))["languages"])
     lines += ["", "nDCG@10 per question language (native question; translate-test in the second row):", ""]
     lines += [_row(("run", *languages)), _row(("---",) * (len(languages) + 1))]
     for name, rep in runs.items():
         for side, label in (("native", name), ("translated", f"{name}, translate-test")):
-            values = [rep["languages"][lang][side]["ndcg@10"] for lang in languages]
+            values = [rep["languages"][lang][side]["ndcg10"] for lang in languages]
             lines.append(_row((label, *[f"{v:.3f}" for v in values])))
     return lines
 

@@ -47,7 +47,7 @@ def _learning_curve(result: StudyResult) -> plt.Figure:
         ax.plot(*zip(*points, strict=True), marker="o", label=f"{report.primary_eval} {label} mAP")
     for split, by_seed in result.afriqa.items():
         done = by_seed.get(seed, {})
-        points = [(r.step, done[r.label]["mean_native"]["ndcg@10"]) for r in runs if r.label in done]
+        points = [(r.step, done[r.label]["mean_native"]["ndcg10"]) for r in runs if r.label in done]
         ax.plot(*zip(*points, strict=True), marker="s", linestyle="--", label=f"AfriQA {split} nDCG@10")
     ax.set_xlabel("training steps (checkpoints of one run)")
     ax.set_ylabel("score")
@@ -81,11 +81,11 @@ def _afriqa_bars(runs: dict[str, dict], split: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(max(7.0, 0.9 * len(x) + 2), 4.0))
     for i, name in enumerate(names):
         rep = runs[name]
-        values = [rep["languages"][lang]["native"]["ndcg@10"] for lang in languages]
+        values = [rep["languages"][lang]["native"]["ndcg10"] for lang in languages]
         centres = x + (i - (len(names) - 1) / 2) * width
-        ax.bar(centres, [*values, rep["mean_native"]["ndcg@10"]], width, label=name)
-        upper = [rep["languages"][lang]["translated"]["ndcg@10"] for lang in languages]
-        ax.scatter(centres, [*upper, rep["mean_translated"]["ndcg@10"]], marker="_", s=160, color="black",
+        ax.bar(centres, [*values, rep["mean_native"]["ndcg10"]], width, label=name)
+        upper = [rep["languages"][lang]["translated"]["ndcg10"] for lang in languages]
+        ax.scatter(centres, [*upper, rep["mean_translated"]["ndcg10"]], marker="_", s=160, color="black",
                    label="translate-test" if i == 0 else None, zorder=3)  # fmt: skip
     ax.set_xticks(x, [*languages, "mean"])
     ax.set_ylabel("nDCG@10 (bars: African-language question)")

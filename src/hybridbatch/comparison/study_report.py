@@ -10,7 +10,10 @@ from hybridbatch.comparison.significance_report import afriqa_tables, render_sig
 from hybridbatch.comparison.study import comparison_config
 from hybridbatch.comparison.study_plots import write_plots
 from hybridbatch.comparison.study_run import StudyResult, afriqa_splits, step_seconds
+from hybridbatch.evaluation.registry import get_score
 from hybridbatch.io import atomic_write_text
+
+EXTRA = "multi_mrr10"  # the LAReQA table's column beside the headline scores
 
 LAREQA_COLUMNS = (
     ("mono_map", "Mono"),
@@ -160,7 +163,7 @@ def _validation_table(result: StudyResult) -> list[str]:
     for name in dict.fromkeys([*dev, *afriqa_dev]):
         d = dev.get(name, {})
         a = afriqa_dev.get(name, {}).get("mean_native", {})
-        cells = [_f(d.get("mono_map")), _f(d.get("cross_map")), _f(a.get("ndcg@10"))]
+        cells = [_f(d.get("mono_map")), _f(d.get("cross_map")), _f(a.get("ndcg10"))]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
@@ -168,14 +171,15 @@ def _validation_table(result: StudyResult) -> list[str]:
 def _lareqa_table(result: StudyResult, dataset: str) -> list[str]:
     report = result.lareqa[result.study.seeds[0]]
     head = [label for _, label in LAREQA_COLUMNS]
+    extra = get_score(EXTRA).header
     lines = [
-        "| run | " + " | ".join(head) + " | Multi MRR@10 | seen Multi | unseen Multi | unseen Cross |",
+        f"| run | {' | '.join(head)} | {extra} | seen Multi | unseen Multi | unseen Cross |",
         "|---|" + "---|" * (len(head) + 4),
     ]
     for name, strategy in report.strategies.items():
         scores = strategy.datasets[dataset]
         cells = [_f(getattr(scores.summary, k, None), k) for k, _ in LAREQA_COLUMNS]
-        cells.append(_f(getattr(scores.summary, "multi_mrr10", None)))
+        cells.append(_f(getattr(scores.summary, EXTRA, None)))
         cells += [
             _f(getattr(scores.summary_seen, "multi_map", None)),
             _f(getattr(scores.summary_unseen, "multi_map", None)),
@@ -206,7 +210,7 @@ def _learning_curve_table(result: StudyResult) -> list[str]:
         minutes = sum(s for step, s in seconds.items() if step <= (run.step or 0)) / 60
         summary = report.strategies[run.label].datasets[dataset].summary
         cells = [_f(getattr(summary, k, None), k) for k, _ in LAREQA_COLUMNS]
-        native = afriqa.get(run.label, {}).get("mean_native", {}).get("ndcg@10")
+        native = afriqa.get(run.label, {}).get("mean_native", {}).get("ndcg10")
         rate = "–"
         if previous and minutes > previous[0]:
             rate = f"{(summary.multi_map - previous[1]) / (minutes - previous[0]) * 10:+.3f}"
@@ -228,7 +232,7 @@ def _learning_curve_table(result: StudyResult) -> list[str]:
 
 
 def _gap(report: dict) -> float:
-    return report["mean_translated"]["ndcg@10"] - report["mean_native"]["ndcg@10"]
+    return report["mean_translated"]["ndcg10"] - report["mean_native"]["ndcg10"]
 
 
 def _reproduce(result: StudyResult) -> list[str]:

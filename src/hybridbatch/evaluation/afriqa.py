@@ -2,8 +2,8 @@
 
 Every question of a split (in bem fon hau ibo kin swa twi yor zul) searches the pool of all distinct
 gold passages of that split (English; French for fon) by exact inner product of normalized
-embeddings (``query`` / ``passage`` prompts); the run is scored with ``pytrec_eval`` (nDCG@10, MRR@10,
-Recall@100, see :func:`hybridbatch.evaluation.beir.score_run`). The same pool searched with the
+embeddings (``query`` / ``passage`` prompts); the run is scored with ``pytrec_eval`` (the registered
+``retrieval`` scores, see :func:`hybridbatch.evaluation.beir.score_run`). The same pool searched with the
 human-translated question is *translate-test*, the upper bound of a perfect translator (Ogundepo et
 al. 2023, arXiv 2305.06897, report the gap between the two for their retrievers); the gap
 ``translated − native`` is the headline: how much a model loses to the question's language.
@@ -19,18 +19,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
-from hybridbatch.data.afriqa import AfriqaSplit, load_afriqa
-from hybridbatch.evaluation.beir import score_run
-from hybridbatch.io import atomic_write_text
+from hybridbatch.data.afriqa import LANGUAGES, SPLITS, AfriqaSplit, load_afriqa
+from hybridbatch.data.registry import afriqa_dir
+from hybridbatch.errors import ConfigError
+from hybridbatch.evaluation.beir import LegacyKeys, renamed_legacy_keys, score_run
+from hybridbatch.evaluation.metrics import metric_title
+from hybridbatch.evaluation.registry import score_names
+from hybridbatch.io import atomic_write_text, marked_output, prepare_output_dir
+from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
+from hybridbatch.models.encoding import resolve_model
+from hybridbatch.paths import embeddings_home
 
-HEADLINE = ("ndcg@10", "mrr@10", "recall@100")
 K_VALUES = (10, 100)
 SIDES = ("native", "translated")
 
 
-class AfriqaLanguage(BaseModel):
+class AfriqaLanguage(LegacyKeys):
     """One question language: scores with the native and with the translated question."""
 
     lang: str
@@ -45,7 +50,7 @@ class AfriqaLanguage(BaseModel):
         return {m: self.translated[m] - self.native[m] for m in self.native}
 
 
-class AfriqaReport(BaseModel):
+class AfriqaReport(LegacyKeys):
     """A model on one AfriQA split (``report.json`` of ``evaluate-retrieval --data afriqa``)."""
 
     model: str | None
@@ -81,9 +86,6 @@ def evaluate_afriqa(
     ``cache_dir``: the embedding cache (:mod:`hybridbatch.models.embedding_cache`; None = no cache);
     ``precision``: ``fp32``, ``bf16`` or ``int8`` (:mod:`hybridbatch.models.quantize`).
     """
-    from hybridbatch.data.registry import afriqa_dir
-    from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
-    from hybridbatch.models.encoding import resolve_model
 
     if data is None:
         data = load_afriqa(root if root is not None else afriqa_dir(split), split)  # fail before the model
@@ -170,9 +172,11 @@ def _macro(languages: dict[str, AfriqaLanguage], side: str) -> dict[str, float]:
     return {m: float(np.mean([r[m] for r in rows])) for m in rows[0]}
 
 
-def render_afriqa_report(report: AfriqaReport, metrics: Sequence[str] = HEADLINE) -> str:
-    """Markdown: per language, native / translate-test / gap for each headline metric."""
-    head = " | ".join(f"{m} {side}" for m in metrics for side in ("native", "transl.", "gap"))
+def render_afriqa_report(report: AfriqaReport, metrics: Sequence[str] | None = None) -> str:
+    """Markdown: per language, native / translate-test / gap for each metric (default: the registered
+    ``retrieval`` scores, ``ndcg10``, ``mrr10``, ``r100``)."""
+    metrics = metrics or score_names(task="retrieval")
+    head = " | ".join(f"{metric_title(m)} {side}" for m in metrics for side in ("native", "transl.", "gap"))
     lines = [
         f"# AfriQA {report.split}: cross-lingual retrieval ({report.num_passages} gold passages)",
         "",
@@ -188,7 +192,6 @@ def render_afriqa_report(report: AfriqaReport, metrics: Sequence[str] = HEADLINE
         lines.append(f"| {row.lang} | {row.pivot} | {row.num_queries} | {cells} |")
     cells = _cells(report.mean_native, report.mean_translated, metrics, bold=True)
     lines.append(f"| **mean** | | {sum(r.num_queries for r in report.languages.values())} | {cells} |")
-    from hybridbatch.data.afriqa import LANGUAGES
 
     absent = sorted(set(LANGUAGES) - set(report.languages))
     if absent:
@@ -229,11 +232,10 @@ def afriqa_in_folder(
 ) -> dict:
     """The ``report.json`` content of ``label``'s model on ``split`` in ``folder``: reused when written
     for that model, else evaluated (``load()`` gives the model; embedding cache on) and written."""
-    from hybridbatch.paths import embeddings_home
 
     done = Path(folder) / "report.json"
     if done.is_file():
-        data = json.loads(done.read_text("utf-8"))
+        data = renamed_legacy_keys(json.loads(done.read_text("utf-8")))  # older keys: ndcg@10 ...
         if data.get("model") == label:
             return data
     report = evaluate_afriqa(
@@ -255,17 +257,13 @@ def afriqa_command(
     precision: str = "fp32",
 ) -> str:
     """``evaluate-retrieval --data afriqa``: validate, evaluate, write ``out`` if given, return the text."""
-    from hybridbatch.data.afriqa import SPLITS
-    from hybridbatch.data.registry import afriqa_dir
-    from hybridbatch.errors import ConfigError
-    from hybridbatch.io import marked_output, prepare_output_dir
-    from hybridbatch.paths import embeddings_home
 
     split = split or "test"
     if split not in SPLITS:
         raise ConfigError(f"--split: AfriQA has no split {split!r} (choose from {', '.join(SPLITS)})")
     if sorted(set(k_values)) != list(K_VALUES):
-        raise ConfigError("-k: AfriQA reports fixed cutoffs (nDCG@10, MRR@10, Recall@100); drop -k")
+        fixed = ", ".join(metric_title(name) for name in score_names(task="retrieval"))
+        raise ConfigError(f"-k: AfriQA reports fixed cutoffs ({fixed}); drop -k")
     target = prepare_output_dir(out, "retrieval-evaluation", overwrite) if out is not None else None
     data = load_afriqa(afriqa_dir(split), split)
     cache_dir = embeddings_home() if cache else None

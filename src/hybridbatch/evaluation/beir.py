@@ -1,5 +1,8 @@
 """Dense retrieval evaluation on BEIR-layout datasets (MIRACL's layout): nDCG@k, Recall@k, MRR@k.
 
+Keys follow the package's one metric namespace (:mod:`.metrics`): ``ndcg10``, ``r100``, ``mrr10``;
+a ``report.json`` of older versions (``ndcg@10``, ``recall@100``, ``mrr@10``) reads as those names.
+
 The paper evaluates zero-shot on MIRACL's dev sets (15 languages) with nDCG@10 and Recall@100
 (arXiv 2408.10536, Table 3). Each query is encoded as a query and searched exactly (faiss
 ``IndexFlatIP``) over the corpus encoded as passages, by the one encoder
@@ -21,18 +24,35 @@ from typing import Any
 
 import numpy as np
 import pytrec_eval
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from hybridbatch.data.beir import BeirDataset, is_beir_dir, load_beir
 from hybridbatch.errors import ConfigError, DataError
+from hybridbatch.evaluation.metrics import legacy_name, metric_name, metric_title
 from hybridbatch.io import atomic_write_text
 from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
 from hybridbatch.models.encoding import Precision, check_precision, resolve_model
 
-HEADLINE = ("ndcg@10", "recall@100", "mrr@10")
+
+def renamed_legacy_keys(value: Any) -> Any:
+    """``value`` (JSON content) with the metric keys of older reports renamed (:func:`legacy_name`)."""
+    if isinstance(value, dict):
+        return {legacy_name(k): renamed_legacy_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [renamed_legacy_keys(v) for v in value]
+    return value
 
 
-class QuerySetResult(BaseModel):
+class LegacyKeys(BaseModel):
+    """A report model that reads the metric keys of older ``report.json`` files."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rename(cls, data: Any) -> Any:
+        return renamed_legacy_keys(data)
+
+
+class QuerySetResult(LegacyKeys):
     """Scores of one BEIR dataset (one query set)."""
 
     name: str
@@ -45,7 +65,7 @@ class QuerySetResult(BaseModel):
     seconds: float
 
 
-class BeirReport(BaseModel):
+class BeirReport(LegacyKeys):
     """Results of :func:`evaluate_beir`: per query set, and their macro-average."""
 
     model: str | None
@@ -158,7 +178,7 @@ def evaluate_dataset(
 def score_run(
     qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], k_values: Sequence[int]
 ) -> dict[str, dict[str, float]]:
-    """Per-query ``ndcg@k``, ``recall@k`` and ``mrr@k`` of ``run`` against ``qrels`` via pytrec_eval.
+    """Per-query ``ndcg<k>``, ``r<k>`` and ``mrr<k>`` of ``run`` against ``qrels`` via pytrec_eval.
 
     A query missing from ``run`` scores 0. MRR@k is trec_eval's ``recip_rank`` on the top-k of the run.
     """
@@ -171,9 +191,9 @@ def score_run(
         cut = rr_eval.evaluate({qid: _top(docs, k) for qid, docs in run.items()})
         for qid in qrels:
             found = full.get(qid, {})
-            per_query[qid][f"ndcg@{k}"] = found.get(f"ndcg_cut_{k}", 0.0)
-            per_query[qid][f"recall@{k}"] = found.get(f"recall_{k}", 0.0)
-            per_query[qid][f"mrr@{k}"] = cut.get(qid, {}).get("recip_rank", 0.0)
+            per_query[qid][metric_name("ndcg", k)] = found.get(f"ndcg_cut_{k}", 0.0)
+            per_query[qid][metric_name("r", k)] = found.get(f"recall_{k}", 0.0)
+            per_query[qid][metric_name("mrr", k)] = cut.get(qid, {}).get("recip_rank", 0.0)
     return per_query
 
 
@@ -193,7 +213,7 @@ def render_beir_report(report: BeirReport) -> str:
         f"Model: `{report.model}` · created {report.created} · dense retrieval, exact inner product "
         "over normalized embeddings; metrics by pytrec_eval.",
         "",
-        "| query set | queries | documents | " + " | ".join(metrics) + " |",
+        "| query set | queries | documents | " + " | ".join(map(metric_title, metrics)) + " |",
         "|---|---:|---:|" + "---:|" * len(metrics),
     ]
     for s in report.sets.values():

@@ -8,15 +8,19 @@ be sorted. Each metric returns one value per query; settings average them.
 
 With ``r_1 <= r_2 <= ... <= r_R`` the sorted ranks of a query:
 
-- ``AP``   (average precision over the full ranking): ``(1/R) Σ_i i / r_i``.
-- ``AP@k`` (XTREME-R's mAP@20): ``(1/min(R, k)) Σ_{i: r_i <= k} i / r_i``. Note: trec_eval's
-  ``map_cut.k`` divides by ``R`` instead; the two agree when ``R <= k``.
-- ``R@k``  (recall at k): fraction of the relevant candidates ranked in the top k,
+- ``map``   (average precision over the full ranking): ``(1/R) Σ_i i / r_i``.
+- ``mapK`` (XTREME-R's mAP@20 is ``map20``): ``(1/min(R, k)) Σ_{i: r_i <= k} i / r_i``. Note:
+  trec_eval's ``map_cut.k`` divides by ``R`` instead; the two agree when ``R <= k``.
+- ``rK``  (recall at k): fraction of the relevant candidates ranked in the top k,
   ``#{i : r_i <= k} / R``. With one relevant candidate (Mono, Cross) it is hit@k (Recall@1 = P@1).
-- ``RR@k`` (reciprocal rank, MRR@k when averaged): ``1 / r_1`` if ``r_1 <= k`` else 0.
+- ``mrrK`` (reciprocal rank, MRR@k when averaged): ``1 / r_1`` if ``r_1 <= k`` else 0.
 
-Metrics are registered by name (ir_measures style: ``AP``, ``AP@20``, ``R@10``, ``RR@10``); use
-:func:`get_metric` to parse a name and :data:`METRICS` to list the families.
+One namespace names every metric of the package, in one style: the family then the cutoff, lower
+case, no separator (``map``, ``map20``, ``r10``, ``mrr10``, ``ndcg10``; the keys of every report,
+table and significance test, registered in :mod:`.registry`); :func:`metric_title` gives the shown
+title (``mAP@20``). ``ndcg`` is scored by ``pytrec_eval`` (graded relevance, :mod:`.beir`), the
+others from ranks here: :func:`get_metric` parses a name, :data:`METRICS` lists the families.
+:func:`legacy_name` reads the ``ndcg@10`` / ``recall@100`` / ``mrr@10`` keys of older reports.
 """
 
 from __future__ import annotations
@@ -40,8 +44,8 @@ class Metric:
 
     @property
     def name(self) -> str:
-        """The metric's name, e.g. ``AP@20``."""
-        return self.family if self.k is None else f"{self.family}@{self.k}"
+        """The metric's name, e.g. ``map20``."""
+        return metric_name(self.family, self.k)
 
     def __call__(self, ranks: np.ndarray) -> np.ndarray:
         """Per-query values for ``ranks`` (``Q × R``, ``inf``-padded)."""
@@ -91,18 +95,47 @@ def reciprocal_rank(ranks: np.ndarray, k: int | None = None) -> np.ndarray:
     return value if k is None else np.where(first <= k, value, 0.0)
 
 
-#: Metric families by name: ``AP`` (cutoff optional), ``R`` (cutoff required), ``RR`` (optional).
-METRICS: dict[str, MetricFn] = {"AP": average_precision, "R": recall, "RR": reciprocal_rank}
-_NAME = re.compile(r"^(?P<family>[A-Za-z]+)(@(?P<k>[1-9][0-9]*))?$")
+#: Ranking metric families by name: ``map`` (cutoff optional), ``r`` (cutoff required), ``mrr``.
+METRICS: dict[str, MetricFn] = {"map": average_precision, "r": recall, "mrr": reciprocal_rank}
+#: Every family's title; ``ndcg`` has no rank-based function (pytrec_eval scores it).
+TITLES = {"map": "mAP", "r": "R", "mrr": "MRR", "ndcg": "nDCG"}
+_NAME = re.compile(r"^(?P<family>[a-z]+?)(?P<k>[1-9][0-9]*)?$")
+_LEGACY = re.compile(r"^(?P<family>ndcg|recall|mrr)@(?P<k>[1-9][0-9]*)$")
+
+
+def metric_name(family: str, k: int | None = None) -> str:
+    """The one name of ``family`` at cutoff ``k``: ``("mrr", 10)`` -> ``mrr10``."""
+    return family if k is None else f"{family}{k}"
+
+
+def parse_name(name: str) -> tuple[str, int | None]:
+    """``mrr10`` -> ``("mrr", 10)``; ValueError for a name outside the namespace."""
+    match = _NAME.match(name.strip())
+    if not match or match["family"] not in TITLES:
+        raise ValueError(f"unknown metric {name!r} (families: {', '.join(TITLES)}; e.g. map20, r10, mrr10)")
+    return match["family"], int(match["k"]) if match["k"] else None
+
+
+def metric_title(name: str) -> str:
+    """The shown title of ``name``: ``map20`` -> ``mAP@20``, ``map`` -> ``mAP``."""
+    family, k = parse_name(name)
+    return TITLES[family] if k is None else f"{TITLES[family]}@{k}"
+
+
+def legacy_name(key: str) -> str:
+    """The name of a key older reports wrote (``ndcg@10``, ``recall@100``, ``mrr@10``); other keys
+    unchanged."""
+    match = _LEGACY.match(key)
+    if match is None:
+        return key
+    return metric_name("r" if match["family"] == "recall" else match["family"], int(match["k"]))
 
 
 def get_metric(name: str) -> Metric:
-    """Parse a metric name like ``AP``, ``AP@20``, ``R@10`` or ``RR@10``."""
-    match = _NAME.match(name.strip())
-    if not match or match["family"] not in METRICS:
-        known = ", ".join(METRICS)
-        raise ValueError(f"unknown metric {name!r} (families: {known}; e.g. AP@20, R@10)")
-    k = int(match["k"]) if match["k"] else None
-    if match["family"] == "R" and k is None:
-        raise ValueError(f"metric {name!r} needs a cutoff, e.g. R@10")
-    return Metric(match["family"], k, METRICS[match["family"]])
+    """Parse a ranking metric name like ``map``, ``map20``, ``r10`` or ``mrr10``."""
+    family, k = parse_name(name)
+    if family not in METRICS:
+        raise ValueError(f"metric {name!r} is not computed from ranks (families: {', '.join(METRICS)})")
+    if family == "r" and k is None:
+        raise ValueError(f"metric {name!r} needs a cutoff, e.g. r10")
+    return Metric(family, k, METRICS[family])

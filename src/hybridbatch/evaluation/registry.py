@@ -15,7 +15,9 @@ stored under ``cell_key`` in the matrix cells; Multi scores per query language.
 Scores of another task carry its name in ``task`` and stay out of the LAReQA listings
 (:func:`scores`, :func:`score_names` list ``task="lareqa"`` unless asked): the FLORES-200 ``bitext``
 scores (:mod:`.flores`) get ``ranks`` ``Q × 2``, the rank of a sentence's translation among the
-split's sentences, xx→eng in column 0 and eng→xx in column 1.
+split's sentences, xx→eng in column 0 and eng→xx in column 1. The ``retrieval`` scores of BEIR and
+AfriQA (``ndcg10``, ``mrr10``, ``r100``) are computed by ``pytrec_eval`` and registered for their
+names, titles and order. Names follow the one style of :mod:`.metrics` (``map20``, shown ``mAP@20``).
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from typing import Literal
 import numpy as np
 
 from hybridbatch.evaluation.language_bias import language_preference, target_language_recall
-from hybridbatch.evaluation.metrics import Metric, get_metric
+from hybridbatch.evaluation.metrics import Metric, get_metric, metric_title
 from hybridbatch.evaluation.rank_distance import rank_distance
 
-Setting = Literal["mono", "cross", "multi", "bitext"]
+Setting = Literal["mono", "cross", "multi", "bitext", "retrieval"]
 PerQuery = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Table = Literal["main", "extra"]
 
@@ -43,7 +45,7 @@ class Score:
         name: key in the reports (``mono_map``).
         title: column header (``Mono mAP``).
         setting: ``mono``, ``cross``, ``multi`` (LAReQA) or ``bitext`` (FLORES-200).
-        per_query: ``(ranks, own) -> values`` (see the module docstring).
+        per_query: ``(ranks, own) -> values`` (see the module docstring); ``None`` for ``retrieval``.
         cell_key: for Mono/Cross, the key of the X→Y cell value (``map``); ``None`` for Multi.
         table: ``main`` (headline tables) or ``extra`` (the report's second table).
         lower_is_better: e.g. rank distance.
@@ -56,7 +58,7 @@ class Score:
     name: str
     title: str
     setting: Setting
-    per_query: PerQuery
+    per_query: PerQuery | None  # None: scored elsewhere (pytrec_eval for task ``retrieval``)
     cell_key: str | None = None
     table: Table = "main"
     lower_is_better: bool = False
@@ -95,13 +97,15 @@ def register(score: Score) -> Score:
 
 def register_pair(
     cell_key: str,
-    title: str,
-    metric: Metric,
     table: Table = "main",
     description: str = "",
     headline: bool = False,
+    metric: Metric | None = None,
 ) -> None:
-    """Register ``mono_<cell_key>`` and ``cross_<cell_key>`` from one ranking metric."""
+    """Register ``mono_<cell_key>`` and ``cross_<cell_key>`` from the ranking metric named ``cell_key``
+    (or ``metric``), titled by :func:`~.metrics.metric_title`."""
+    metric = metric or get_metric(cell_key)
+    title = metric_title(metric.name)
     for setting in ("mono", "cross"):
         register(
             Score(
@@ -115,6 +119,12 @@ def register_pair(
                 description=description,
             )
         )
+
+
+def register_multi(metric: str, table: Table = "main", headline: bool = False) -> None:
+    """Register ``multi_<metric>`` (``Multi <title>``) from the ranking metric named ``metric``."""
+    title = f"Multi {metric_title(metric)}"
+    register(Score(f"multi_{metric}", title, "multi", _multi(metric), table=table, headline=headline))
 
 
 def scores(
@@ -168,10 +178,10 @@ def _rank_distance(ranks: np.ndarray, own: np.ndarray) -> np.ndarray:
 
 
 # --- the registered scores (order = column and JSON key order) ------------------------------------
-register_pair("map", "mAP", get_metric("AP"), description="mean average precision", headline=True)
-register(Score("multi_map", "Multi mAP", "multi", _multi("AP"), headline=True))
-register_pair("r1", "R@1", get_metric("R@1"))
-register(Score("multi_r10", "Multi R@10", "multi", _multi("R@10")))
+register_pair("map", description="mean average precision", headline=True)
+register_multi("map", headline=True)
+register_pair("r1")
+register_multi("r10")
 register(
     Score(
         "rank_distance",
@@ -205,16 +215,16 @@ register(
         description="Multi recall@10 counting only relevant candidates not in the query's language",
     )
 )
-register_pair("map20", "mAP@20", get_metric("AP@20"), "extra", "XTREME-R's mAP@20")
-register(Score("multi_map20", "Multi mAP@20", "multi", _multi("AP@20"), table="extra"))
-register_pair("mrr10", "MRR@10", get_metric("RR@10"), "extra")
-register(Score("multi_mrr10", "Multi MRR@10", "multi", _multi("RR@10"), table="extra"))
+register_pair("map20", "extra", "XTREME-R's mAP@20")
+register_multi("map20", "extra")
+register_pair("mrr10", "extra")
+register_multi("mrr10", "extra")
 
 
 # --- FLORES-200 bitext retrieval (evaluation.flores): ranks are Q × 2 (xx→eng, eng→xx) ------------
 def _direction(column: int) -> PerQuery:
     def per_query(ranks: np.ndarray, own: np.ndarray) -> np.ndarray:
-        return get_metric("R@1")(ranks[:, column : column + 1])
+        return get_metric("r1")(ranks[:, column : column + 1])
 
     return per_query
 
@@ -234,3 +244,16 @@ for _name, _title, _fn, _text in (
     ("bitext_r1", "bitext acc.", _both_directions, "mean of the xx→eng and eng→xx top-1 accuracy"),
 ):
     register(Score(_name, _title, "bitext", _fn, headline=True, description=_text, task="flores200"))
+
+
+# --- ranked retrieval with graded judgements (evaluation.beir, evaluation.afriqa): pytrec_eval -------
+for _name, _text in (
+    ("ndcg10", "nDCG@10 of the top-10 run"),
+    ("mrr10", "reciprocal rank of the first relevant passage within the top 10"),
+    ("r100", "recall of the relevant passages within the top 100"),
+):
+    register(
+        Score(
+            _name, metric_title(_name), "retrieval", None, headline=True, description=_text, task="retrieval"
+        )
+    )
