@@ -45,11 +45,14 @@ def compare_cmd(
     config = build_config(out, settings or {}, config_file, quick)
     seed_list = parse_seeds(seeds, config.seed)
     prepare_comparison_dir(config.out, overwrite)
+    overlaps: list[str] = []
     if any(run.overrides is not None for run in plan_runs(config)):  # something will be trained
-        check_leakage(config.train, config.eval, config.allow_overlap)
+        overlaps = check_leakage(config.train, config.eval, config.allow_overlap)
     result = compare_seeds(config, seed_list, reference)
     print_table(result.reports[seed_list[0]])
     print_significance(result)
+    for overlap in overlaps:
+        typer.echo(f"warning (--allow-overlap): {overlap}", err=True)
 
 
 def study_cmd(

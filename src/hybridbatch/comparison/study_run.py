@@ -110,7 +110,8 @@ def _train_missing(study: StudyConfig, runs: list[PlannedRun]) -> None:
     from hybridbatch.training import TrainConfig, train
 
     config = comparison_config(study, study.seeds[0])
-    check_leakage(config.train, study.evaluations, config.allow_overlap)  # before any training
+    for overlap in check_leakage(config.train, study.evaluations, config.allow_overlap):  # before training
+        console.print(f"[yellow]warning (allow_overlap): {overlap}")
     done: set[tuple[str, int]] = set()
     for run in runs:
         if run.model is not None or run.train_settings is None or (run.name, run.seed) in done:
