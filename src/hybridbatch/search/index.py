@@ -19,6 +19,8 @@ from hybridbatch.models.encoding import check_precision, encode, prompt_name, re
 from hybridbatch.search.corpus import Document
 from hybridbatch.search.storage import IndexInfo, read_index, write_index
 
+HNSW_LINKS = 32  # faiss IndexHNSWFlat's M: neighbours per node (its usual default)
+
 
 class Hit(BaseModel):
     """One search result: a document id, its cosine score, text and language."""
@@ -67,7 +69,6 @@ class DenseIndex:
         *,
         model_spec: str | None = None,
         hnsw: bool = False,
-        hnsw_m: int = 32,
         batch_size: int = 64,
         show_progress: bool = False,
         neutralize: str | None = None,
@@ -75,7 +76,7 @@ class DenseIndex:
     ) -> DenseIndex:
         """Encode ``documents`` with ``model`` (a spec or a loaded model) under its ``passage`` prompt.
 
-        ``hnsw=True`` builds an approximate ``IndexHNSWFlat`` (``hnsw_m`` links per node) instead of
+        ``hnsw=True`` builds an approximate ``IndexHNSWFlat`` (``HNSW_LINKS`` links per node) instead of
         the exact ``IndexFlatIP``. ``neutralize`` (``lsar``/``center``) fits a language map on these
         documents and applies it to them and, at search time, to queries (:mod:`hybridbatch.neutrality`).
         ``precision`` (``fp32``, ``bf16``, ``int8``: :mod:`hybridbatch.models.quantize`) encodes the
@@ -98,7 +99,7 @@ class DenseIndex:
             neutralizer, emb = fit_documents(emb, documents, neutralize)
         dim = emb.shape[1]
         if hnsw:
-            index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexHNSWFlat(dim, HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
         else:
             index = faiss.IndexFlatIP(dim)
         index.add(emb)

@@ -86,7 +86,6 @@ def gradcache_backward(
     loss_fn: Callable[..., Tensor],
     labels: Tensor | None = None,
     *,
-    doc_encode_fn: Callable[[Any], Tensor] | None = None,
     model: nn.Module | None = None,
     replay_rng: bool = True,
     device: torch.device | None = None,
@@ -94,8 +93,8 @@ def gradcache_backward(
     """Accumulate into ``.grad`` the exact gradient of ``loss_fn`` over all chunks; return the loss.
 
     Args:
-        encode_fn: maps one query chunk (e.g. tokenizer features) to embeddings ``[n, d]`` through
-            the trainable model; ``doc_encode_fn`` (default ``encode_fn``) does so for doc chunks.
+        encode_fn: maps one chunk (e.g. tokenizer features) to embeddings ``[n, d]`` through the
+            trainable model.
         query_chunks, doc_chunks: the mini-batches; their embeddings are concatenated in order.
         loss_fn: ``loss_fn(query_emb, doc_emb, labels)`` (or ``loss_fn(query_emb, doc_emb)`` when
             ``labels`` is None) → scalar, e.g. a ``DistributedLoss``.
@@ -109,8 +108,7 @@ def gradcache_backward(
     """
     if not query_chunks or not doc_chunks:
         raise ValueError("gradcache_backward needs at least one query chunk and one doc chunk")
-    doc_encode_fn = doc_encode_fn or encode_fn
-    jobs = [(encode_fn, c) for c in query_chunks] + [(doc_encode_fn, c) for c in doc_chunks]
+    jobs = [(encode_fn, c) for c in [*query_chunks, *doc_chunks]]
 
     states: list[RandContext | None] = []
     cached: list[Tensor] = []
