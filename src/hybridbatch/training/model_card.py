@@ -53,6 +53,28 @@ def _train_rows(meta: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
     if cfg.get("anchor_weight"):
         rows.append(("L2-SP anchor weight μ (Li et al., ICML 2018)", cfg["anchor_weight"]))
+    return rows + _adaptation_rows(cfg)
+
+
+def _adaptation_rows(cfg: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Distillation, LoRA and frozen layers (issue 22), when on."""
+    rows: list[tuple[str, Any]] = []
+    if cfg.get("distill_weight"):
+        teacher = cfg.get("distill_teacher") or "the base model"
+        rows.append(
+            (
+                "distillation λ · (1 − cos)",
+                f"{cfg['distill_weight']} ({cfg['distill_mode']}, teacher: {teacher})",
+            )
+        )
+        rows.append(("distilled on", cfg.get("distill_data")))
+    if cfg.get("lora_rank"):
+        targets = ", ".join(cfg.get("lora_target_modules") or [])
+        rows.append(
+            ("LoRA (merged into the weights)", f"r {cfg['lora_rank']}, α {cfg['lora_alpha']}, {targets}")
+        )
+    if cfg.get("freeze_layers") is not None:
+        rows.append(("frozen transformer layers (and embeddings)", cfg["freeze_layers"]))
     return rows
 
 
