@@ -49,9 +49,7 @@ def _reset_peak_rss() -> None:
 def worker(args: argparse.Namespace) -> dict:
     import torch
 
-    from hybridbatch.data import load_collection
     from hybridbatch.models import load_model
-    from hybridbatch.training.features import model_prompts, tokenize
     from hybridbatch.training.losses import InfoNCELoss
     from hybridbatch.training.state import freeze_word_embeddings
     from hybridbatch.training.step import contrastive_backward
@@ -63,15 +61,7 @@ def worker(args: argparse.Namespace) -> dict:
     freeze_word_embeddings(model)
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
-
-    collection = load_collection("mlqa-r")
-    ids = [i for i in collection.ids_in("en")][: args.batch_size]
-    queries = [collection.question(i, "en").text for i in ids]
-    docs = [collection.answer(i, "en").text for i in ids]
-    q_prompt, d_prompt = model_prompts(model)
-    q = tokenize(model, queries, q_prompt, args.seq_len, "max_length", device)
-    d = tokenize(model, docs, d_prompt, args.seq_len, "max_length", device)
-    labels = torch.arange(len(ids), device=device)
+    q, d, labels = _batch(model, args, device)
     loss_fn = InfoNCELoss()
     mini = args.mini_batch_size if args.variant == "gradcache" else None
 
@@ -81,7 +71,38 @@ def worker(args: argparse.Namespace) -> dict:
         optimizer.zero_grad(set_to_none=True)
         return float(loss)
 
-    cuda = device.type == "cuda"
+    times, losses, peak = _measure(step, args.steps, device.type == "cuda")
+    return {
+        "variant": args.variant,
+        "peak_mb": peak / 2**20,
+        "seconds_per_step": statistics.median(times[1:] if len(times) > 1 else times),
+        "first_step_seconds": times[0],
+        "loss": losses[0],
+        "texts": 2 * len(labels),
+    }
+
+
+def _batch(model, args: argparse.Namespace, device) -> tuple:
+    """The first ``--batch-size`` English MLQA-R questions and answers, tokenized; the labels."""
+    import torch
+
+    from hybridbatch.data import load_collection
+    from hybridbatch.training.features import model_prompts, tokenize
+
+    collection = load_collection("mlqa-r")
+    ids = list(collection.ids_in("en"))[: args.batch_size]
+    queries = [collection.question(i, "en").text for i in ids]
+    docs = [collection.answer(i, "en").text for i in ids]
+    q_prompt, d_prompt = model_prompts(model)
+    q = tokenize(model, queries, q_prompt, args.seq_len, "max_length", device)
+    d = tokenize(model, docs, d_prompt, args.seq_len, "max_length", device)
+    return q, d, torch.arange(len(ids), device=device)
+
+
+def _measure(step, steps: int, cuda: bool) -> tuple[list[float], list[float], int]:
+    """Run ``step`` ``steps`` times: the seconds and losses of each, and the peak memory above the start."""
+    import torch
+
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -90,21 +111,14 @@ def worker(args: argparse.Namespace) -> dict:
         base = _status_kb("VmRSS") * 1024
         _reset_peak_rss()
     times, losses = [], []
-    for _ in range(args.steps):
+    for _ in range(steps):
         tick = time.perf_counter()
         losses.append(step())
         if cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - tick)
     peak = torch.cuda.max_memory_allocated() if cuda else _status_kb("VmHWM") * 1024
-    return {
-        "variant": args.variant,
-        "peak_mb": (peak - base) / 2**20,
-        "seconds_per_step": statistics.median(times[1:] if len(times) > 1 else times),
-        "first_step_seconds": times[0],
-        "loss": losses[0],
-        "texts": 2 * len(ids),
-    }
+    return times, losses, peak - base
 
 
 def run_variant(args: argparse.Namespace, variant: str) -> dict:
