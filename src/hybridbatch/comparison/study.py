@@ -135,12 +135,15 @@ def plan(study: StudyConfig) -> list[PlannedRun]:
 
 
 def _train_settings(config: ComparisonConfig, spec: RunSpec, checkpoints: list[int]) -> dict[str, Any]:
-    """The TrainConfig fields ``hybridbatch compare`` would train this run with."""
+    """The TrainConfig fields ``hybridbatch compare`` would train this run with; a variant may train on
+    other sources (``data`` or ``sources``: e.g. the recipe's plus ``flores200:train@0.3``)."""
+    overrides = dict(spec.overrides or {})
+    data = overrides.pop("data", None) or overrides.pop("sources", None) or config.train
     settings = {
         **config.train_settings,
-        **(spec.overrides or {}),
+        **overrides,
         "model": config.model,
-        "data": config.train,
+        "data": data,
         "steps": config.budget,
         "seed": config.seed,
     }
