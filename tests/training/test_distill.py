@@ -248,3 +248,27 @@ def test_teacher_precision_and_shared_frozen_weights(tiny_model, monkeypatch) ->
     a = fp32.encode(texts, convert_to_tensor=True, normalize_embeddings=True)
     b = bf16.encode(texts, convert_to_tensor=True, normalize_embeddings=True).float()
     assert torch.all((a * b).sum(dim=1) > 0.99)
+
+
+def test_fingerprints_hold_the_new_settings_only_when_they_act() -> None:
+    base = TrainConfig(out=Path("x"))
+    acting = [
+        {"distill_weight": 1.0},
+        {"distill_weight": 1.0, "distill_mode": "english"},
+        {"distill_weight": 1.0, "distill_data": "flores200:train"},
+        {"distill_weight": 1.0, "distill_teacher": "builtin:tiny"},
+        {"distill_weight": 1.0, "distill_precision": "fp32"},
+        {"lora_rank": 4},
+        {"lora_rank": 4, "lora_alpha": 8.0},
+        {"lora_rank": 4, "lora_dropout": 0.0},
+        {"lora_rank": 4, "lora_target_modules": ["query", "value"]},
+        {"freeze_layers": 2},
+        {"freeze_layers": 0},
+    ]
+    prints = [TrainConfig(out=Path("x"), **settings).fingerprint() for settings in acting]
+    assert len(set(prints)) == len(acting) and base.fingerprint() not in prints
+    idle = [{"distill_weight": 0.0, "distill_mode": "english"}, {"lora_alpha": 8.0, "lora_dropout": 0.0}]
+    assert all(
+        TrainConfig(out=Path("x"), **settings).fingerprint() == base.fingerprint() for settings in idle
+    )
+    assert TrainConfig(out=Path("x"), lora_rank=4).differences(base.material()) == ["lora_rank: None -> 4"]
