@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 
-def evaluate_model(
+def evaluate_model(  # noqa: PLR0913  # issue 20: refactor after the wave lands
     model: str | SentenceTransformer,
     data: str | ParallelQACollection,
     settings: Sequence[str] = SETTINGS,
@@ -74,7 +74,7 @@ def evaluate_model(
     return report
 
 
-def evaluate(
+def evaluate(  # noqa: PLR0913  # issue 20: refactor after the wave lands
     model: str | SentenceTransformer,
     datasets: list[str | ParallelQACollection],
     out: Path | None = None,

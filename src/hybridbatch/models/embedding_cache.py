@@ -87,7 +87,7 @@ def cache_file(
     return Path(cache_dir) / fingerprint[:16] / f"{_slug(label)}-{side}-{key[:20]}.npy"
 
 
-def encode_cached(
+def encode_cached(  # noqa: PLR0913  # issue 20: refactor after the wave lands
     model: Any,
     texts: list[str],
     kind: Kind,
