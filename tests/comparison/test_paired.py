@@ -38,9 +38,13 @@ def _strategy(root: Path, name: str, multi: float, shift: float) -> StrategyResu
     (folder / "per_query.json").write_text(json.dumps({"xquad-r": per_query}))
     summary = Summary(mono_map=0.8 + shift / 2, cross_map=0.6, multi_map=multi, rank_distance=100.0)
     return StrategyResult(
-        name=name, strategy=name, model=f"m-{name}", summary=summary,
-        datasets={"xquad-r": DatasetScores(summary=summary)}, report=str(folder / "report.json"),
-    )  # fmt: skip
+        name=name,
+        strategy=name,
+        model=f"m-{name}",
+        summary=summary,
+        datasets={"xquad-r": DatasetScores(summary=summary)},
+        report=str(folder / "report.json"),
+    )
 
 
 def _report(root: Path, seed: int, multi_xy: float) -> ComparisonReport:

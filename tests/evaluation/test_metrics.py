@@ -97,12 +97,20 @@ def test_registry_names_and_errors():
 
 def test_one_namespace_titles_and_older_keys():
     assert [metric_title(n) for n in ("map", "map20", "r1", "mrr10", "ndcg10")] == [
-        "mAP", "mAP@20", "R@1", "MRR@10", "nDCG@10"
-    ]  # fmt: skip
+        "mAP",
+        "mAP@20",
+        "R@1",
+        "MRR@10",
+        "nDCG@10",
+    ]
     assert metric_name("mrr", 10) == "mrr10" and metric_name("map") == "map"
     # reports written before the one namespace: pytrec_eval-style keys read as the names
     assert [legacy_name(k) for k in ("ndcg@10", "recall@100", "mrr@10", "hau:2", "mono_map")] == [
-        "ndcg10", "r100", "mrr10", "hau:2", "mono_map"
-    ]  # fmt: skip
+        "ndcg10",
+        "r100",
+        "mrr10",
+        "hau:2",
+        "mono_map",
+    ]
     with pytest.raises(ValueError):
         average_precision(np.array([[INF, INF]]))

@@ -81,9 +81,13 @@ def lareqa_significance(
     keep = _language_filter(primary, subset)
     ref_scores = _filtered(lareqa_per_query(primary.strategies[reference].report, dataset), keep)
     sig = SignificanceReport(
-        dataset=dataset if subset is None else f"{dataset} ({subset} languages)", reference=reference,
-        seeds=list(reports), reference_seed=seed, n_resamples=n_resamples, rows={},
-    )  # fmt: skip
+        dataset=dataset if subset is None else f"{dataset} ({subset} languages)",
+        reference=reference,
+        seeds=list(reports),
+        reference_seed=seed,
+        n_resamples=n_resamples,
+        rows={},
+    )
     summary = "summary" if subset is None else f"summary_{subset}"
     for name, result in primary.strategies.items():
         scores = _filtered(lareqa_per_query(result.report, dataset), keep)
@@ -106,9 +110,13 @@ def afriqa_significance(
     seed = next(iter(reports))
     primary = reports[seed]
     sig = SignificanceReport(
-        dataset=f"afriqa {split}", reference=reference, seeds=list(reports), reference_seed=seed,
-        n_resamples=n_resamples, rows={},
-    )  # fmt: skip
+        dataset=f"afriqa {split}",
+        reference=reference,
+        seeds=list(reports),
+        reference_seed=seed,
+        n_resamples=n_resamples,
+        rows={},
+    )
     ref_native = primary[reference]["per_query"]["native"] if reference in primary else None
     for name, report in primary.items():
         rows: dict[str, MetricRow] = {}

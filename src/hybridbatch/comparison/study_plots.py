@@ -85,8 +85,15 @@ def _afriqa_bars(runs: dict[str, dict], split: str) -> plt.Figure:
         centres = x + (i - (len(names) - 1) / 2) * width
         ax.bar(centres, [*values, rep["mean_native"]["ndcg10"]], width, label=name)
         upper = [rep["languages"][lang]["translated"]["ndcg10"] for lang in languages]
-        ax.scatter(centres, [*upper, rep["mean_translated"]["ndcg10"]], marker="_", s=160, color="black",
-                   label="translate-test" if i == 0 else None, zorder=3)  # fmt: skip
+        ax.scatter(
+            centres,
+            [*upper, rep["mean_translated"]["ndcg10"]],
+            marker="_",
+            s=160,
+            color="black",
+            label="translate-test" if i == 0 else None,
+            zorder=3,
+        )
     ax.set_xticks(x, [*languages, "mean"])
     ax.set_ylabel("nDCG@10 (bars: African-language question)")
     ax.set_ylim(0, 1.05)

@@ -194,8 +194,10 @@ def _learning_curve_table(result: StudyResult) -> list[str]:
     seed = result.study.seeds[0]
     report = result.lareqa[seed]
     dataset = result.lareqa_datasets[0]
-    runs = sorted((r for r in result.runs if r.seed == seed and r.step and r.label in report.strategies),
-                  key=lambda r: r.step or 0)  # fmt: skip
+    runs = sorted(
+        (r for r in result.runs if r.seed == seed and r.step and r.label in report.strategies),
+        key=lambda r: r.step or 0,
+    )
     afriqa = result.afriqa.get("test", {}).get(seed, {})
     lines = [
         f"## Learning curve ({dataset}; quality per training minute)",

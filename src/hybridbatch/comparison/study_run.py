@@ -160,9 +160,15 @@ def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> Comparison
             model = load_run_model(run)
             if model is None:
                 continue
-            report = evaluate(model, lareqa_sets(study), out=out, batch_size=config.eval_batch_size,
-                              cache_dir=embeddings_home(), train_languages=languages,
-                              precision=config.precision)  # fmt: skip
+            report = evaluate(
+                model,
+                lareqa_sets(study),
+                out=out,
+                batch_size=config.eval_batch_size,
+                cache_dir=embeddings_home(),
+                train_languages=languages,
+                precision=config.precision,
+            )
         strategies[run.label] = _strategy_result(run, report, out / "report.json")
     return ComparisonReport(
         config=config, train_languages=languages, primary_eval=lareqa_sets(study)[0], strategies=strategies

@@ -144,9 +144,12 @@ def _score_languages(
             scores[side] = _mean(found)
         row += len(block)
         languages[lang] = AfriqaLanguage(
-            lang=lang, pivot=data.passage_langs[block[0].passage], num_queries=len(block),
-            native=scores["native"], translated=scores["translated"],
-        )  # fmt: skip
+            lang=lang,
+            pivot=data.passage_langs[block[0].passage],
+            num_queries=len(block),
+            native=scores["native"],
+            translated=scores["translated"],
+        )
     return languages, per_query
 
 
