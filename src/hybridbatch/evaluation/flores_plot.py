@@ -29,9 +29,10 @@ def plot_flores(report: FloresReport, path: Path) -> Path:
         f"FLORES-200 {report.split}: {short_model_name(str(report.model))} "
         f"vs {short_model_name(str(report.reference_model))}"
     )
-    for group, color in COLORS.items():
-        top.bar([], [], color=color, label=group)
-    top.legend(loc="lower right", fontsize=7)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=color, label=group) for group, color in COLORS.items()]
+    top.legend(handles=[*handles, *top.get_legend_handles_labels()[0]], loc="lower right", fontsize=7)
     bottom.bar(x, [r.delta for r in rows], color=colors, width=0.8)
     bottom.axhline(-report.below_threshold, color="red", linewidth=0.6, linestyle="--")
     bottom.axhline(0.0, color="black", linewidth=0.6)
