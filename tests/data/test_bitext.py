@@ -146,3 +146,13 @@ def test_flores200_train_holds_no_held_out_language_and_no_dev_sentence(shared_d
         dev_texts = {q.text for q in dev.questions[lang].values()}
         assert not any(q.text in dev_texts for q in train.questions[lang].values()), lang
     assert train.report.dropped["sentence also in flores200:dev"] >= 1  # upstream repeats one (dyu_Latn)
+
+
+def test_data_info_reads_every_kind(cli, tmp_path: Path) -> None:
+    bitext = write_bitext(tmp_path / "bt", documents=["d1", "d1", "d2", "d2"])
+    code, out, _ = cli("data", "info", f"{bitext}", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["kind"] == "bitext" and info["ids_total"] == 4
+    assert info["paragraphs_per_language"] == {"de": 2, "en": 2, "fr": 2}
+    code, out, _ = cli("data", "info", f"pairs:{write_pairs(tmp_path / 'marco.jsonl')}")
+    assert code == 0 and "(pairs)" in out.splitlines()[0]

@@ -15,14 +15,14 @@ from hybridbatch.settings import settings_options
 
 
 def data_info(
-    dataset: Annotated[str, typer.Argument(help="Dataset name (xquad-r, mlqa-r) or path.")],
+    dataset: Annotated[str, typer.Argument(help="A source, as train's --data takes it (docs/data.md).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Languages, ids, candidates per language and validation findings of a dataset."""
-    from hybridbatch.data import load_collection
+    """Kind, languages, ids, candidates per language and validation findings of a dataset."""
     from hybridbatch.data.info import collection_info, render_info
+    from hybridbatch.data.registry import load_source
 
-    info = collection_info(load_collection(dataset))
+    info = collection_info(load_source(dataset))
     typer.echo(info.model_dump_json(indent=2) if as_json else render_info(info))
 
 

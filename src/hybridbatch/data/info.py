@@ -17,6 +17,7 @@ class DatasetInfo(BaseModel):
     """
 
     name: str
+    kind: str = "qa"
     languages: list[str]
     ids_total: int
     questions_total: int
@@ -36,6 +37,7 @@ def collection_info(collection: ParallelQACollection) -> DatasetInfo:
     per_count = Counter(len(collection.languages_of(qid)) for qid in collection.ids)
     return DatasetInfo(
         name=collection.name,
+        kind=collection.kind,
         languages=langs,
         ids_total=len(collection.ids),
         questions_total=collection.num_questions(),
@@ -55,7 +57,7 @@ def collection_info(collection: ParallelQACollection) -> DatasetInfo:
 def render_info(info: DatasetInfo) -> str:
     """A plain-text report: totals, a per-language table, ids per language count, findings."""
     lines = [
-        f"dataset     {info.name}",
+        f"dataset     {info.name} ({info.kind})",
         f"languages   {len(info.languages)} ({' '.join(info.languages)})",
         f"ids         {info.ids_total:,}",
         f"questions   {info.questions_total:,}",
