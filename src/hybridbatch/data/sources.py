@@ -172,7 +172,7 @@ def detect_kind(path: Path) -> str:
             with path.open(encoding="utf-8") as handle:
                 first = next((line for line in handle if line.strip()), "")
             record = json.loads(first) if first else {}
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             return "qa"  # the loader reports the damage
         return "pairs" if isinstance(record, dict) and "passage" in record else "qa"
     return "qa"
