@@ -68,16 +68,14 @@ def embeddings_of(model, collection) -> CollectionEmbeddings:
 
 def training_sample(model, per_lang: int) -> dict[str, np.ndarray]:
     """Passage embeddings of an evenly spaced sample of MLQA-R candidates per language."""
-    from hybridbatch.models.embedding_cache import encode_cached
+    from hybridbatch.models.embedding_cache import encode_cached, model_cache
 
     mlqa = load_collection("mlqa-r")
-    out = {}
+    out, cache = {}, model_cache(model, embeddings_home())
     for lang in mlqa.languages:
         pool = mlqa.candidates[lang]
         texts = [pool[i].text for i in np.linspace(0, len(pool) - 1, min(per_lang, len(pool))).astype(int)]
-        out[lang] = encode_cached(
-            model, texts, "passage", f"mlqa-r-sample{per_lang}-{lang}", embeddings_home()
-        )
+        out[lang] = encode_cached(model, texts, "passage", f"mlqa-r-sample{per_lang}-{lang}", cache)
     return out
 
 

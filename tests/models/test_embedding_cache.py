@@ -6,7 +6,7 @@ import hashlib
 
 import numpy as np
 
-from hybridbatch.models.embedding_cache import cache_file, encode_cached, model_fingerprint
+from hybridbatch.models.embedding_cache import cache_file, encode_cached, model_cache, model_fingerprint
 
 TEXTS = ["Where is the tower?", "Wo ist der Turm?"]
 
@@ -20,15 +20,16 @@ def test_fp32_key_is_the_one_of_earlier_versions(tmp_path):
 
 
 def test_hits_per_precision(tiny_model, tmp_path):
-    first = encode_cached(tiny_model, TEXTS, "passage", "toy", tmp_path)
+    cache = model_cache(tiny_model, tmp_path)
+    first = encode_cached(tiny_model, TEXTS, "passage", "toy", cache)
     assert len(list(tmp_path.rglob("*.npy"))) == 1
-    np.testing.assert_array_equal(encode_cached(tiny_model, TEXTS, "passage", "toy", tmp_path), first)
+    np.testing.assert_array_equal(encode_cached(tiny_model, TEXTS, "passage", "toy", cache), first)
     assert len(list(tmp_path.rglob("*.npy"))) == 1
-    int8 = encode_cached(tiny_model, TEXTS, "passage", "toy", tmp_path, precision="int8")
+    int8 = encode_cached(tiny_model, TEXTS, "passage", "toy", cache, precision="int8")
     assert len(list(tmp_path.rglob("*.npy"))) == 2 and not np.array_equal(int8, first)
     (file,) = [f for f in tmp_path.rglob("*.npy") if "int8" not in f.name]
     np.save(file, np.zeros_like(first))  # a cache hit returns the stored vectors, not re-encoded ones
-    assert not encode_cached(tiny_model, TEXTS, "passage", "toy", tmp_path).any()
+    assert not encode_cached(tiny_model, TEXTS, "passage", "toy", cache).any()
     assert file.parent.name == model_fingerprint(tiny_model)[:16]
 
 

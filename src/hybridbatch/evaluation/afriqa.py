@@ -27,7 +27,7 @@ from hybridbatch.evaluation.beir import LegacyKeys, renamed_legacy_keys, score_r
 from hybridbatch.evaluation.metrics import metric_title
 from hybridbatch.evaluation.registry import score_names
 from hybridbatch.io import atomic_write_text, marked_output, prepare_output_dir
-from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
+from hybridbatch.models.embedding_cache import encode_cached, model_cache
 from hybridbatch.models.encoding import resolve_model
 from hybridbatch.paths import embeddings_home
 
@@ -91,7 +91,7 @@ def evaluate_afriqa(
         data = load_afriqa(root if root is not None else afriqa_dir(split), split)  # fail before the model
     model, spec = resolve_model(model)
     start = time.perf_counter()
-    fingerprint = model_fingerprint(model) if cache_dir is not None else None
+    cache = model_cache(model, cache_dir)
     label = f"afriqa-{data.split}"
 
     def embed(texts: list[str], kind: str, side: str) -> np.ndarray:
@@ -100,10 +100,9 @@ def evaluate_afriqa(
             texts,
             kind,
             f"{label}-{side}",
-            cache_dir,
+            cache,
             batch_size,
             show_progress,
-            fingerprint=fingerprint,
             precision=precision,  # type: ignore[arg-type]
         )  # type: ignore[arg-type]
 

@@ -30,7 +30,7 @@ from hybridbatch.data.beir import BeirDataset, is_beir_dir, load_beir
 from hybridbatch.errors import ConfigError, DataError
 from hybridbatch.evaluation.metrics import legacy_name, metric_name, metric_title
 from hybridbatch.io import atomic_write_text
-from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
+from hybridbatch.models.embedding_cache import encode_cached, model_cache
 from hybridbatch.models.encoding import Precision, check_precision, resolve_model
 
 
@@ -142,11 +142,10 @@ def evaluate_dataset(
     start = time.perf_counter()
     options: dict[str, Any] = {
         "label": f"beir-{dataset.name}-{dataset.split}",
-        "cache_dir": cache_dir,
+        "cache": model_cache(model, cache_dir),
         "batch_size": batch_size,
         "show_progress": show_progress,
         "precision": precision,
-        "fingerprint": model_fingerprint(model) if cache_dir is not None else None,
     }
     docs = encode_cached(model, dataset.documents, "passage", **options)
     qids = list(dataset.queries)

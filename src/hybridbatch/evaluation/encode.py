@@ -15,7 +15,7 @@ import numpy as np
 
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.evaluation.lareqa import CollectionEmbeddings
-from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
+from hybridbatch.models.embedding_cache import encode_cached, model_cache
 from hybridbatch.models.encoding import Precision, check_precision
 
 if TYPE_CHECKING:
@@ -62,11 +62,10 @@ def encode_collection(
     }
     options: dict[str, Any] = {
         "label": collection.name,
-        "cache_dir": cache_dir,
+        "cache": model_cache(model, cache_dir),
         "batch_size": batch_size,
         "show_progress": show_progress,
         "precision": precision,
-        "fingerprint": model_fingerprint(model) if cache_dir is not None else None,
     }
     query_vectors = encode_cached(model, _flat(questions), "query", **options)
     passage_vectors = encode_cached(model, _flat(passages), "passage", **options)

@@ -109,11 +109,11 @@ class FloresTask:
         show_progress: bool = False,
     ) -> dict[str, np.ndarray]:
         """``lang -> (sentences × dim)`` unit vectors of every language, English included."""
-        from hybridbatch.models.embedding_cache import encode_cached, model_fingerprint
+        from hybridbatch.models.embedding_cache import encode_cached, model_cache
 
         data = self.load()
-        options = {"cache_dir": cache_dir, "batch_size": batch_size, "show_progress": show_progress}
-        options["fingerprint"] = model_fingerprint(model) if cache_dir is not None else None
+        cache = model_cache(model, cache_dir)
+        options = {"cache": cache, "batch_size": batch_size, "show_progress": show_progress}
         return {
             lang: encode_cached(
                 model,

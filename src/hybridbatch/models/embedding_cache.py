@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,26 +88,38 @@ def cache_file(
     return Path(cache_dir) / fingerprint[:16] / f"{_slug(label)}-{side}-{key[:20]}.npy"
 
 
-def encode_cached(  # noqa: PLR0913  # issue 20: refactor after the wave lands
+@dataclass(frozen=True)
+class ModelCache:
+    """One model's entries in an embedding cache: the cache directory and the model's fingerprint."""
+
+    directory: Path
+    fingerprint: str
+
+
+def model_cache(model: Any, cache_dir: Path | None) -> ModelCache | None:
+    """``model``'s entries in ``cache_dir`` (``None``: no cache); its weights are fingerprinted here, once."""
+    return None if cache_dir is None else ModelCache(Path(cache_dir), model_fingerprint(model))
+
+
+def encode_cached(
     model: Any,
     texts: list[str],
     kind: Kind,
     label: str,
-    cache_dir: Path | None = None,
+    cache: ModelCache | None = None,
     batch_size: int = 64,
     show_progress: bool = False,
     precision: Precision = "fp32",
-    fingerprint: str | None = None,
 ) -> np.ndarray:
-    """:func:`~hybridbatch.models.encoding.encode` through the cache in ``cache_dir`` (``None``: no cache).
+    """:func:`~hybridbatch.models.encoding.encode` through ``cache`` (:func:`model_cache`; ``None``: none).
 
-    ``label`` names the text set (e.g. the dataset); ``fingerprint`` may be passed when already known.
+    ``label`` names the text set (e.g. the dataset).
     """
     precision = check_precision(precision)
     file = None
-    if cache_dir is not None:
-        fingerprint = fingerprint or model_fingerprint(model)
-        file = cache_file(cache_dir, fingerprint, label, kind, prompt_text(model, kind), texts, precision)
+    if cache is not None:
+        prompt = prompt_text(model, kind)
+        file = cache_file(cache.directory, cache.fingerprint, label, kind, prompt, texts, precision)
         if file.is_file():
             cached = np.load(file)
             if cached.shape[0] == len(texts):
