@@ -27,7 +27,10 @@ from hybridbatch.comparison.paired import (
     lareqa_significance,
 )
 from hybridbatch.comparison.results import ComparisonReport
+from hybridbatch.comparison.significance_report import afriqa_tables, render_significance, significance_table
+from hybridbatch.data.afriqa import SPLITS
 from hybridbatch.errors import ConfigError
+from hybridbatch.evaluation.afriqa import afriqa_in_folder
 from hybridbatch.io import atomic_write_text
 
 SECTION = "## Significance"
@@ -61,8 +64,6 @@ def parse_seeds(text: str | None, default: int) -> list[int]:
 
 def split_afriqa(config: ComparisonConfig) -> tuple[ComparisonConfig, list[str]]:
     """The config without its ``afriqa[:split]`` evaluations, and those splits (validated)."""
-    from hybridbatch.data.afriqa import SPLITS
-
     splits = []
     for spec in config.eval:
         if spec == "afriqa" or spec.startswith("afriqa:"):
@@ -137,8 +138,6 @@ def compare_seeds(
 
 def afriqa_for_runs(report: ComparisonReport, split: str) -> dict[str, dict]:
     """AfriQA ``report.json`` content of every strategy's model (reused when already written)."""
-    from hybridbatch.evaluation.afriqa import afriqa_in_folder
-
     batch, precision = report.config.eval_batch_size, report.config.precision
     return {
         name: afriqa_in_folder(
@@ -155,8 +154,6 @@ def afriqa_for_runs(report: ComparisonReport, split: str) -> dict[str, dict]:
 
 def write_significance(result: SeededComparison, out: Path) -> None:
     """``OUT/significance.json`` and the Significance section of ``OUT/comparison.md`` (replaced on rerun)."""
-    from hybridbatch.comparison.significance_report import afriqa_tables, render_significance
-
     payload = {"seeds": result.seeds, "reference": result.reference}
     payload["tables"] = [json.loads(s.model_dump_json()) for s in result.significance]
     atomic_write_text(out / "significance.json", json.dumps(payload, indent=2) + "\n")
@@ -176,8 +173,6 @@ def write_significance(result: SeededComparison, out: Path) -> None:
 def print_significance(result: SeededComparison) -> None:
     """Print every significance table (and where the full report is) on the terminal."""
     from rich.console import Console
-
-    from hybridbatch.comparison.significance_report import significance_table
 
     console = Console()
     for sig in result.significance:

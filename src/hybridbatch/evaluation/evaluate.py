@@ -7,13 +7,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hybridbatch.data import load_collection
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation.encode import EmbeddingTransform, encode_collection
 from hybridbatch.evaluation.lareqa import check_settings, score_collection
+from hybridbatch.evaluation.report import write_report
 from hybridbatch.evaluation.results import SETTINGS, DatasetReport, EvaluationReport
+from hybridbatch.models import load_model
 from hybridbatch.models.capability import detect
 from hybridbatch.models.encoding import Precision, check_precision, model_directory
+from hybridbatch.models.metadata import TrainingMetadata
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -114,8 +118,6 @@ def evaluate(  # noqa: PLR0913  # issue 20: refactor after the wave lands
         reports[_unique_name(report.dataset, reports)] = report
     result = EvaluationReport(model=_model_name(model), datasets=reports, versions=_versions())
     if out is not None:
-        from hybridbatch.evaluation.report import write_report
-
         write_report(result, out)
     return result
 
@@ -124,15 +126,11 @@ def load(model: str | SentenceTransformer) -> SentenceTransformer:
     """The model itself, or the model a spec names."""
     if not isinstance(model, str):
         return model
-    from hybridbatch.models import load_model
-
     return load_model(model)
 
 
 def read_train_languages(model: str | SentenceTransformer) -> list[str] | None:
     """``train_languages`` from the model directory's training metadata, if there is one."""
-    from hybridbatch.models.metadata import TrainingMetadata
-
     directory = model_directory(model)
     meta = TrainingMetadata.read(directory) if directory is not None else None
     return meta.train_languages if meta is not None else None
@@ -141,8 +139,6 @@ def read_train_languages(model: str | SentenceTransformer) -> list[str] | None:
 def _collection(data: str | ParallelQACollection) -> ParallelQACollection:
     if isinstance(data, ParallelQACollection):
         return data
-    from hybridbatch.data import load_collection
-
     return load_collection(data)
 
 

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hybridbatch.data import load_collection
+from hybridbatch.data.beir import is_beir_dir, iter_jsonl
 from hybridbatch.data.collection import ParallelQACollection
-from hybridbatch.errors import DataError
-from hybridbatch.neutrality.projection import LanguageMap, fit, missing_languages
+from hybridbatch.errors import ConfigError, DataError
+from hybridbatch.neutrality.projection import LanguageMap, check_method, fit, missing_languages
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -33,8 +35,6 @@ def source_texts(source: str) -> tuple[str, dict[str, list[str]] | ParallelQACol
     Raises:
         DataError: a corpus text without a language (statistics would silently mix languages).
     """
-    from hybridbatch.data.beir import is_beir_dir
-
     path = Path(source)
     if is_beir_dir(path):
         files = [f for f in (path / "corpus.jsonl", path / "corpus.jsonl.gz") if f.is_file()]
@@ -43,16 +43,12 @@ def source_texts(source: str) -> tuple[str, dict[str, list[str]] | ParallelQACol
         return str(path), read_corpus(files[0])
     if path.is_file() and path.name.endswith((".jsonl", ".jsonl.gz")) and _looks_like_corpus(path):
         return str(path), read_corpus(path)
-    from hybridbatch.data import load_collection
-
     collection = load_collection(source)
     return collection.name, collection
 
 
 def read_corpus(path: Path) -> dict[str, list[str]]:
     """``lang -> texts`` of ``{"text"[, "title"], "lang"}`` records; every record needs both fields."""
-    from hybridbatch.data.beir import iter_jsonl
-
     out: dict[str, list[str]] = {}
     for where, record in iter_jsonl(path):
         text, lang = record.get("text"), record.get("lang")
@@ -69,8 +65,6 @@ def read_corpus(path: Path) -> dict[str, list[str]]:
 
 def _looks_like_corpus(path: Path) -> bool:
     """A JSONL whose first record has a ``text`` and no ``question`` (not the parallel QA format)."""
-    from hybridbatch.data.beir import iter_jsonl
-
     for _, record in iter_jsonl(path):
         return "text" in record and "question" not in record
     return True
@@ -78,8 +72,6 @@ def _looks_like_corpus(path: Path) -> bool:
 
 def check_source(source: str, rank: int | None = None) -> list[str]:
     """Validate a fit source before any encoding: at least 2 languages, ``rank`` ≤ L − 1; its languages."""
-    from hybridbatch.errors import ConfigError
-
     name, texts = source_texts(source)
     if isinstance(texts, ParallelQACollection):
         langs = sorted(lang for lang, pool in texts.candidates.items() if pool)
@@ -207,8 +199,6 @@ def evaluation_transform(
 ) -> tuple[str | SentenceTransformer, Neutralizer]:
     """``(model, transform)`` for ``evaluate --neutralize``: fit on the pools, or pre-fit on ``fit_on``
     (then the model is loaded here, once, and returned for the evaluation to reuse)."""
-    from hybridbatch.neutrality.projection import check_method
-
     method = check_method(method)
     if fit_on == POOL:
         _check_pool_rank(data, rank)
@@ -225,9 +215,6 @@ def _check_pool_rank(data: Sequence[str], rank: int | None) -> None:
     """``--rank`` against the evaluated pools' languages, before anything is encoded."""
     if rank is None:
         return
-    from hybridbatch.data import load_collection
-    from hybridbatch.errors import ConfigError
-
     for spec in data:
         collection = load_collection(spec)
         pools = [lang for lang in collection.languages if collection.candidates.get(lang)]
