@@ -54,7 +54,15 @@ def toy_study(tmp_path: Path, afriqa_home: Path) -> dict:
 
 def test_shipped_studies_are_valid() -> None:
     names = {load_study(f).name for f in STUDIES.glob("*.yaml")}
-    assert names == {"languages-per-batch", "alpha-schedules", "losses", "budget", "low-resource"}
+    assert names == {
+        "languages-per-batch",
+        "alpha-schedules",
+        "losses",
+        "budget",
+        "low-resource",
+        "translate-train",
+        "long-tail",
+    }
 
 
 @pytest.mark.parametrize(
