@@ -20,14 +20,18 @@ from pydantic import BaseModel, Field
 
 from hybridbatch.comparison.results import ComparisonReport
 from hybridbatch.comparison.significance import PairedComparison, compare_paired, mean_std
-from hybridbatch.evaluation.registry import scores
+from hybridbatch.evaluation.registry import get_score, scores
 
-#: (per-query metric, label, summary field) of the LAReQA settings.
-LAREQA_METRICS = (
-    ("mono_ap", "Mono mAP", "mono_map"),
-    ("cross_ap", "Cross mAP", "cross_map"),
-    ("multi_ap", "Multi mAP", "multi_map"),
-    ("rank_distance", "rank dist.", "rank_distance"),
+#: (per-query key in ``per_query.json``, label, summary field) of the LAReQA settings; labels are
+#: the registered titles.
+LAREQA_METRICS = tuple(
+    (key, get_score(field).title, field)
+    for key, field in (
+        ("mono_ap", "mono_map"),
+        ("cross_ap", "cross_map"),
+        ("multi_ap", "multi_map"),
+        ("rank_distance", "rank_distance"),
+    )
 )
 #: (per-query metric, label) of AfriQA, native questions: the registered ``retrieval`` scores.
 AFRIQA_METRICS = tuple((score.name, score.title) for score in scores(task="retrieval"))

@@ -79,7 +79,8 @@ def _paper_table(dataset: str) -> list[str]:
     if not rows:
         return []
     out = ["Paper, Table 1 (arXiv 2408.10536; XLM-R / LaBSE, trained on much more data):", ""]
-    out += [_row(("model", "Mono mAP", "Cross mAP", "Multi mAP", "rank dist. ↓")), _row(("---",) * 5)]
+    head = [get_score(name).header for name in ("mono_map", "cross_map", "multi_map", "rank_distance")]
+    out += [_row(("model", *head)), _row(("---",) * 5)]
     out += [_row((label, f"{m:.3f}", f"{c:.3f}", f"{u:.3f}", str(rd))) for label, m, c, u, rd in rows]
     return [*out, ""]
 
