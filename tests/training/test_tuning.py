@@ -69,7 +69,8 @@ def test_freeze_layers_beyond_the_depth_fails_before_loading(toy_dir, tmp_path, 
     with pytest.raises(ConfigError, match=r"--lora-target-modules: nothing match no module .* query, value"):
         train(_config(toy_dir, tmp_path / "lora", lora_rank=2, lora_target_modules=["nothing"]))
     with pytest.raises(
-        ConfigError, match=r"--lora-target-modules: LayerNorm name a module LoRA cannot adapt"
+        ConfigError,
+        match=r"--lora-target-modules: LayerNorm include a LayerNorm module, which LoRA cannot adapt",
     ):
         train(_config(toy_dir, tmp_path / "lora", lora_rank=2, lora_target_modules=["LayerNorm"]))
     assert not (tmp_path / "deep").exists() and not (tmp_path / "lora").exists()

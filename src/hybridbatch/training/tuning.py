@@ -83,7 +83,8 @@ def _lora_error(auto_model: nn.Module, settings: TuningSettings, exc: ValueError
     if "not found" in str(exc):
         problem = "match no module of the model"
     else:
-        problem = f"name a module LoRA cannot adapt ({str(exc).split('(')[0].removeprefix('Target module ')})"
+        module = str(exc).split("(")[0].removeprefix("Target module ").strip()
+        problem = f"include a {module} module, which LoRA cannot adapt"
     return f"--lora-target-modules: {targets} {problem}; its linear layers are: {', '.join(linear)}"
 
 
