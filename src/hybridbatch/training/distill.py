@@ -9,8 +9,10 @@ contrastive forward computes anyway, so distillation costs one teacher forward a
 pass; it composes with GradCache (targets reordered with the chunks) and DDP (a rank-local term whose
 gradients DDP averages, as for the mean over the global batch).
 
-The default teacher is the model the run starts from: a copy made before any checkpoint is restored,
-sharing the tensors that never train (frozen embeddings and layers; under LoRA every base weight).
+With ``--distill-data SOURCE`` the texts come from that source instead, in a pass of their own
+(:mod:`.distill_stream`). The default teacher is the model the run starts from: a copy made before any
+checkpoint is restored, sharing the tensors that never train (frozen embeddings and layers; under LoRA
+every base weight). ``ENGLISH`` is the language code of the English side.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from hybridbatch.training.distill import ENGLISH
 from hybridbatch.training.distributed import no_sync
 from hybridbatch.training.features import embed_bucketed, tokenize
 from hybridbatch.training.losses import DistillationLoss
@@ -26,8 +27,6 @@ from hybridbatch.training.step import LENGTH_BUCKET_ROWS
 if TYPE_CHECKING:
     from hybridbatch.data import ParallelQACollection
     from hybridbatch.training.state import TrainingState
-
-ENGLISH = "en"
 
 
 @dataclass
