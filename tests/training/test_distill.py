@@ -272,3 +272,24 @@ def test_fingerprints_hold_the_new_settings_only_when_they_act() -> None:
         TrainConfig(out=Path("x"), **settings).fingerprint() == base.fingerprint() for settings in idle
     )
     assert TrainConfig(out=Path("x"), lora_rank=4).differences(base.material()) == ["lora_rank: None -> 4"]
+
+
+def test_ddp_weighting_of_unequal_ranks_gives_the_global_mean_gradient(monkeypatch) -> None:
+    """Two ranks with 3 and 5 distilled rows: DDP averages share_r · ∇mean_r, which must be ∇ of the mean
+    over all 8 rows (simulated: the collectives are replaced by their values)."""
+    from hybridbatch.training import distributed
+    from hybridbatch.training.distill import global_share
+    from hybridbatch.training.losses import DistillationLoss
+
+    generator = torch.Generator().manual_seed(1)
+    student = torch.randn(8, 4, generator=generator, dtype=torch.float64, requires_grad=True)
+    teacher = torch.randn(8, 4, generator=generator, dtype=torch.float64)
+    (want,) = torch.autograd.grad(DistillationLoss()(student, teacher), student)
+    monkeypatch.setattr(distributed, "is_distributed", lambda: True)
+    monkeypatch.setattr(distributed, "reduce_mean", lambda value: (3 + 5) / 2)
+    got = torch.zeros_like(student)
+    for rows in (slice(0, 3), slice(3, 8)):
+        local = DistillationLoss()(student[rows], teacher[rows]) * global_share(rows.stop - rows.start)
+        (grad,) = torch.autograd.grad(local, student)
+        got += grad / 2  # DDP's average over the two ranks
+    torch.testing.assert_close(got, want)

@@ -6,8 +6,8 @@ dropout, no random numbers drawn, so exact resume holds): with ``self`` the text
 no parallel side, are not distilled). The step's objective becomes
 ``contrastive(q, d) + λ · DistillationLoss(student rows, their targets)`` on the embeddings the
 contrastive forward computes anyway, so distillation costs one teacher forward and no extra student
-pass; it composes with GradCache (targets reordered with the chunks) and DDP (a rank-local term whose
-gradients DDP averages, as for the mean over the global batch).
+pass; it composes with GradCache (targets reordered with the chunks) and DDP (a rank-local mean,
+weighted by the rank's share of all distilled rows, so DDP's gradient average is the global mean).
 
 With ``--distill-data SOURCE`` the texts come from that source instead, in a pass of their own
 (:mod:`.distill_stream`). The default teacher is the model the run starts from: a copy made before any
@@ -77,7 +77,8 @@ class DistilledObjective:
         teacher = torch.cat([t.queries[t.query_mask], t.docs[t.doc_mask]])
         distill = DistillationLoss()(student, teacher)
         self.stats["distill"] = float(distill.detach())
-        return self.contrastive(query_emb, doc_emb, labels) + self.weight * distill
+        share = global_share(len(student))
+        return self.contrastive(query_emb, doc_emb, labels) + self.weight * share * distill
 
     def reordered(self, query_order: Tensor, doc_order: Tensor) -> DistilledObjective:
         """The same objective for rows reordered by ``query_order`` / ``doc_order`` (GradCache)."""
@@ -165,6 +166,17 @@ class Distiller:
             _mask(keep, len(texts), self.device) for keep, (texts, _, _) in zip(rows, sides, strict=True)
         ]
         return DistillTargets(full[0], full[1], masks[0], masks[1])
+
+
+def global_share(count: int) -> float:
+    """``count`` over the mean count of all ranks (1 single-process): a rank's mean over its ``count`` rows,
+    so weighted, makes DDP's gradient average the mean over every rank's rows, however unequal."""
+    from hybridbatch.training.distributed import is_distributed, reduce_mean
+
+    if not is_distributed():
+        return 1.0
+    mean = reduce_mean(count)
+    return count / mean if mean > 0 else 1.0
 
 
 def english_sides(

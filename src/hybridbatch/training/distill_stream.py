@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from hybridbatch.training.distill import ENGLISH
+from hybridbatch.training.distill import ENGLISH, global_share
 from hybridbatch.training.distributed import no_sync
 from hybridbatch.training.features import embed_bucketed, tokenize
 from hybridbatch.training.losses import DistillationLoss
@@ -68,7 +68,7 @@ def stream_backward(state: TrainingState, step: int) -> float:
     )
     targets = distiller.timed_embed(target_texts, [])
     keep = [i for i, t in enumerate(target_texts) if t is not None]
-    weight = config.distillation.distill_weight
+    weight = config.distillation.distill_weight * global_share(len(keep))  # DDP: the mean over all ranks
     size = config.mini_batch_size or max(len(keep), 1)
     total = 0.0
     with no_sync(state.model, enabled=state.ctx.distributed):
@@ -88,7 +88,7 @@ def stream_backward(state: TrainingState, step: int) -> float:
             (weight * chunk * (len(rows) / len(keep))).backward()
             total += float(chunk.detach()) * len(rows) / len(keep)
     distiller.last["distill"] = total
-    return weight * total
+    return config.distillation.distill_weight * total
 
 
 def load_stream(spec: str, english: bool, seed: int) -> DistillStream:
