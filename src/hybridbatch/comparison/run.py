@@ -22,13 +22,17 @@ from hybridbatch.comparison.config import (
     safe_name,
     train_config,
 )
+from hybridbatch.comparison.report import write_comparison
 from hybridbatch.comparison.results import ComparisonReport, StrategyResult, TrainingCost
 from hybridbatch.comparison.variants import check_variants, parse_variants, run_variants
 from hybridbatch.data import ParallelQACollection, load_collection
+from hybridbatch.data.leakage import check_overlap
 from hybridbatch.data.registry import load_source
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation import EvaluationReport
+from hybridbatch.evaluation.dev import lareqa_dev_scores
 from hybridbatch.paths import embeddings_home
+from hybridbatch.training import train
 
 console = Console(stderr=True)
 
@@ -62,8 +66,6 @@ def compare(config: ComparisonConfig) -> ComparisonReport:
 def _write(
     config: ComparisonConfig, train_languages: list[str], results: dict[str, StrategyResult]
 ) -> ComparisonReport:
-    from hybridbatch.comparison.report import write_comparison
-
     report = ComparisonReport(
         config=config, train_languages=train_languages, primary_eval=config.eval[0], strategies=dict(results)
     )
@@ -92,8 +94,6 @@ def check_leakage(train: list[str], evaluations: list[str], allow: bool) -> list
     """Refuse (one line) training sources that share texts with the evaluation sets (LAReQA sets and
     ``flores200[:split]``; AfriQA is never a training source here) unless ``allow``; returns the
     overlaps allowed, described (the report says so: ``allow_overlap``)."""
-    from hybridbatch.data.leakage import check_overlap
-
     loaded = [(spec, _evaluation_set(spec)) for spec in evaluations if spec.partition(":")[0] != "afriqa"]
     sources = [(spec, load_source(spec)) for spec in train]
     return [overlap.describe() for overlap in check_overlap(sources, loaded, allow)]
@@ -128,9 +128,6 @@ def _run_one(
 
 
 def _train(run: RunSpec, config: ComparisonConfig, run_dir: Path) -> tuple[str, TrainingCost]:
-    from hybridbatch.evaluation.dev import lareqa_dev_scores
-    from hybridbatch.training import train
-
     settings = train_config(run, config, out=run_dir)
     result = train(settings, lareqa_dev_scores)
     cost = TrainingCost(
@@ -151,7 +148,7 @@ def _evaluate(
     train_languages: list[str],
     transform: Any = None,
 ) -> EvaluationReport:
-    from hybridbatch.evaluation import evaluate
+    from hybridbatch.evaluation import evaluate  # looked up per call: tests count the evaluations
 
     # An evaluation from before per-query scores were recorded is redone (from the embedding cache),
     # so the paired tests have what they need.

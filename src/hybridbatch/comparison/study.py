@@ -19,9 +19,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hybridbatch.comparison.cli import DEMO_BUDGET, DEMO_TRAIN_SETTINGS
 from hybridbatch.comparison.config import ComparisonConfig, RunSpec, plan_runs, safe_name
 from hybridbatch.errors import ConfigError
 from hybridbatch.models.metadata import TRAINING_JSON
+from hybridbatch.training import TrainConfig
+from hybridbatch.training.config import read_yaml_config
 
 
 class StudyConfig(BaseModel):
@@ -74,8 +77,6 @@ class PlannedRun(BaseModel):
 
 def load_study(path: str | Path) -> StudyConfig:
     """Read and validate a study YAML (one-line ConfigError naming the file and key)."""
-    from hybridbatch.training.config import read_yaml_config
-
     raw = read_yaml_config(path)
     try:
         study = StudyConfig(**raw)
@@ -90,8 +91,6 @@ def load_study(path: str | Path) -> StudyConfig:
 
 def comparison_config(study: StudyConfig, seed: int | None = None) -> ComparisonConfig:
     """The study's recipe as a comparison: the demo's settings, then the study's ``comparison``."""
-    from hybridbatch.comparison.cli import DEMO_BUDGET, DEMO_TRAIN_SETTINGS
-
     values: dict[str, Any] = {"budget": DEMO_BUDGET, **study.comparison}
     values["train_settings"] = {**DEMO_TRAIN_SETTINGS, **study.comparison.get("train_settings", {})}
     values["out"] = (
@@ -157,8 +156,6 @@ def _train_settings(config: ComparisonConfig, spec: RunSpec, checkpoints: list[i
         settings["steps"] = checkpoints[-1]
         settings["checkpoint_every"] = math.gcd(*checkpoints)
         settings["keep_checkpoints"] = checkpoints[-1] // settings["checkpoint_every"]
-    from hybridbatch.training import TrainConfig
-
     try:
         TrainConfig(**settings, out=Path("unused"))
     except ValidationError as exc:
@@ -202,8 +199,6 @@ def same_recipe(meta: dict[str, Any], settings: dict[str, Any]) -> bool:
     Keys that only one side knows (a setting added or removed since that run was trained) count as
     equal when the known value is the current default.
     """
-    from hybridbatch.training import TrainConfig
-
     mine = TrainConfig(**settings, out=Path("unused")).material()
     saved = meta.get("config_material")
     if not isinstance(saved, dict) or not saved:

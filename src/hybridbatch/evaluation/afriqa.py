@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from hybridbatch import paths  # paths.embeddings_home looked up per call (HYBRIDBATCH_* env, tests)
 from hybridbatch.data.afriqa import LANGUAGES, SPLITS, AfriqaSplit, load_afriqa
 from hybridbatch.data.registry import afriqa_dir
 from hybridbatch.errors import ConfigError
@@ -29,7 +30,6 @@ from hybridbatch.evaluation.registry import score_names
 from hybridbatch.io import atomic_write_text, marked_output, prepare_output_dir
 from hybridbatch.models.embedding_cache import encode_cached, model_cache
 from hybridbatch.models.encoding import resolve_model
-from hybridbatch.paths import embeddings_home
 
 K_VALUES = (10, 100)
 SIDES = ("native", "translated")
@@ -241,7 +241,7 @@ def afriqa_in_folder(
         if data.get("model") == label:
             return data
     report = evaluate_afriqa(
-        load(), split, batch_size=batch_size, cache_dir=embeddings_home(), precision=precision
+        load(), split, batch_size=batch_size, cache_dir=paths.embeddings_home(), precision=precision
     )
     report.model = label
     write_afriqa_report(report, folder)
@@ -268,7 +268,7 @@ def afriqa_command(
         raise ConfigError(f"-k: AfriQA reports fixed cutoffs ({fixed}); drop -k")
     target = prepare_output_dir(out, "retrieval-evaluation", overwrite) if out is not None else None
     data = load_afriqa(afriqa_dir(split), split)
-    cache_dir = embeddings_home() if cache else None
+    cache_dir = paths.embeddings_home() if cache else None
     report = evaluate_afriqa(
         model,
         split,

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hybridbatch import models  # models.load_model looked up per call (tests replace it)
 from hybridbatch.data import load_collection
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.errors import ConfigError
@@ -14,7 +15,6 @@ from hybridbatch.evaluation.encode import EmbeddingTransform, encode_collection
 from hybridbatch.evaluation.lareqa import check_settings, score_collection
 from hybridbatch.evaluation.report import write_report
 from hybridbatch.evaluation.results import SETTINGS, DatasetReport, EvaluationReport
-from hybridbatch.models import load_model
 from hybridbatch.models.capability import detect
 from hybridbatch.models.encoding import Precision, check_precision, model_directory
 from hybridbatch.models.metadata import TrainingMetadata
@@ -126,7 +126,7 @@ def load(model: str | SentenceTransformer) -> SentenceTransformer:
     """The model itself, or the model a spec names."""
     if not isinstance(model, str):
         return model
-    return load_model(model)
+    return models.load_model(model)
 
 
 def read_train_languages(model: str | SentenceTransformer) -> list[str] | None:
