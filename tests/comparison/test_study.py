@@ -62,6 +62,7 @@ def test_shipped_studies_are_valid() -> None:
         "low-resource",
         "translate-train",
         "long-tail",
+        "data-sources",
     }
 
 
