@@ -21,6 +21,7 @@ from pathlib import Path
 from hybridbatch.comparison.config import afriqa_dir_name, eval_dir_name
 from hybridbatch.comparison.paired import AFRIQA_METRICS, LAREQA_METRICS, lareqa_per_query
 from hybridbatch.comparison.significance import compare_paired, format_delta
+from hybridbatch.evaluation.beir import renamed_legacy_keys  # AfriQA reports of older runs: ndcg@10 …
 
 
 def fail(message: str) -> None:
@@ -52,7 +53,7 @@ def afriqa_rows(a: Path, b: Path, precision: str) -> list[tuple[str, str, object
     files = [run / name / "report.json" for run in (a, b)]
     if not all(f.is_file() for f in files):
         return []
-    native = [json.loads(f.read_text("utf-8"))["per_query"]["native"] for f in files]
+    native = [renamed_legacy_keys(json.loads(f.read_text("utf-8")))["per_query"]["native"] for f in files]
     rows = []
     for key, label in AFRIQA_METRICS[:2]:  # nDCG@10, MRR@10
         per_a = {q: s[key] for q, s in native[0].items()}
