@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict
 
 from hybridbatch.errors import ConfigError, DataError, ModelError
 from hybridbatch.models.encoding import check_precision, encode, prompt_name, resolve_model
-from hybridbatch.search.corpus import Document
+from hybridbatch.search.corpus import Document, load_documents
+from hybridbatch.search.neutralize import check_corpus, fit_documents, map_queries
 from hybridbatch.search.storage import IndexInfo, read_index, write_index
 
 HNSW_LINKS = 32  # faiss IndexHNSWFlat's M: neighbours per node (its usual default)
@@ -86,16 +87,12 @@ class DenseIndex:
         if not documents:
             raise DataError("cannot build an index over an empty corpus")
         if neutralize:
-            from hybridbatch.search.neutralize import check_corpus
-
             check_corpus(documents, neutralize)
         model, spec = resolve_model(model, model_spec)
         spec = _absolute_spec(spec)
         emb = encode(model, [d.text for d in documents], "passage", batch_size, show_progress, precision)
         neutralizer = None
         if neutralize:
-            from hybridbatch.search.neutralize import fit_documents
-
             neutralizer, emb = fit_documents(emb, documents, neutralize)
         dim = emb.shape[1]
         if hnsw:
@@ -175,8 +172,6 @@ class DenseIndex:
         self, queries: list[str], batch_size: int = 64, query_lang: str | list[str | None] | None = None
     ) -> np.ndarray:
         """Normalized float32 query embeddings as :meth:`search` scores them (neutralized if the index is)."""
-        from hybridbatch.search.neutralize import map_queries
-
         emb = encode(self.model, list(queries), "query", batch_size, precision=self.info.precision)
         return map_queries(self.neutralizer, emb, query_lang)
 
@@ -243,8 +238,6 @@ def build_index(
     precision: str = "fp32",
 ) -> DenseIndex:
     """Load ``corpus`` (see :func:`hybridbatch.search.corpus.load_documents`), index it, save to ``out``."""
-    from hybridbatch.search.corpus import load_documents
-
     documents = corpus if isinstance(corpus, list) else load_documents(corpus)
     index = DenseIndex.build(
         model,

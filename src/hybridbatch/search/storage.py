@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from hybridbatch.data.beir import iter_jsonl
 from hybridbatch.errors import DataError
 from hybridbatch.io import artefact_directory
 from hybridbatch.search.corpus import Document
+from hybridbatch.search.neutralize import load_map
 from hybridbatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -124,8 +126,6 @@ def read_index(path: str | Path, verify: bool = True) -> tuple[faiss.Index, list
             f"{path}: inconsistent index ({index.ntotal} vectors of dim {index.d}, {len(documents)} "
             f"documents; index.json says {info.count} of dim {info.dim})"
         )
-    from hybridbatch.search.neutralize import load_map
-
     return index, documents, info, load_map(path, info.neutralize)
 
 
@@ -185,8 +185,6 @@ def verify_files(path: Path, info: IndexInfo, verify: bool = True) -> None:
 def read_documents(file: Path) -> list[Document]:
     """The document records, each checked: a non-empty string ``id``, a string ``text``, a string or
     null ``lang``."""
-    from hybridbatch.data.beir import iter_jsonl
-
     documents = []
     for where, record in iter_jsonl(file):
         did, text, lang = record.get("id"), record.get("text"), record.get("lang")
