@@ -116,11 +116,11 @@ def test_evaluate_retrieval_writes_reports(tmp_path: Path, monkeypatch, capsys, 
         "3",
     ]
     code, stdout, _ = run(args, monkeypatch, capsys)
-    assert code == 0 and "ndcg@1" in stdout
+    assert code == 0 and "nDCG@1" in stdout
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["model"] == "builtin:tiny" and report["k_values"] == [1, 3]
-    assert set(report["mean"]) == {f"{m}@{k}" for m in ("ndcg", "recall", "mrr") for k in (1, 3)}
-    assert report["mean"]["recall@3"] == 1.0  # 3 documents: the relevant one is always in the top 3
+    assert set(report["mean"]) == {f"{m}{k}" for m in ("ndcg", "r", "mrr") for k in (1, 3)}
+    assert report["mean"]["r3"] == 1.0  # 3 documents: the relevant one is always in the top 3
     assert (out / "report.md").is_file()
 
 
