@@ -11,33 +11,51 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Self, get_args, get_origin
 
 import annotated_types
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.fields import FieldInfo
 
 from hybridbatch.errors import ConfigError
 
-
-class _SettingsMeta(ModelMetaclass):
-    """``Model(**values)`` raises a one-line ConfigError instead of a ValidationError (nested
-    validation and :meth:`Settings.validated` are unaffected: they never call the class)."""
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().__call__(*args, **kwargs)
-        except ValidationError as exc:
-            raise ConfigError(describe(exc, cls)) from None  # type: ignore[arg-type]
+#: Set while pydantic validates a Settings model, so that only the outermost ``Model(**values)`` call turns
+#: a ValidationError into a one-line ConfigError (a model with its own ``__init__`` is validated through it).
+_VALIDATING: ContextVar[bool] = ContextVar("settings_validating", default=False)
 
 
-class Settings(BaseModel, metaclass=_SettingsMeta):
-    """A settings model: unknown keys are errors, and invalid values raise one-line ConfigErrors."""
+class Settings(BaseModel):
+    """A settings model: unknown keys are errors, and invalid values raise one-line ConfigErrors.
+
+    ``Model(**values)`` raises a one-line ConfigError instead of a ValidationError (nested validation
+    and :meth:`validated` are unaffected: they never call ``__init__``).
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    def __init__(self, /, **values: Any) -> None:
+        if _VALIDATING.get():  # nested, or inside model_validate: pydantic reports the error
+            super().__init__(**values)
+            return
+        token = _VALIDATING.set(True)
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(describe(exc, type(self))) from None
+        finally:
+            _VALIDATING.reset(token)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        """pydantic's ``model_validate``: a ValidationError, as for any model."""
+        token = _VALIDATING.set(True)
+        try:
+            return super().model_validate(obj, **kwargs)
+        finally:
+            _VALIDATING.reset(token)
 
     @classmethod
     def validated(cls, values: Mapping[str, Any], source: str = "", flags: Iterable[str] = ()) -> Self:
