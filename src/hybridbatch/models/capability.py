@@ -1,11 +1,11 @@
 """What this CPU offers reduced-precision inference, and what ``--precision auto`` picks.
 
 ``auto`` is ``bf16`` on a CPU with native bfloat16 arithmetic — AMX (``amx_bf16``, Intel Sapphire Rapids
-and later) or AVX512-BF16 (``avx512_bf16``: Intel Cooper Lake, AMD Zen 4 and later) — where oneDNN runs
-the bf16 copy 2–2.6× faster than fp32 within ±0.001 on every XQuAD-R score (``benchmarks/precision.md``);
-elsewhere ``fp32``: bf16 there is emulated, no faster, and the fast path without bf16 is an explicit
-choice (``onnx-int8``/``onnx-fp32``, whose scores move more, see the same page). The flags come from
-``/proc/cpuinfo`` (Linux); elsewhere from PyTorch's own CPU feature probe.
+and later) or AVX512-BF16 (``avx512_bf16``: Intel Cooper Lake, AMD Zen 4 and later) — where the bf16
+copy runs 2.2–2.6× faster than fp32 with every XQuAD-R score within ±0.004 (``benchmarks/precision.md``);
+elsewhere ``fp32``: bf16 there is emulated (0.34× fp32 with PyTorch held to AVX2) and the fast path
+is the explicit ``onnx-fp32``. The flags come from ``/proc/cpuinfo`` (Linux), elsewhere from
+PyTorch's own CPU feature probe.
 """
 
 from __future__ import annotations
