@@ -14,9 +14,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hybridbatch.comparison.paper import paper_rows
-from hybridbatch.comparison.report import render_markdown
-from hybridbatch.comparison.results import ComparisonReport
+from hybridbatch.comparison.runs.paper import paper_rows
+from hybridbatch.comparison.runs.report import render_markdown
+from hybridbatch.comparison.runs.results import ComparisonReport
 from hybridbatch.io import atomic_write_text
 
 HERE = Path(__file__).resolve().parent

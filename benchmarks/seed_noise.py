@@ -18,9 +18,9 @@ import json
 import sys
 from pathlib import Path
 
-from hybridbatch.comparison.config import afriqa_dir_name, eval_dir_name
-from hybridbatch.comparison.paired import AFRIQA_METRICS, LAREQA_METRICS, lareqa_per_query
-from hybridbatch.comparison.significance import compare_paired, format_delta
+from hybridbatch.comparison.runs.config import afriqa_dir_name, eval_dir_name
+from hybridbatch.comparison.significance.paired import AFRIQA_METRICS, LAREQA_METRICS, lareqa_per_query
+from hybridbatch.comparison.significance.significance import compare_paired, format_delta
 from hybridbatch.evaluation.beir import renamed_legacy_keys  # AfriQA reports of older runs: ndcg@10 …
 
 

@@ -128,7 +128,7 @@ PLANTED = {
     # ``from hybridbatch import X`` names the subpackage X
     "sampling/planted.py": "from hybridbatch import comparison\n",
     # siblings: search must not import comparison
-    "search/planted.py": "import hybridbatch.comparison.report\n",
+    "search/planted.py": "import hybridbatch.comparison.runs.report\n",
     # under TYPE_CHECKING still counts
     "evaluation/planted.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
     "    from hybridbatch.commands import evaluation\n",
@@ -146,7 +146,7 @@ def test_a_planted_upward_import_is_caught(tmp_path: Path) -> None:
         ("hybridbatch.data.planted", "hybridbatch.training.trainer"),
         ("hybridbatch.models.planted", "hybridbatch.evaluation.metrics"),
         ("hybridbatch.sampling.planted", "hybridbatch.comparison"),
-        ("hybridbatch.search.planted", "hybridbatch.comparison.report"),
+        ("hybridbatch.search.planted", "hybridbatch.comparison.runs.report"),
         ("hybridbatch.evaluation.planted", "hybridbatch.commands.evaluation"),
     }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hybridbatch.comparison import ComparisonConfig, plan_runs
-from hybridbatch.comparison.config import alpha_of
+from hybridbatch.comparison.runs.config import alpha_of
 from hybridbatch.errors import ConfigError
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import TOY, write_lareqa
 from evaluation.test_flores import flores_home  # noqa: F401 (fixture: a pinned fake FLORES data home)
-from hybridbatch.comparison.flores import flores_dir_name, flores_tables, split_flores
-from hybridbatch.comparison.study import StudyConfig
-from hybridbatch.comparison.study_run import flores_splits, lareqa_sets
+from hybridbatch.comparison.runs.flores import flores_dir_name, flores_tables, split_flores
+from hybridbatch.comparison.studies.study import StudyConfig
+from hybridbatch.comparison.studies.study_run import flores_splits, lareqa_sets
 from hybridbatch.errors import ConfigError
 
 

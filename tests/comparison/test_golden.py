@@ -105,7 +105,7 @@ def _differences(actual, expected, where: str = "") -> list[str]:
 
 def test_tiny_compare_matches_golden_numbers(tmp_path: Path, cli, monkeypatch) -> None:
     # a private embedding cache: every score is computed by the code under test
-    monkeypatch.setattr("hybridbatch.comparison.run.embeddings_home", lambda: tmp_path / "embeddings")
+    monkeypatch.setattr("hybridbatch.comparison.runs.run.embeddings_home", lambda: tmp_path / "embeddings")
     out = tmp_path / "cmp"
     code, _, err = cli(
         "compare",

@@ -9,9 +9,9 @@ from tests.comparison.test_report import old_comparison
 from tests.conftest import TOY, write_lareqa
 from tests.data.test_bitext import write_bitext
 
-from hybridbatch.comparison.report import OVERLAP_NOTE, render_markdown
-from hybridbatch.comparison.results import ComparisonReport
-from hybridbatch.comparison.run import check_leakage
+from hybridbatch.comparison.runs.report import OVERLAP_NOTE, render_markdown
+from hybridbatch.comparison.runs.results import ComparisonReport
+from hybridbatch.comparison.runs.run import check_leakage
 from hybridbatch.data.leakage import find_overlaps
 from hybridbatch.data.registry import load_source
 from hybridbatch.errors import DataError

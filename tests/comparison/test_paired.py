@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hybridbatch.comparison.config import ComparisonConfig
-from hybridbatch.comparison.paired import afriqa_significance, lareqa_significance
-from hybridbatch.comparison.results import ComparisonReport, DatasetScores, StrategyResult
-from hybridbatch.comparison.seeds import (
+from hybridbatch.comparison.runs.config import ComparisonConfig
+from hybridbatch.comparison.runs.results import ComparisonReport, DatasetScores, StrategyResult
+from hybridbatch.comparison.runs.seeds import (
     SeededComparison,
     choose_reference,
     parse_seeds,
@@ -18,7 +17,8 @@ from hybridbatch.comparison.seeds import (
     split_afriqa,
     write_significance,
 )
-from hybridbatch.comparison.significance_report import render_significance
+from hybridbatch.comparison.significance.paired import afriqa_significance, lareqa_significance
+from hybridbatch.comparison.significance.significance_report import render_significance
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation import Summary
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tests.evaluation.test_results import OLD_SUMMARY
 
-from hybridbatch.comparison.report import render_markdown, write_comparison
-from hybridbatch.comparison.results import ComparisonReport
+from hybridbatch.comparison.runs.report import render_markdown, write_comparison
+from hybridbatch.comparison.runs.results import ComparisonReport
 
 
 def old_comparison(out: Path) -> dict:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hybridbatch.comparison.significance import (
+from hybridbatch.comparison.significance.significance import (
     compare_paired,
     format_delta,
     mean_std,

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from conftest import TOY, write_lareqa
-from hybridbatch.comparison.study import PlannedRun, find_runs, load_study, plan, same_recipe
-from hybridbatch.comparison.study_report import write_study
-from hybridbatch.comparison.study_run import run_study, step_seconds
+from hybridbatch.comparison.studies.study import PlannedRun, find_runs, load_study, plan, same_recipe
+from hybridbatch.comparison.studies.study_report import write_study
+from hybridbatch.comparison.studies.study_run import run_study, step_seconds
 from hybridbatch.errors import ConfigError
 
 STUDIES = Path(__file__).resolve().parents[2] / "benchmarks" / "studies"

@@ -9,7 +9,7 @@ from tests.comparison.test_leakage import OTHER
 from tests.conftest import write_lareqa
 from tests.data.test_bitext import write_bitext
 
-from hybridbatch.comparison.study import load_study, plan
+from hybridbatch.comparison.studies.study import load_study, plan
 from hybridbatch.training import TrainConfig
 
 

@@ -73,7 +73,7 @@ def test_eval_only_training_data_fails_before_the_base_evaluation(cli, tmp_path,
 
 
 def test_yaml_strategies_are_used_when_no_flag_is_given(tmp_path, toy_dir) -> None:
-    from hybridbatch.comparison.cli import build_config
+    from hybridbatch.comparison.runs.cli import build_config
 
     config_file = Path(_yaml(tmp_path, {"strategies": ["base", "xy"], "train": [str(toy_dir)]}))
     assert build_config(tmp_path / "cmp", {}, config_file).strategies == ["base", "xy"]

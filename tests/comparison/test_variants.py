@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hybridbatch.comparison.config import safe_name
-from hybridbatch.comparison.variants import check_variants, parse_variants, run_variants
+from hybridbatch.comparison.runs.config import safe_name
+from hybridbatch.comparison.runs.variants import check_variants, parse_variants, run_variants
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation import evaluate
 from hybridbatch.models import load_model
@@ -49,7 +49,7 @@ def test_variants_are_evaluated_next_to_their_runs(toy_dir, tmp_path) -> None:
 
 
 def _plain(name, spec, report, where):
-    from hybridbatch.comparison.results import DatasetScores, StrategyResult
+    from hybridbatch.comparison.runs.results import DatasetScores, StrategyResult
 
     (dataset,) = report.datasets.values()
     scores = DatasetScores(summary=dataset.summary)

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from data.test_flores import write_flores  # tests/ is on sys.path (conftest)
-from hybridbatch.comparison.paired import lareqa_per_query
-from hybridbatch.comparison.significance import compare_paired
+from hybridbatch.comparison.significance.paired import lareqa_per_query
+from hybridbatch.comparison.significance.significance import compare_paired
 from hybridbatch.data.flores import NUM_SENTENCES
 from hybridbatch.evaluation.flores import FloresTask, translation_ranks
 from hybridbatch.evaluation.flores_report import (

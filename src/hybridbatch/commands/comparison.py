@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from hybridbatch.commands import OVERWRITE_HELP
-from hybridbatch.comparison.config import ComparisonConfig
+from hybridbatch.comparison.runs.config import ComparisonConfig
 from hybridbatch.settings import settings_options
 
 COMPARE_FIELDS = {
@@ -35,12 +35,12 @@ def compare_cmd(
     """Train one model per strategy (same data, seed, budget) and compare them on held-out data.
 
     Every run is tested against the reference over the same queries (95% CI, p-value); --seeds adds
-    mean ± std across seeds; --eval afriqa[:split] adds AfriQA (see hybridbatch.comparison.seeds).
+    mean ± std across seeds; --eval afriqa[:split] adds AfriQA (see hybridbatch.comparison.runs.seeds).
     """
-    from hybridbatch.comparison.cli import build_config, prepare_comparison_dir, print_table
-    from hybridbatch.comparison.config import plan_runs
-    from hybridbatch.comparison.run import check_leakage
-    from hybridbatch.comparison.seeds import compare_seeds, parse_seeds, print_significance
+    from hybridbatch.comparison.runs.cli import build_config, prepare_comparison_dir, print_table
+    from hybridbatch.comparison.runs.config import plan_runs
+    from hybridbatch.comparison.runs.run import check_leakage
+    from hybridbatch.comparison.runs.seeds import compare_seeds, parse_seeds, print_significance
 
     config = build_config(out, settings or {}, config_file, quick)
     seed_list = parse_seeds(seeds, config.seed)
@@ -61,9 +61,9 @@ def study_cmd(
     report: Annotated[Path | None, typer.Option("--report", help="Markdown path (default: YAML).")] = None,
 ) -> None:
     """Answer one research question: reuse (or train) its runs, evaluate, test, write the study Markdown."""
-    from hybridbatch.comparison.study import load_study
-    from hybridbatch.comparison.study_report import write_study
-    from hybridbatch.comparison.study_run import run_study
+    from hybridbatch.comparison.studies.study import load_study
+    from hybridbatch.comparison.studies.study_report import write_study
+    from hybridbatch.comparison.studies.study_run import run_study
 
     result = run_study(load_study(config), train=train)
     path = write_study(result, report)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hybridbatch.comparison.config import ComparisonConfig, RunSpec, plan_runs
+from hybridbatch.comparison.runs.config import ComparisonConfig, RunSpec, plan_runs
 
 if TYPE_CHECKING:
-    from hybridbatch.comparison.results import ComparisonReport, StrategyResult
+    from hybridbatch.comparison.runs.results import ComparisonReport, StrategyResult
 
 __all__ = ["ComparisonConfig", "ComparisonReport", "RunSpec", "StrategyResult", "compare", "plan_runs"]
 
 
 def compare(config: ComparisonConfig) -> ComparisonReport:
-    """Run (or resume) a comparison; see :mod:`hybridbatch.comparison.run`."""
-    from hybridbatch.comparison.run import compare as _compare
+    """Run (or resume) a comparison; see :mod:`hybridbatch.comparison.runs.run`."""
+    from hybridbatch.comparison.runs.run import compare as _compare
 
     return _compare(config)
 

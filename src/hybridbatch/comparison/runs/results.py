@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hybridbatch.comparison.config import ComparisonConfig
+from hybridbatch.comparison.runs.config import ComparisonConfig
 from hybridbatch.evaluation import Summary
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hybridbatch.comparison.config import alpha_of, plan_runs
-from hybridbatch.comparison.results import ComparisonReport
+from hybridbatch.comparison.runs.config import alpha_of, plan_runs
+from hybridbatch.comparison.runs.results import ComparisonReport
 from hybridbatch.evaluation.registry import scores
 from hybridbatch.figures import pyplot, save_png
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hybridbatch.comparison.config import ComparisonConfig, plan_runs, train_config
-from hybridbatch.comparison.results import ComparisonReport
+from hybridbatch.comparison.runs.config import ComparisonConfig, plan_runs, train_config
+from hybridbatch.comparison.runs.results import ComparisonReport
 from hybridbatch.errors import ConfigError
 from hybridbatch.settings import describe, read_yaml_config
 
@@ -65,7 +65,7 @@ def print_table(report: ComparisonReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from hybridbatch.comparison.report import HEADERS, strategy_table
+    from hybridbatch.comparison.runs.report import HEADERS, strategy_table
 
     table = Table(
         title=f"{report.config.model} on {report.primary_eval} (trained on {'+'.join(report.config.train)})"

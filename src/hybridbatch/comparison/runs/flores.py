@@ -5,14 +5,14 @@ in ``<run>/flores200-<split>/`` (``flores200-<split>-<precision>/`` below fp32) 
 comparison's base model (``--model``) as its Δ reference — how many languages a recipe pushes more
 than a point below the model it started from — and reused when written for the same models. The
 runs are then tested against the comparison's reference run over the same (language, sentence)
-queries (:func:`hybridbatch.comparison.paired.flores_significance`).
+queries (:func:`hybridbatch.comparison.significance.paired.flores_significance`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from hybridbatch.comparison.results import ComparisonReport
+from hybridbatch.comparison.runs.results import ComparisonReport
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation.flores_run import flores_split, is_flores
 

@@ -15,15 +15,15 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.console import Console
 
-from hybridbatch.comparison.config import afriqa_dir_name, safe_name
-from hybridbatch.comparison.paired import (
+from hybridbatch.comparison.runs.config import afriqa_dir_name, safe_name
+from hybridbatch.comparison.runs.results import ComparisonReport, StrategyResult, TrainingCost
+from hybridbatch.comparison.significance.paired import (
     SignificanceReport,
     afriqa_significance,
     flores_significance,
     lareqa_significance,
 )
-from hybridbatch.comparison.results import ComparisonReport, StrategyResult, TrainingCost
-from hybridbatch.comparison.study import PlannedRun, StudyConfig, comparison_config, find_runs, plan
+from hybridbatch.comparison.studies.study import PlannedRun, StudyConfig, comparison_config, find_runs, plan
 from hybridbatch.errors import ConfigError
 
 console = Console(stderr=True)
@@ -68,7 +68,7 @@ def lareqa_sets(study: StudyConfig) -> list[str]:
 
 def flores_splits(study: StudyConfig) -> list[str]:
     """The FLORES-200 splits among the study's evaluations (``flores200`` = ``flores200:dev``; checked)."""
-    from hybridbatch.comparison.flores import split_flores
+    from hybridbatch.comparison.runs.flores import split_flores
 
     return split_flores(study.evaluations, flag="evaluations:")[1]
 
@@ -105,7 +105,7 @@ def expand_checkpoints(study: StudyConfig, runs: list[PlannedRun]) -> list[Plann
 
 
 def _train_missing(study: StudyConfig, runs: list[PlannedRun]) -> None:
-    from hybridbatch.comparison.run import check_leakage
+    from hybridbatch.comparison.runs.run import check_leakage
     from hybridbatch.evaluation.dev import lareqa_dev_scores
     from hybridbatch.training import TrainConfig, train
 
@@ -192,7 +192,7 @@ def _afriqa(study: StudyConfig, run: PlannedRun, split: str) -> dict:
 
 
 def _flores(study: StudyConfig, run: PlannedRun, split: str) -> dict:
-    from hybridbatch.comparison.flores import flores_dir_name
+    from hybridbatch.comparison.runs.flores import flores_dir_name
     from hybridbatch.evaluation.flores_run import flores_in_folder
 
     config = comparison_config(study, run.seed)

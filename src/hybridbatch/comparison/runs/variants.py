@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hybridbatch.comparison.config import safe_name
-from hybridbatch.comparison.results import StrategyResult
+from hybridbatch.comparison.runs.config import safe_name
+from hybridbatch.comparison.runs.results import StrategyResult
 from hybridbatch.errors import ConfigError
 from hybridbatch.neutrality.embeddings import Neutralizer
 from hybridbatch.neutrality.merge import merge_models

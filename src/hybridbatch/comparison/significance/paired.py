@@ -2,10 +2,10 @@
 
 For each strategy and metric the table holds Δ = strategy − reference on the reference seed's runs,
 with a 95% paired-bootstrap CI and the p-value of a paired randomization test over the same queries
-(:mod:`hybridbatch.comparison.significance`), and, when several seeds were trained, the mean ± std of
-the metric and of Δ across seeds. Per-query scores come from each run's ``eval/per_query.json``
-(``{dataset: {metric: {"<lang>:<id>": value}}}``; FLORES-200's in ``flores200-<split>/``) and, for
-AfriQA, from ``afriqa-<split>/report.json``.
+(:mod:`hybridbatch.comparison.significance.significance`), and, when several seeds were trained,
+the mean ± std of the metric and of Δ across seeds. Per-query scores come from each run's
+``eval/per_query.json`` (``{dataset: {metric: {"<lang>:<id>": value}}}``; FLORES-200's in
+``flores200-<split>/``) and, for AfriQA, from ``afriqa-<split>/report.json``.
 Per-query means weight every query alike; the reported Δ of mAP is the macro difference, which equals
 the per-query one when every language has as many queries (XQuAD-R).
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from hybridbatch.comparison.results import ComparisonReport
-from hybridbatch.comparison.significance import PairedComparison, compare_paired, mean_std
+from hybridbatch.comparison.runs.results import ComparisonReport
+from hybridbatch.comparison.significance.significance import PairedComparison, compare_paired, mean_std
 from hybridbatch.evaluation.registry import get_score, scores
 
 #: (per-query key in ``per_query.json``, label, summary field) of the LAReQA settings; labels are

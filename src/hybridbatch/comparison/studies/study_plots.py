@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hybridbatch.comparison.study_run import StudyResult, afriqa_splits
+from hybridbatch.comparison.studies.study_run import StudyResult, afriqa_splits
 from hybridbatch.figures import pyplot, save_png
 
 plt = pyplot()

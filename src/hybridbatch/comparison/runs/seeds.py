@@ -5,9 +5,9 @@ Each seed is a full comparison with the same recipe: the seed of ``--seed`` (def
 ``OUT/seeds/seed-<s>/`` (same recipe + seed = same run, so reruns resume). ``--eval afriqa[:split]``
 adds AfriQA (:mod:`hybridbatch.evaluation.afriqa`) for every strategy's model, in
 ``<run>/afriqa-<split>/``; ``--eval flores200[:split]`` adds FLORES-200 bitext retrieval
-(:mod:`hybridbatch.comparison.flores`) in ``<run>/flores200-<split>/``. Then every strategy is tested
+(:mod:`hybridbatch.comparison.runs.flores`) in ``<run>/flores200-<split>/``. Then every strategy is tested
 against the reference
-(:mod:`hybridbatch.comparison.paired`): ``OUT/significance.json`` and a "Significance" section
+(:mod:`hybridbatch.comparison.significance.paired`): ``OUT/significance.json`` and a "Significance" section
 appended to ``OUT/comparison.md``.
 """
 
@@ -18,16 +18,20 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from hybridbatch.comparison.config import ComparisonConfig, afriqa_dir_name, plan_runs
-from hybridbatch.comparison.flores import flores_for_runs, flores_tables, split_flores
-from hybridbatch.comparison.paired import (
+from hybridbatch.comparison.runs.config import ComparisonConfig, afriqa_dir_name, plan_runs
+from hybridbatch.comparison.runs.flores import flores_for_runs, flores_tables, split_flores
+from hybridbatch.comparison.runs.results import ComparisonReport
+from hybridbatch.comparison.significance.paired import (
     SignificanceReport,
     afriqa_significance,
     flores_significance,
     lareqa_significance,
 )
-from hybridbatch.comparison.results import ComparisonReport
-from hybridbatch.comparison.significance_report import afriqa_tables, render_significance, significance_table
+from hybridbatch.comparison.significance.significance_report import (
+    afriqa_tables,
+    render_significance,
+    significance_table,
+)
 from hybridbatch.data.afriqa import SPLITS
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation.afriqa import afriqa_in_folder

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from hybridbatch.comparison.config import (
+from hybridbatch.comparison.runs.config import (
     ComparisonConfig,
     RunSpec,
     alpha_of,
@@ -22,9 +22,9 @@ from hybridbatch.comparison.config import (
     safe_name,
     train_config,
 )
-from hybridbatch.comparison.report import write_comparison
-from hybridbatch.comparison.results import ComparisonReport, StrategyResult, TrainingCost
-from hybridbatch.comparison.variants import check_variants, parse_variants, run_variants
+from hybridbatch.comparison.runs.report import write_comparison
+from hybridbatch.comparison.runs.results import ComparisonReport, StrategyResult, TrainingCost
+from hybridbatch.comparison.runs.variants import check_variants, parse_variants, run_variants
 from hybridbatch.data import ParallelQACollection, load_collection
 from hybridbatch.data.leakage import check_overlap
 from hybridbatch.data.registry import load_source

@@ -1,9 +1,10 @@
-"""Render :class:`~hybridbatch.comparison.paired.SignificanceReport` as Markdown and as a terminal table."""
+"""Render :class:`~hybridbatch.comparison.significance.paired.SignificanceReport` as Markdown and
+as a terminal table."""
 
 from __future__ import annotations
 
-from hybridbatch.comparison.paired import MetricRow, SignificanceReport
-from hybridbatch.comparison.significance import format_delta
+from hybridbatch.comparison.significance.paired import MetricRow, SignificanceReport
+from hybridbatch.comparison.significance.significance import format_delta
 from hybridbatch.evaluation.registry import get_score, score_names
 
 AFRIQA_COLUMNS = score_names(task="retrieval")  # ndcg10, mrr10, r100

@@ -5,11 +5,11 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from hybridbatch.comparison.paper import paper_rows
-from hybridbatch.comparison.significance_report import afriqa_tables, render_significance
-from hybridbatch.comparison.study import comparison_config
-from hybridbatch.comparison.study_plots import write_plots
-from hybridbatch.comparison.study_run import StudyResult, afriqa_splits, step_seconds
+from hybridbatch.comparison.runs.paper import paper_rows
+from hybridbatch.comparison.significance.significance_report import afriqa_tables, render_significance
+from hybridbatch.comparison.studies.study import comparison_config
+from hybridbatch.comparison.studies.study_plots import write_plots
+from hybridbatch.comparison.studies.study_run import StudyResult, afriqa_splits, step_seconds
 from hybridbatch.evaluation.registry import get_score
 from hybridbatch.io import atomic_write_text
 
@@ -68,7 +68,7 @@ def _caveats(result: StudyResult) -> list[str]:
     if config.precision != "fp32":  # a sweep: say so before any number
         lines += [f"**Encoding precision: {config.precision}** (a fast sweep; confirm a winner in fp32).", ""]
     if config.allow_overlap:
-        from hybridbatch.comparison.report import OVERLAP_NOTE
+        from hybridbatch.comparison.runs.report import OVERLAP_NOTE
 
         lines += [OVERLAP_NOTE, ""]
     return lines
@@ -85,7 +85,7 @@ def _test_tables(result: StudyResult) -> list[str]:
             lines += [f"## AfriQA {split} (seed {seed})", "", *afriqa_tables(result.afriqa[split][seed]), ""]
     for split, by_seed in result.flores.items():
         if seed in by_seed:
-            from hybridbatch.comparison.flores import flores_tables
+            from hybridbatch.comparison.runs.flores import flores_tables
 
             lines += [f"## FLORES-200 {split} bitext (seed {seed})", "", *flores_tables(by_seed[seed]), ""]
     return lines

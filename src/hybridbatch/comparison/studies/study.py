@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hybridbatch.comparison.cli import DEMO_BUDGET, DEMO_TRAIN_SETTINGS
-from hybridbatch.comparison.config import ComparisonConfig, RunSpec, plan_runs, safe_name
+from hybridbatch.comparison.runs.cli import DEMO_BUDGET, DEMO_TRAIN_SETTINGS
+from hybridbatch.comparison.runs.config import ComparisonConfig, RunSpec, plan_runs, safe_name
 from hybridbatch.errors import ConfigError
 from hybridbatch.models.metadata import TRAINING_JSON
 from hybridbatch.training import TrainConfig

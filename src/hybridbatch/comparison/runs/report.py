@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hybridbatch.comparison.paper import paper_rows
-from hybridbatch.comparison.results import ComparisonReport, StrategyResult
+from hybridbatch.comparison.runs.paper import paper_rows
+from hybridbatch.comparison.runs.results import ComparisonReport, StrategyResult
 from hybridbatch.evaluation import Summary
 from hybridbatch.evaluation.registry import get_score, scores
 from hybridbatch.io import atomic_write_text
@@ -20,7 +20,7 @@ HEADERS = tuple(s.header for s in scores(table="main"))
 
 def write_comparison(report: ComparisonReport, out: Path) -> None:
     """Write ``comparison.json``, ``comparison.md`` and the plots into ``out``."""
-    from hybridbatch.comparison.plots import write_plots
+    from hybridbatch.comparison.runs.plots import write_plots
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "comparison.json", report.model_dump_json(indent=2) + "\n")

@@ -1,0 +1,1 @@
+"""Paired significance tests between runs over the same queries, and their tables."""

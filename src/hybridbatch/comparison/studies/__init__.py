@@ -1,0 +1,1 @@
+"""Studies: one research question answered from (reused or trained) comparison runs."""
