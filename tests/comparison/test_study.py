@@ -63,6 +63,7 @@ def test_shipped_studies_are_valid() -> None:
         "translate-train",
         "long-tail",
         "data-sources",
+        "bf16-training",
     }
 
 
