@@ -65,6 +65,11 @@ class Settings(BaseModel):
         except ValidationError as exc:
             raise ConfigError(describe(exc, cls, source, set(flags))) from None
 
+    @classmethod
+    def from_flags(cls, values: Mapping[str, Any]) -> Self:
+        """``cls`` from a command's flags (no YAML file): every error names the flag, ``--model``."""
+        return cls.validated(values, flags=cls.model_fields)
+
 
 def flag_name(key: str) -> str:
     """``batch_size`` -> ``--batch-size``."""
@@ -95,8 +100,10 @@ def describe(
         named = f"{label}: " if where or given else ""
         bounds = "a finite number" if kind == "finite_number" else _bounds(model, loc)
         return f"{where}{named}{flat.replace('_', ' ')} must be {bounds}{shown}{more}"
-    if kind == "value_error":
-        return f"{where}{label}: {err['msg'].removeprefix('Value error, ')}{more}"
+    if kind == "value_error":  # "VALUE: problem" reads "--flag VALUE: problem", else "--flag: problem"
+        message = err["msg"].removeprefix("Value error, ")
+        joint = " " if isinstance(got, str) and got and message.startswith(f"{got}: ") else ": "
+        return f"{where}{label}{joint}{message}{more}"
     return f"{where}{label}: {err['msg']}{shown}{more}"
 
 
@@ -135,7 +142,7 @@ def _bounds(model: type[BaseModel], loc: list[str]) -> str:
     if info is None:
         return ""
     low = high = None
-    for meta in info.metadata:
+    for meta in [*info.metadata, *_item_bounds(info.annotation)]:
         if isinstance(meta, annotated_types.Ge):
             low = ("[", meta.ge)
         elif isinstance(meta, annotated_types.Gt):
@@ -151,6 +158,16 @@ def _bounds(model: type[BaseModel], loc: list[str]) -> str:
     if high:
         return f"{'<=' if high[0] == ']' else '<'} {_num(high[1])}"
     return "a finite number"
+
+
+def _item_bounds(annotation: Any) -> list[Any]:
+    """The bounds of a list field's items (``list[Probability]``): checked per item, named as the field."""
+    lists = [m for m in _members(annotation) if get_origin(m) is list]
+    item = get_args(lists[0])[0] if lists else None
+    if get_origin(item) is not Annotated:
+        return []
+    metadata = get_args(item)[1:]
+    return [b for meta in metadata for b in (meta.metadata if isinstance(meta, FieldInfo) else [meta])]
 
 
 def _num(value: Any) -> str:
@@ -199,8 +216,10 @@ def settings_options(
 
     Every generated flag defaults to ``None`` (unset, so YAML values and model defaults apply) and shows
     the field's description and default; list fields are repeatable and take comma lists; bools are
-    ``--x/--no-x``. ``flags`` renames flags (``{"num_threads": "--threads"}``). The command receives the
-    given flags as ``settings`` (field name -> value), validated later by the settings model.
+    ``--x/--no-x`` (a field ``no_x`` is the switch ``--no-x``). ``flags`` renames flags
+    (``{"num_threads": "--threads"}``, ``{"k": "-k --k"}``). The command receives the given flags as
+    ``settings`` (field name -> value), validated later by the settings model. The decorated command's
+    ``settings_flags`` maps each generated flag to its field (tests/test_command_settings.py).
     """
     import typer
 
@@ -227,6 +246,11 @@ def settings_options(
         wrapper.__signature__ = signature.replace(parameters=[*own, *generated])  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *generated]}
         wrapper.__name__, wrapper.__doc__ = command.__name__, command.__doc__
+        wrapper.settings_flags = {  # type: ignore[attr-defined]
+            decl: info
+            for name, info in fields.items()
+            for decl in (flags.get(name) or flag_name(name)).split()
+        }
         return wrapper
 
     return decorate
@@ -244,8 +268,8 @@ def _parameter(name: str, info: FieldInfo, flag: str | None, typer: Any) -> insp
     default = None if info.is_required() else info.get_default(call_default_factory=True)
     shown = (",".join(map(str, default)) or None) if isinstance(default, list) else default
     help_text = (info.description or "").rstrip(".") + (f" [default: {shown}]" if shown is not None else "")
-    decls = [flag or flag_name(name)]
-    if kind is bool:
+    decls = (flag or flag_name(name)).split()  # "-k --k": several names
+    if kind is bool and not name.startswith("no_"):  # --x/--no-x; a field no_x is the switch --no-x
         decls = [f"{decls[0]}/--no-{decls[0].removeprefix('--')}"]
     metavar = {bool: None, int: "INT", float: "NUMBER", Path: "PATH", str: "TEXT"}.get(kind, "A,B")
     option = typer.Option(*decls, help=help_text, show_default=False, metavar=metavar)

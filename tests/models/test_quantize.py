@@ -56,5 +56,5 @@ def test_errors(tiny_model):
         quantized(object())
     with pytest.raises(ModelError, match="--precision bf16 needs a PyTorch model"):
         reduced_precision(object(), "bf16")
-    with pytest.raises(ConfigError, match="--precision"):
+    with pytest.raises(ConfigError, match=r"^precision: unknown"):
         encode(tiny_model, TEXTS, "query", precision="fp16")  # type: ignore[arg-type]

@@ -106,7 +106,7 @@ def test_merge_and_neutralize_usage_errors(cli, tmp_path):
         "--out",
         str(tmp_path / "m"),
     )
-    assert code == 2 and "--weight must be in [0, 1]" in err
+    assert code == 2 and "--weight: weight must be in [0, 1]" in err
     code, _, err = cli(
         "neutralize",
         "--model",

@@ -53,7 +53,7 @@ def test_midpoint_and_average_are_the_mean(two_models, tmp_path):
 def test_bad_inputs_are_one_line_errors(two_models, tmp_path):
     a, b = two_models
     for weight in (-0.1, 1.5):
-        with pytest.raises(ConfigError, match=r"--weight must be in \[0, 1\]"):
+        with pytest.raises(ConfigError, match=r"^weight must be in \[0, 1\]"):
             merge_models(str(a), str(b), weight, tmp_path / "w")
     other = load_model("builtin:tiny", device="cpu")
     from sentence_transformers import SentenceTransformer

@@ -10,32 +10,37 @@ from typing import Annotated, Any
 import typer
 
 from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.commands.inputs import BuildSettings, ExportSettings, InfoSettings
 from hybridbatch.data.translation.config import TranslateSettings
 from hybridbatch.settings import settings_options
 
 
+@settings_options(InfoSettings.model_fields, flags={"as_json": "--json"})
 def data_info(
     dataset: Annotated[str, typer.Argument(help="A source, as train's --data takes it (docs/data.md).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Kind, languages, ids, candidates per language and validation findings of a dataset."""
+    args = InfoSettings.from_flags(settings or {})
     from hybridbatch.data.info import collection_info, render_info
     from hybridbatch.data.registry import load_source
 
     info = collection_info(load_source(dataset))
-    typer.echo(info.model_dump_json(indent=2) if as_json else render_info(info))
+    typer.echo(info.model_dump_json(indent=2) if args.as_json else render_info(info))
 
 
+@settings_options(ExportSettings.model_fields)
 def data_export(
     dataset: Annotated[str, typer.Argument(help="Dataset name (xquad-r, mlqa-r) or path.")],
     out: Annotated[str, typer.Argument(help="Output .jsonl file (one record per id and language).")],
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing OUT file.")] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Write a dataset in the JSONL format (see hybridbatch.data.jsonl) and print the path."""
+    args = ExportSettings.from_flags(settings or {})
     from hybridbatch.data import load_collection, write_jsonl
     from hybridbatch.io import prepare_output_file
 
-    prepare_output_file(out, overwrite, flag="OUT")
+    prepare_output_file(out, args.overwrite, flag="OUT")
     typer.echo(str(write_jsonl(load_collection(dataset), out)))
 
 
@@ -70,22 +75,26 @@ def data_translate(
     )
 
 
+@settings_options(BuildSettings.model_fields)
 def models_build(
     spec: Annotated[str, typer.Argument(help="builtin:multilingual-e5-small or builtin:tiny.")],
-    force: Annotated[bool, typer.Option(help="Rebuild even if cached.")] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Build a builtin model into the model cache and print its path."""
+    args = BuildSettings.from_flags(settings or {})
     from hybridbatch.models import build_builtin
 
-    typer.echo(str(build_builtin(spec, force=force)))
+    typer.echo(str(build_builtin(spec, force=args.force)))
 
 
+@settings_options(InfoSettings.model_fields, flags={"as_json": "--json"})
 def models_info(
     spec: Annotated[str, typer.Argument(help="builtin:<name>, a model directory or a Hugging Face id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Parameters, embedding size, max length, prompts and training metadata of a model."""
+    args = InfoSettings.from_flags(settings or {})
     from hybridbatch.models.info import model_info, render_model_info
 
     info = model_info(spec)
-    typer.echo(info.model_dump_json(indent=2) if as_json else render_model_info(info))
+    typer.echo(info.model_dump_json(indent=2) if args.as_json else render_model_info(info))

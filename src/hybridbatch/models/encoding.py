@@ -46,23 +46,31 @@ def unknown_precision(precision: str) -> str:
 def check_precision(precision: str) -> Precision:
     """The concrete precision for ``precision``: itself, or :data:`AUTO` resolved for this CPU.
 
-    Raises a :class:`ConfigError` naming ``--precision`` for an unknown value, and for ``onnx-*``
-    when ONNX Runtime is not installed (checked here, before any model is loaded).
+    Raises a :class:`ConfigError` naming the setting ``precision`` for an unknown value, and for
+    ``onnx-*`` when ONNX Runtime is not installed (checked here, before any model is loaded).
     """
+    problem = precision_problem(precision)
+    if problem:
+        raise ConfigError(
+            f"precision {problem}" if problem.startswith(f"{precision}: ") else f"precision: {problem}"
+        )
     if precision == AUTO:
         from hybridbatch.models.capability import detect
 
         return detect(with_torch=False).auto_precision()  # type: ignore[return-value]
-    if precision not in PRECISIONS:
-        raise ConfigError(f"--precision: {unknown_precision(precision)}")
-    if precision.startswith("onnx-"):
-        missing = [p for p in ("onnxruntime", "onnx") if importlib.util.find_spec(p) is None]
-        if missing:
-            raise ConfigError(
-                f"--precision {precision}: {' and '.join(missing)} not installed "
-                f"(pip install {' '.join(ONNX_PACKAGES)})"
-            )
     return precision  # type: ignore[return-value]
+
+
+def precision_problem(precision: str) -> str | None:
+    """What is wrong with ``precision`` (``None``: nothing): unknown, or its runtime not installed."""
+    if precision == AUTO:
+        return None
+    if precision not in PRECISIONS:
+        return unknown_precision(precision)
+    missing = [p for p in ("onnxruntime", "onnx") if importlib.util.find_spec(p) is None]
+    if precision.startswith("onnx-") and missing:
+        return f"{precision}: {' and '.join(missing)} not installed (pip install {' '.join(ONNX_PACKAGES)})"
+    return None
 
 
 def prompt_name(model: Any, kind: str) -> str | None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def check_weight(weight: float) -> float:
     """λ must lie in [0, 1] (outside it the result is an extrapolation, not an interpolation)."""
     if not 0.0 <= weight <= 1.0:
-        raise ConfigError(f"--weight must be in [0, 1] (0 = base, 1 = tuned), got {weight}")
+        raise ConfigError(f"weight must be in [0, 1] (0 = base, 1 = tuned), got {weight}")
     return float(weight)
 
 

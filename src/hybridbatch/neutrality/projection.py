@@ -143,7 +143,7 @@ def check_method(method: str) -> str:
     """Validate a method name (``lsar`` or ``center``)."""
     name = method.strip().lower()
     if name not in METHODS:
-        raise ConfigError(f"--method/--neutralize: unknown method {method!r} (choose lsar or center)")
+        raise ConfigError(f"method: unknown method {method!r} (choose lsar or center)")
     return name
 
 

@@ -1,0 +1,156 @@
+"""Each command's inputs as one settings model (issue 20): the flags, their help and defaults, and the
+one-line errors (``--batch-size: batch size must be >= 1, got 0``) are generated from the fields by
+:func:`hybridbatch.settings.settings_options`; the command maps the validated model to a library call.
+
+Only pydantic and light modules are imported here: a bad flag is rejected before torch is imported
+(the precision vocabulary is looked up once a ``--precision`` is given).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from hybridbatch.commands import OVERWRITE_HELP, PRECISION_HELP
+from hybridbatch.search.limits import ServiceLimits
+from hybridbatch.search.security import SecuritySettings
+from hybridbatch.search.storage import IndexLoading
+from hybridbatch.settings import Settings
+
+
+def _known_precision(value: str) -> str:
+    """A known precision, with its runtime installed (``auto`` stays ``auto``: the library records it)."""
+    from hybridbatch.models.encoding import precision_problem
+
+    problem = precision_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _known_method(value: str | None) -> str | None:
+    from hybridbatch.neutrality.projection import METHODS
+
+    if value is not None and value.strip().lower() not in METHODS:
+        raise ValueError(f"unknown method {value!r} (choose lsar or center)")
+    return value if value is None else value.strip().lower()
+
+
+#: The encoding precision, declared once for every command that encodes.
+PrecisionName = Annotated[str, AfterValidator(_known_precision)]
+Method = Annotated[str | None, AfterValidator(_known_method)]
+BatchSize = Annotated[int, Field(ge=1, description="Encoding batch size")]
+
+
+class EvaluateSettings(Settings):
+    """``hybridbatch evaluate``: LAReQA Mono / Cross / Multi on one model."""
+
+    model: str = Field(description="Model spec (builtin:..., path)")
+    data: list[str] = Field(description="xquad-r, mlqa-r or a LAReQA dir (repeatable)")
+    out: str = Field(description="Directory for report.json, report.md and plots")
+    batch_size: BatchSize = 64
+    overwrite: bool = Field(False, description=OVERWRITE_HELP)
+    cache: Path | None = Field(None, description="Embedding cache dir [default: HYBRIDBATCH_HOME/embeddings]")
+    no_cache: bool = Field(False, description="No cached embeddings")
+    with_context: bool = Field(False, description="Candidates with paragraph")
+    lareqa_settings: list[str] = Field(["mono", "cross", "multi"], description="Comma-separated subset")
+    neutralize: Method = Field(None, description="lsar or center")
+    fit_on: str = Field("pool", description="pool (evaluated pools) or a dataset")
+    rank: int | None = Field(None, ge=1, description="LSAR rank r (default L-1)")
+    precision: PrecisionName = Field("fp32", description=PRECISION_HELP)
+
+
+class RetrievalSettings(Settings):
+    """``hybridbatch evaluate-retrieval``: BEIR / MIRACL, AfriQA or FLORES-200."""
+
+    model: str = Field(description="Model spec (builtin:..., path, HF id)")
+    data: str = Field(description="BEIR/MIRACL dir, a dir of them, afriqa or flores200[:dev]")
+    out: str | None = Field(None, description="Directory for report.json and report.md (afriqa: optional)")
+    split: str | None = Field(None, description="Split (BEIR: dev; afriqa: test)")
+    k: list[int] = Field([10, 100], description="Cutoffs (repeatable)")
+    batch_size: BatchSize = 64
+    overwrite: bool = Field(False, description=OVERWRITE_HELP)
+    precision: PrecisionName = Field("fp32", description=PRECISION_HELP)
+    reference: str | None = Field(None, description="flores200: model to compare with [default: base model]")
+
+
+class IndexSettings(Settings):
+    """``hybridbatch index``: encode a corpus into a faiss index directory."""
+
+    model: str = Field(description="Model spec (builtin:..., path, HF id)")
+    corpus: str = Field(description="BEIR dir, JSONL {id,text[,lang]}, or dataset")
+    out: str = Field(description="Index directory to write")
+    hnsw: bool = Field(False, description="Approximate HNSW index instead of exact")
+    batch_size: BatchSize = 64
+    overwrite: bool = Field(False, description=OVERWRITE_HELP)
+    neutralize: Method = Field(None, description="lsar or center")
+    precision: PrecisionName = Field("fp32", description=f"Documents and later queries: {PRECISION_HELP}")
+
+
+class SearchSettings(IndexLoading):
+    """``hybridbatch search``: one query against an index."""
+
+    index: str = Field(description="Index directory (hybridbatch index)")
+    k: int = Field(10, ge=1, description="Number of hits")
+    lang: str | None = Field(None, description="Only documents of this language")
+    model: str | None = Field(None, description="Override the index's model")
+    as_json: bool = Field(False, description="Print hits as one JSON list")
+    query_lang: str | None = Field(None, description="Query language (center)")
+
+
+class ServeSettings(ServiceLimits, SecuritySettings, IndexLoading):
+    """``hybridbatch serve``: the index, the address, and the limits, access rules and loading of
+    :class:`ServiceLimits`, :class:`SecuritySettings` and :class:`IndexLoading` in one model."""
+
+    index: str = Field(description="Index directory (hybridbatch index)")
+    host: str = Field("127.0.0.1", description="Address to bind")
+    port: int = Field(8000, ge=0, le=65535, description="Port (0 = any free)")
+    model: str | None = Field(None, description="Override the index's model")
+
+    def part(self, kind: type[Settings]) -> Settings:
+        """The :class:`ServiceLimits` or :class:`SecuritySettings` inside these settings."""
+        return kind.model_validate(self.model_dump(include=set(kind.model_fields)))
+
+
+class NeutralizeSettings(Settings):
+    """``hybridbatch neutralize``: a model with an LSAR / centering projection built in."""
+
+    model: str = Field(description="Model spec (builtin:..., path, HF id)")
+    fit_on: str = Field(description="Dataset/LAReQA dir (pools), or corpus with lang")
+    out: str = Field(description="Directory of the new sentence-transformers model")
+    method: Method = Field("lsar", description="lsar (no language id) or center")
+    rank: int | None = Field(None, ge=1, description="LSAR rank r (default L-1)")
+    batch_size: BatchSize = 64
+    no_cache: bool = Field(False, description="No cached embeddings")
+    overwrite: bool = Field(False, description="Write into a non-empty --out")
+
+
+class MergeSettings(Settings):
+    """``hybridbatch merge``: WiSE-FT interpolation of two models, or uniform checkpoint averaging."""
+
+    out: str = Field(description="Directory of the merged model")
+    base: str | None = Field(None, description="Base model A (λ = 0)")
+    tuned: str | None = Field(None, description="Fine-tuned model B (λ = 1)")
+    weight: float = Field(0.5, ge=0, le=1, description="λ in [0, 1]: (1-λ)·A + λ·B")
+    average: list[str] = Field([], description="Checkpoints to average")
+    overwrite: bool = Field(False, description="Write into a non-empty --out")
+
+
+class InfoSettings(Settings):
+    """``data info`` and ``models info``: how the description is printed."""
+
+    as_json: bool = Field(False, description="Print one JSON object")
+
+
+class ExportSettings(Settings):
+    """``data export``."""
+
+    overwrite: bool = Field(False, description="Replace an existing OUT file")
+
+
+class BuildSettings(Settings):
+    """``models build``."""
+
+    force: bool = Field(False, description="Rebuild even if cached")
