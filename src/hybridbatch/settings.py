@@ -76,6 +76,13 @@ def flag_name(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
+def model_flag(model: type[BaseModel], key: str) -> str:
+    """The flag of setting ``key``: the model's own spelling (``FLAGS``: ``{"num_threads": "--threads"}``,
+    several names separated by spaces) or :func:`flag_name`."""
+    spelled = getattr(model, "FLAGS", {}).get(key)
+    return spelled.split()[0] if spelled else flag_name(key)
+
+
 def describe(
     exc: ValidationError, model: type[BaseModel], source: str = "", flags: set[str] = frozenset()
 ) -> str:
@@ -85,7 +92,7 @@ def describe(
     key = loc[-1] if loc else ""
     flat = getattr(model, "FLAT_NAMES", {}).get(key, key)
     given = key in flags or flat in flags
-    label = flag_name(flat) if given else ".".join([*_user_loc(model, loc)[:-1], flat]) or "settings"
+    label = model_flag(model, flat) if given else ".".join([*_user_loc(model, loc)[:-1], flat]) or "settings"
     where = f"{source}: " if source and not given else ""
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     kind = err["type"]

@@ -15,7 +15,7 @@ from hybridbatch.data.translation.config import TranslateSettings
 from hybridbatch.settings import settings_options
 
 
-@settings_options(InfoSettings.model_fields, flags={"as_json": "--json"})
+@settings_options(InfoSettings.model_fields, flags=InfoSettings.FLAGS)
 def data_info(
     dataset: Annotated[str, typer.Argument(help="A source, as train's --data takes it (docs/data.md).")],
     settings: dict[str, Any] | None = None,
@@ -44,7 +44,7 @@ def data_export(
     typer.echo(str(write_jsonl(load_collection(dataset), out)))
 
 
-@settings_options(TranslateSettings.model_fields, flags={"from_lang": "--from"})
+@settings_options(TranslateSettings.model_fields, flags=TranslateSettings.FLAGS)
 def data_translate(
     source: Annotated[
         str, typer.Argument(help="Collection to translate: dataset name or path (e.g. mlqa-r).")
@@ -87,7 +87,7 @@ def models_build(
     typer.echo(str(build_builtin(spec, force=args.force)))
 
 
-@settings_options(InfoSettings.model_fields, flags={"as_json": "--json"})
+@settings_options(InfoSettings.model_fields, flags=InfoSettings.FLAGS)
 def models_info(
     spec: Annotated[str, typer.Argument(help="builtin:<name>, a model directory or a Hugging Face id.")],
     settings: dict[str, Any] | None = None,

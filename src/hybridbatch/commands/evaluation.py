@@ -14,7 +14,7 @@ from hybridbatch.commands.neutrality import fit_line
 from hybridbatch.settings import settings_options
 
 
-@settings_options(EvaluateSettings.model_fields, flags={"lareqa_settings": "--settings"})
+@settings_options(EvaluateSettings.model_fields, flags=EvaluateSettings.FLAGS)
 def evaluate_cmd(settings: dict[str, Any] | None = None) -> None:
     """Mono / Cross / Multi mAP, Recall, rank distance on LAReQA-format data; writes a report with plots."""
     from rich.console import Console
@@ -60,7 +60,7 @@ def evaluate_cmd(settings: dict[str, Any] | None = None) -> None:
     typer.echo(f"wrote {args.out}/report.json, report.md and plots")
 
 
-@settings_options(RetrievalSettings.model_fields, flags={"k": "-k --k"})
+@settings_options(RetrievalSettings.model_fields, flags=RetrievalSettings.FLAGS)
 def evaluate_retrieval(settings: dict[str, Any] | None = None) -> None:
     """Dense retrieval on a BEIR-layout dataset (MIRACL), AfriQA (nDCG@k, Recall@k, MRR@k) or FLORES-200
     bitext (top-1 accuracy xx→eng and eng→xx per language, against a reference model)."""

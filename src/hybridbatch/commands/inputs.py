@@ -9,7 +9,7 @@ Only pydantic and light modules are imported here: a bad flag is rejected before
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field
 
@@ -47,6 +47,8 @@ BatchSize = Annotated[int, Field(ge=1, description="Encoding batch size")]
 class EvaluateSettings(Settings):
     """``hybridbatch evaluate``: LAReQA Mono / Cross / Multi on one model."""
 
+    FLAGS: ClassVar[dict[str, str]] = {"lareqa_settings": "--settings"}
+
     model: str = Field(description="Model spec (builtin:..., path)")
     data: list[str] = Field(description="xquad-r, mlqa-r or a LAReQA dir (repeatable)")
     out: str = Field(description="Directory for report.json, report.md and plots")
@@ -64,6 +66,8 @@ class EvaluateSettings(Settings):
 
 class RetrievalSettings(Settings):
     """``hybridbatch evaluate-retrieval``: BEIR / MIRACL, AfriQA or FLORES-200."""
+
+    FLAGS: ClassVar[dict[str, str]] = {"k": "-k --k"}
 
     model: str = Field(description="Model spec (builtin:..., path, HF id)")
     data: str = Field(description="BEIR/MIRACL dir, a dir of them, afriqa or flores200[:dev]")
@@ -92,6 +96,8 @@ class IndexSettings(Settings):
 class SearchSettings(IndexLoading):
     """``hybridbatch search``: one query against an index."""
 
+    FLAGS: ClassVar[dict[str, str]] = {"k": "-k --k", "as_json": "--json"}
+
     index: str = Field(description="Index directory (hybridbatch index)")
     k: int = Field(10, ge=1, description="Number of hits")
     lang: str | None = Field(None, description="Only documents of this language")
@@ -103,6 +109,8 @@ class SearchSettings(IndexLoading):
 class ServeSettings(ServiceLimits, SecuritySettings, IndexLoading):
     """``hybridbatch serve``: the index, the address, and the limits, access rules and loading of
     :class:`ServiceLimits`, :class:`SecuritySettings` and :class:`IndexLoading` in one model."""
+
+    FLAGS: ClassVar[dict[str, str]] = {"allowed_hosts": "--allowed-host"}
 
     index: str = Field(description="Index directory (hybridbatch index)")
     host: str = Field("127.0.0.1", description="Address to bind")
@@ -140,6 +148,8 @@ class MergeSettings(Settings):
 
 class InfoSettings(Settings):
     """``data info`` and ``models info``: how the description is printed."""
+
+    FLAGS: ClassVar[dict[str, str]] = {"as_json": "--json"}
 
     as_json: bool = Field(False, description="Print one JSON object")
 

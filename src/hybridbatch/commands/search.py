@@ -31,7 +31,7 @@ def index_build(settings: dict[str, Any] | None = None) -> None:
     typer.echo(f"indexed {len(index)} documents (dim {index.info.dim}) into {args.out}")
 
 
-@settings_options(SearchSettings.model_fields, flags={"k": "-k --k", "as_json": "--json"})
+@settings_options(SearchSettings.model_fields, flags=SearchSettings.FLAGS)
 def search_index(
     query: Annotated[str, typer.Argument(help="Query text.")],
     settings: dict[str, Any] | None = None,
@@ -47,7 +47,7 @@ def search_index(
     typer.echo(render_hits(hits, as_json=args.as_json))
 
 
-@settings_options(ServeSettings.model_fields, flags={"allowed_hosts": "--allowed-host"})
+@settings_options(ServeSettings.model_fields, flags=ServeSettings.FLAGS)
 def serve_index(settings: dict[str, Any] | None = None) -> None:
     """Serve an index over HTTP (FastAPI + uvicorn): POST /search, GET /health, GET /info, /docs."""
     args = ServeSettings.from_flags(settings or {})

@@ -50,7 +50,7 @@ def batches(
     typer.echo(f"wrote {summary.steps} batches to {out}", err=as_json)
 
 
-@settings_options(TRAIN_FIELDS, flags={"num_threads": "--threads"})
+@settings_options(TRAIN_FIELDS, flags=TrainConfig.FLAGS)
 def train_cmd(
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML settings file.")] = None,
     quiet: Annotated[

@@ -58,6 +58,8 @@ class TrainConfig(Settings):
 
     FLATTENED: ClassVar[tuple[str, ...]] = ("sampling", "distillation", "tuning")
     FLAT_NAMES: ClassVar[dict[str, str]] = {"strategy": "sampler"}
+    #: Flags not spelled as their key (hybridbatch.settings.model_flag).
+    FLAGS: ClassVar[dict[str, str]] = {"num_threads": "--threads"}
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     # --- what to train, on what ---------------------------------------------------------------

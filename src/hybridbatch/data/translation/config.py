@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -19,6 +20,9 @@ def _check_code(code: str, flag: str) -> str:
 
 class TranslateSettings(Settings):
     """What to translate, with which engine, and how hard to filter the output."""
+
+    #: Flags not spelled as their key (hybridbatch.settings.model_flag).
+    FLAGS: ClassVar[dict[str, str]] = {"from_lang": "--from"}
 
     to: list[str] = Field(..., description="Target languages (ISO 639-1), e.g. es,ca,gl.")
     from_lang: str = Field("en", description="The source side of SOURCE to translate from.")
