@@ -16,7 +16,7 @@ import numpy as np
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.evaluation.lareqa import CollectionEmbeddings
 from hybridbatch.models.embedding_cache import encode_cached, model_cache
-from hybridbatch.models.encoding import Precision, check_precision
+from hybridbatch.models.encoding import Precision
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -48,8 +48,9 @@ def encode_collection(
     precision: Precision = "fp32",
     transform: EmbeddingTransform | None = None,
 ) -> CollectionEmbeddings:
-    """Embeddings of every question (per language, in ``ids_in`` order) and candidate pool."""
-    precision = check_precision(precision)
+    """Embeddings of every question (per language, in ``ids_in`` order) and candidate pool.
+
+    ``precision`` is checked (and ``auto`` resolved) once, by the encoder (:func:`encode_cached`)."""
     query_langs = [lang for lang in collection.languages if collection.ids_in(lang)]
     pool_langs = [lang for lang in collection.languages if collection.candidates.get(lang)]
     questions = {
