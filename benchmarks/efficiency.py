@@ -4,7 +4,7 @@ Everything below is measured in ONE run, on the machine it runs on (machines dif
 
 1. Peak: fp32 ``torch.mm`` at 2048² and at the model's shapes (T×384 @ 384×384, T×384 @ 384×1536,
    T×1536 @ 1536×384 with T = the real tokens of a demo step), best of ``--gemm-reps``.
-2. Training step with the demo settings (``comparison/runs/cli.py`` DEMO_TRAIN_SETTINGS: 32 queries +
+2. Training step with the demo settings (``comparison/runs/config.py`` DEMO_TRAIN_SETTINGS: 32 queries +
    32 positives + 32 hard negatives from the hybrid sampler on MLQA-R, seed 0, max length 64, frozen
    word embeddings, AdamW lr 5e-5, clipping 1.0), on the same batches for every variant:
    - ``ours (improved)``: what the trainer runs since issue 13 — one packed forward for both sides

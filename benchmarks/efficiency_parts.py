@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hybridbatch.comparison.runs.cli import DEMO_TRAIN_SETTINGS
+from hybridbatch.comparison.runs.config import DEMO_TRAIN_SETTINGS
 from hybridbatch.sampling import build_sampler
 from hybridbatch.training import TrainConfig
 from hybridbatch.training.data import prepare_data

@@ -200,6 +200,8 @@ CASES: list[tuple[list[str], str] | object] = [
     ([*TRAIN, "--distill-data", "nope:x", "--out", "{t}/run"], "--distill-data: unknown source kind 'nope'"),
     ([*TRAIN, "--distill-weight", "1", "--distill-teacher", NO_MODEL, "--out", "r"], "--distill-teacher"),
     ([*COMPARE, "--strategies", "", "--out", "{t}/cmp"], "--strategies"),
+    ([*COMPARE, "--alpha", "1.5", "--out", "{t}/cmp"], "--alpha: alpha must be in [0, 1], got 1.5"),
+    ([*COMPARE, "--strategies", "xx,mono", "--out", "{t}/cmp"], "--strategies: a value is listed twice"),
     ([*COMPARE, "--config", "{t}/unknown-key.yaml", "--out", "{t}/cmp"], "bogus_key"),
     ([*COMPARE[:4], "{t}/no-such-data", *COMPARE[5:], "--out", "{t}/cmp"], "no-such-data"),
     ([*COMPARE, "--out", "{t}/runs"], "pass --overwrite"),

@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 from tests.conftest import TOY, write_lareqa
 
-from hybridbatch.comparison import ComparisonConfig, compare
+from hybridbatch.comparison import ComparisonSettings, compare
 
 SUMMARY_KEYS = {"mono_map", "cross_map", "multi_map", "mono_r1", "cross_r1", "multi_r10", "rank_distance"}
 
 
 @pytest.fixture
-def toy_config(tmp_path: Path, tiny_model) -> ComparisonConfig:
+def toy_config(tmp_path: Path, tiny_model) -> ComparisonSettings:
     train = write_lareqa(tmp_path / "train")
     held_out = {k: {lang: v for lang, v in langs.items()} for k, langs in TOY.items()}
     held_out["q1"]["fr"] = ("Où est la tour ?", ["La tour est à Paris.", "Elle est haute."], 0)
     evaluation = write_lareqa(tmp_path / "heldout", held_out)
-    return ComparisonConfig(
+    return ComparisonSettings(
         model="builtin:tiny",
         train=[str(train)],
         eval=[str(evaluation)],
@@ -31,7 +31,7 @@ def toy_config(tmp_path: Path, tiny_model) -> ComparisonConfig:
     )
 
 
-def test_compare_writes_report_and_resumes(toy_config: ComparisonConfig, monkeypatch) -> None:
+def test_compare_writes_report_and_resumes(toy_config: ComparisonSettings, monkeypatch) -> None:
     report = compare(toy_config)
     out = toy_config.out
     data = json.loads((out / "comparison.json").read_text())
@@ -88,7 +88,7 @@ def test_cli_rejects_unknown_strategy(tmp_path: Path, cli) -> None:
     assert len(err.strip().splitlines()) == 1
 
 
-def test_reduced_precision_reuses_the_runs_and_keeps_the_fp32_report(toy_config: ComparisonConfig) -> None:
+def test_reduced_precision_reuses_the_runs_and_keeps_the_fp32_report(toy_config: ComparisonSettings) -> None:
     toy_config = toy_config.model_copy(update={"strategies": ["base", "hybrid"], "alphas": [0.5]})
     compare(toy_config)
     out = toy_config.out

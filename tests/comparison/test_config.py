@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from hybridbatch.comparison import ComparisonConfig, plan_runs
+from hybridbatch.comparison import ComparisonSettings, plan_runs
 from hybridbatch.comparison.runs.config import alpha_of
 from hybridbatch.errors import ConfigError
 
 
-def _config(**kwargs) -> ComparisonConfig:
-    return ComparisonConfig(out=Path("unused"), **kwargs)
+def _config(**kwargs) -> ComparisonSettings:
+    return ComparisonSettings(out=Path("unused"), **kwargs)
 
 
 def test_default_strategies_map_to_samplers() -> None:
@@ -39,10 +39,11 @@ def test_k_sweep_and_adaptive() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"strategies": ["mono-only"]}, "unknown mono-only"),
-        ({"strategies": ["xx", "xx"]}, "listed twice"),
-        ({"alphas": [1.5]}, "outside"),
-        ({"languages_per_batch": [1]}, "at least 2"),
+        ({"strategies": ["mono-only"]}, "unknown strategy 'mono-only'"),
+        ({"strategies": ["xx", "x-x"]}, "listed twice"),
+        ({"alphas": [1.5]}, r"alpha must be in \[0, 1\], got 1.5"),
+        ({"alphas": [0.3, 0.3]}, "listed twice"),
+        ({"languages_per_batch": [1]}, "languages per batch must be >= 2, got 1"),
     ],
 )
 def test_bad_plans_are_config_errors(kwargs, message) -> None:

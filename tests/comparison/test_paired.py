@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hybridbatch.comparison.runs.config import ComparisonConfig
+from hybridbatch.comparison.runs.config import ComparisonSettings
 from hybridbatch.comparison.runs.results import ComparisonReport, DatasetScores, StrategyResult
 from hybridbatch.comparison.runs.seeds import (
     SeededComparison,
@@ -48,7 +48,7 @@ def _strategy(root: Path, name: str, multi: float, shift: float) -> StrategyResu
 
 
 def _report(root: Path, seed: int, multi_xy: float) -> ComparisonReport:
-    config = ComparisonConfig(out=root, strategies=["xy", "hybrid"], seed=seed)
+    config = ComparisonSettings(out=root, strategies=["xy", "hybrid"], seed=seed)
     strategies = {"xy": _strategy(root, "xy", multi_xy, 0.0), "hybrid": _strategy(root, "hybrid", 0.5, 0.01)}
     return ComparisonReport(
         config=config, train_languages=["de", "en"], primary_eval="xquad-r", strategies=strategies
@@ -112,7 +112,7 @@ def test_seed_flags_and_reference(tmp_path: Path) -> None:
     for bad, message in (("0,x", "not a non-negative integer"), ("1,1", "listed twice"), ("-1", "not a")):
         with pytest.raises(ConfigError, match=message):
             parse_seeds(bad, 0)
-    config = ComparisonConfig(
+    config = ComparisonSettings(
         out=tmp_path, strategies=["base", "xy", "hybrid"], eval=["xquad-r", "afriqa:dev"]
     )
     assert seed_config(config, 0) is config

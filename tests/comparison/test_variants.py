@@ -64,10 +64,10 @@ def _plain(name, spec, report, where):
 
 
 def test_compare_reports_variants_next_to_strategies(toy_dir, tmp_path) -> None:
-    from hybridbatch.comparison import ComparisonConfig, compare
+    from hybridbatch.comparison import ComparisonSettings, compare
 
     def config(**extra):
-        return ComparisonConfig(
+        return ComparisonSettings(
             model="builtin:tiny",
             train=[str(toy_dir)],
             eval=[str(toy_dir)],

@@ -99,10 +99,10 @@ def test_an_explicit_precision_is_recorded_without_a_request_note(cpu, toy_dir) 
 
 @pytest.mark.parametrize(("text", "chosen", "folder"), [(ZEN4, "bf16", "eval-bf16"), (ZEN3, "fp32", "eval")])
 def test_compare_resolves_auto_so_folders_name_what_ran(cpu, tmp_path, text, chosen, folder) -> None:
-    from hybridbatch.comparison.runs.config import ComparisonConfig
+    from hybridbatch.comparison.runs.config import ComparisonSettings
 
     cpu(text)
-    config = ComparisonConfig(out=tmp_path / "cmp", precision="auto")
+    config = ComparisonSettings(out=tmp_path / "cmp", precision="auto")
     assert (config.precision, config.eval_name) == (chosen, folder)
 
 

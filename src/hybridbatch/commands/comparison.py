@@ -5,16 +5,20 @@ Thin wiring: parse flags, validate, call the library (heavy imports inside the f
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hybridbatch.commands import OVERWRITE_HELP
-from hybridbatch.comparison.runs.config import ComparisonConfig
+from hybridbatch.comparison.runs.config import ComparisonSettings
 from hybridbatch.settings import settings_options
 
+if TYPE_CHECKING:
+    from hybridbatch.comparison.runs.results import ComparisonReport
+    from hybridbatch.comparison.runs.seeds import SeededComparison
+
 COMPARE_FIELDS = {
-    k: v for k, v in ComparisonConfig.model_fields.items() if k not in ("out", "train_settings")
+    k: v for k, v in ComparisonSettings.model_fields.items() if k not in ("out", "train_settings")
 }
 
 
@@ -37,12 +41,11 @@ def compare_cmd(
     Every run is tested against the reference over the same queries (95% CI, p-value); --seeds adds
     mean ± std across seeds; --eval afriqa[:split] adds AfriQA (see hybridbatch.comparison.runs.seeds).
     """
-    from hybridbatch.comparison.runs.cli import build_config, prepare_comparison_dir, print_table
-    from hybridbatch.comparison.runs.config import plan_runs
-    from hybridbatch.comparison.runs.run import check_leakage
-    from hybridbatch.comparison.runs.seeds import compare_seeds, parse_seeds, print_significance
+    from hybridbatch.comparison.runs.config import build_settings, plan_runs
+    from hybridbatch.comparison.runs.run import check_leakage, prepare_comparison_dir
+    from hybridbatch.comparison.runs.seeds import compare_seeds, parse_seeds
 
-    config = build_config(out, settings or {}, config_file, quick)
+    config = build_settings(out, settings or {}, config_file, quick)
     seed_list = parse_seeds(seeds, config.seed)
     prepare_comparison_dir(config.out, overwrite)
     overlaps: list[str] = []
@@ -53,6 +56,46 @@ def compare_cmd(
     print_significance(result)
     for overlap in overlaps:
         typer.echo(f"warning (--allow-overlap): {overlap}", err=True)
+
+
+def print_table(report: ComparisonReport) -> None:
+    """Print the primary dataset's table and where the report is."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from hybridbatch.comparison.runs.report import HEADERS, strategy_table
+
+    table = Table(
+        title=f"{report.config.model} on {report.primary_eval} (trained on {'+'.join(report.config.train)})"
+    )
+    for header in ("strategy", *HEADERS):
+        table.add_column(header, justify="right")
+    for row in strategy_table(report):
+        table.add_row(*row)
+    console = Console()
+    console.print(table)
+    out = report.config.report_dir
+    console.print(f"report: {out / 'comparison.md'}  json: {out / 'comparison.json'}  plots: {out}/*.png")
+
+
+def print_significance(result: SeededComparison) -> None:
+    """Print every significance table (and where the full report is) on the terminal."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from hybridbatch.comparison.significance.significance_report import significance_cells
+
+    console = Console()
+    for sig in result.significance:
+        title, headers, rows = significance_cells(sig)
+        table = Table(title=title)
+        table.add_column(headers[0])
+        for header in headers[1:]:
+            table.add_column(header, justify="right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    console.print("(n.s.) = not significant at p < 0.05 (paired randomization test; CI: paired bootstrap)")
 
 
 def study_cmd(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hybridbatch.comparison.runs.config import ComparisonConfig, RunSpec, plan_runs
+from hybridbatch.comparison.runs.config import ComparisonSettings, RunSpec, plan_runs
 
 if TYPE_CHECKING:
     from hybridbatch.comparison.runs.results import ComparisonReport, StrategyResult
 
-__all__ = ["ComparisonConfig", "ComparisonReport", "RunSpec", "StrategyResult", "compare", "plan_runs"]
+__all__ = ["ComparisonReport", "ComparisonSettings", "RunSpec", "StrategyResult", "compare", "plan_runs"]
 
 
-def compare(config: ComparisonConfig) -> ComparisonReport:
+def compare(config: ComparisonSettings) -> ComparisonReport:
     """Run (or resume) a comparison; see :mod:`hybridbatch.comparison.runs.run`."""
     from hybridbatch.comparison.runs.run import compare as _compare
 

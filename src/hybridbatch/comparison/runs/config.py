@@ -4,24 +4,57 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from hybridbatch.data.sources import parse_source
-from hybridbatch.errors import ConfigError
-from hybridbatch.sampling.schedules import DEFAULT_ALPHA
+from hybridbatch.sampling.config import STRATEGIES as SAMPLERS
+from hybridbatch.sampling.config import SamplerSettings, canonical_strategy
+from hybridbatch.sampling.schedules import DEFAULT_ALPHA, Probability
+from hybridbatch.settings import Settings, read_yaml_config
 from hybridbatch.training.config import DEFAULT_MODEL, TrainConfig
 
-STRATEGIES = ("base", "en-en", "xx", "xy", "hybrid", "hybrid-adaptive")
+#: Rows of a comparison: the untrained model, every sampler, and hybrid with the adaptive α schedule.
+STRATEGIES = ("base", *SAMPLERS, "hybrid-adaptive")
 DEFAULT_STRATEGIES = ("base", "en-en", "xx", "xy", "hybrid")
 
 
-class ComparisonConfig(BaseModel):
+def canonical_row(value: Any) -> Any:
+    """A comparison row's canonical name: ``base``, ``hybrid-adaptive`` or a sampler (aliases too)."""
+    if not isinstance(value, str) or value.strip().lower() in ("base", "hybrid-adaptive"):
+        return value.strip().lower() if isinstance(value, str) else value
+    try:
+        return canonical_strategy(value)
+    except ValueError:
+        raise ValueError(f"unknown strategy {value!r} (choose from {', '.join(STRATEGIES)})") from None
+
+
+def _number(value: Any) -> Any:
+    """A comma-list flag's item (``"1.5"``) as the number it spells, so flags and YAML read alike."""
+    if isinstance(value, str):
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+    return value
+
+
+Strategy = Annotated[str, BeforeValidator(canonical_row)]
+Alpha = Annotated[Probability, BeforeValidator(_number)]
+#: K of the hybrid strategy's K sweep, bounded as the sampler's own ``languages_per_batch``.
+LanguagesPerBatch = Annotated[
+    int, *SamplerSettings.model_fields["languages_per_batch"].metadata, BeforeValidator(_number)
+]
+
+
+class ComparisonSettings(Settings):
     """One comparison: every strategy trained with the same model, data, seed, steps and settings.
 
     ``train_settings`` holds any further :class:`hybridbatch.training.TrainConfig` field (lr, loss,
     batch_size, freeze_embeddings, …) shared by all strategies; ``base`` is the untrained model.
+    The fields generate ``compare``'s flags; YAML keys and flags are validated alike.
     """
 
     FLAT_NAMES: ClassVar[dict[str, str]] = {"alphas": "alpha"}  # the flag is --alpha
@@ -33,14 +66,14 @@ class ComparisonConfig(BaseModel):
         description="Training sources, as train's --data (YAML: train or sources).",
     )
     eval: list[str] = Field(default_factory=lambda: ["xquad-r"], description="Held-out evaluation datasets.")
-    strategies: list[str] = Field(
+    strategies: list[Strategy] = Field(
         default_factory=lambda: list(DEFAULT_STRATEGIES),
-        description=f"Strategies, from {', '.join(STRATEGIES)}.",
+        description=f"Strategies, from {', '.join(STRATEGIES)} (sampler aliases too).",
     )
-    alphas: list[float] = Field(
+    alphas: list[Alpha] = Field(
         default_factory=list, description="α sweep of the hybrid strategy, e.g. 0.3,0.7."
     )
-    languages_per_batch: list[int] = Field(
+    languages_per_batch: list[LanguagesPerBatch] = Field(
         default_factory=list, description="K sweep of the hybrid strategy."
     )
     budget: int = Field(120, ge=1, description="Training steps per strategy.")
@@ -86,6 +119,21 @@ class ComparisonConfig(BaseModel):
         items = [value] if isinstance(value, (str, dict)) else value
         return [str(parse_source(item)) for item in items] if isinstance(items, list) else value
 
+    @field_validator("strategies")
+    @classmethod
+    def _some_strategies(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one strategy")
+        return value
+
+    @field_validator("strategies", "alphas", "languages_per_batch")
+    @classmethod
+    def _each_once(cls, value: list[Any]) -> list[Any]:
+        shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        if len(set(value)) != len(value):
+            raise ValueError(f"a value is listed twice ({shown})")
+        return value
+
     @field_validator("precision")
     @classmethod
     def _known_precision(cls, value: str) -> str:
@@ -113,6 +161,49 @@ class ComparisonConfig(BaseModel):
             if key.replace("_", "-") in value or key in value:
                 raise ValueError(f"{key!r} is set by the comparison's {instead!r}, not by train_settings")
         return value
+
+
+# The demo's training recipe (see benchmarks/quality.md for how it was chosen).
+DEMO_TRAIN_SETTINGS: dict[str, Any] = {
+    "batch_size": 32,
+    "lr": 5e-5,
+    "hard_negatives": 1,
+    "max_passage_length": 64,
+    "freeze_embeddings": True,
+    "checkpoint_every": 50,
+}
+DEMO_BUDGET: int = ComparisonSettings.model_fields["budget"].default
+# --quick: minutes, not an hour — a smaller budget and batch, 15% of the evaluation ids.
+QUICK = {"budget": 20, "eval_fraction": 0.15, "train_settings": {"batch_size": 16, "checkpoint_every": 10}}
+
+
+def build_settings(
+    out: Path, flags: dict[str, Any], config_file: Path | None = None, quick: bool = False
+) -> ComparisonSettings:
+    """Merge defaults, the YAML file, ``--quick`` and the given ``flags`` (later wins) into settings whose
+    every run's training settings are valid — so a typo fails in seconds, before any model is loaded."""
+    values: dict[str, Any] = {"train_settings": dict(DEMO_TRAIN_SETTINGS)}
+    if config_file is not None:
+        values = _merge(values, read_yaml_config(config_file))
+    if quick:
+        values = _merge(values, QUICK)
+    values = _merge(values, {**flags, "out": out})
+    source = str(config_file) if config_file is not None else "compare settings"
+    settings = ComparisonSettings.validated(values, source, flags)
+    for run in plan_runs(settings):
+        if run.overrides is not None:
+            train_config(run, settings)
+    return settings
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def eval_dir_name(precision: str) -> str:
@@ -146,43 +237,31 @@ class RunSpec(BaseModel):
     overrides: dict[str, Any] | None
 
 
-def plan_runs(config: ComparisonConfig) -> list[RunSpec]:
+def plan_runs(config: ComparisonSettings) -> list[RunSpec]:
     """Expand strategies, the α sweep and the K sweep into named runs (no duplicates)."""
-    unknown = [s for s in config.strategies if s not in STRATEGIES]
-    if unknown:
-        raise ConfigError(f"--strategies: unknown {', '.join(unknown)} (choose from {', '.join(STRATEGIES)})")
-    if not config.strategies:
-        raise ConfigError("--strategies: give at least one strategy")
     runs: list[RunSpec] = []
     for strategy in config.strategies:
         runs.append(RunSpec(name=strategy, strategy=strategy, overrides=_overrides(strategy, config)))
     default_alpha = float(config.train_settings.get("alpha", DEFAULT_ALPHA))
     for alpha in config.alphas:
-        if not 0.0 <= alpha <= 1.0:
-            raise ConfigError(f"--alpha: {alpha} is outside [0, 1]")
         if alpha == default_alpha and "hybrid" in config.strategies:
             continue
         overrides = {**_overrides("hybrid", config), "alpha": alpha}
         runs.append(RunSpec(name=f"hybrid-a{alpha:g}", strategy="hybrid", overrides=overrides))
     for k in config.languages_per_batch:
-        if k < 2:
-            raise ConfigError(f"--languages-per-batch: K must be at least 2, got {k}")
         overrides = {**_overrides("hybrid", config), "languages_per_batch": k}
         runs.append(RunSpec(name=f"hybrid-k{k}", strategy="hybrid", overrides=overrides))
-    names = [r.name for r in runs]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"--strategies: a strategy is listed twice ({', '.join(names)})")
     return runs
 
 
-def alpha_of(run: RunSpec, config: ComparisonConfig) -> float | None:
+def alpha_of(run: RunSpec, config: ComparisonSettings) -> float | None:
     """The α a hybrid run trains with (None for other strategies)."""
     if run.strategy != "hybrid" or run.overrides is None:
         return None
     return float(run.overrides.get("alpha", config.train_settings.get("alpha", DEFAULT_ALPHA)))
 
 
-def train_config(run: RunSpec, config: ComparisonConfig, out: Path | None = None) -> TrainConfig:
+def train_config(run: RunSpec, config: ComparisonSettings, out: Path | None = None) -> TrainConfig:
     """The training settings of ``run``: shared ``train_settings``, the run's overrides, and the
     comparison's model, data, budget and seed (ConfigError naming the setting when invalid)."""
     settings: dict[str, Any] = {
@@ -197,7 +276,7 @@ def train_config(run: RunSpec, config: ComparisonConfig, out: Path | None = None
     return TrainConfig.validated(settings, source=f"train_settings of run {run.name!r}")
 
 
-def _overrides(strategy: str, config: ComparisonConfig) -> dict[str, Any] | None:
+def _overrides(strategy: str, config: ComparisonSettings) -> dict[str, Any] | None:
     if strategy == "base":
         return None
     if strategy == "hybrid-adaptive":

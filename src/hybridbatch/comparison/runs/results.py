@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hybridbatch.comparison.runs.config import ComparisonConfig
+from hybridbatch.comparison.runs.config import ComparisonSettings
 from hybridbatch.evaluation import Summary
 
 
@@ -76,7 +76,7 @@ class StrategyResult(BaseModel):
 class ComparisonReport(BaseModel):
     """Every strategy of one comparison, evaluated on held-out data."""
 
-    config: ComparisonConfig
+    config: ComparisonSettings
     train_languages: list[str]
     primary_eval: str
     strategies: dict[str, StrategyResult]

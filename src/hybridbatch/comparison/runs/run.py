@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from hybridbatch.comparison.runs.config import (
-    ComparisonConfig,
+    ComparisonSettings,
     RunSpec,
     alpha_of,
     plan_runs,
@@ -31,13 +31,24 @@ from hybridbatch.data.registry import load_source
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation import EvaluationReport
 from hybridbatch.evaluation.dev import lareqa_dev_scores
+from hybridbatch.io import prepare_output_dir, read_marker
 from hybridbatch.paths import embeddings_home
 from hybridbatch.training import train
 
 console = Console(stderr=True)
+# Marks of a comparison directory written before directories carried a marker.
+_LEGACY = ("comparison.json", "runs")
 
 
-def compare(config: ComparisonConfig) -> ComparisonReport:
+def prepare_comparison_dir(out: Path, overwrite: bool = False) -> Path:
+    """Validate ``compare --out`` before any work: a new or empty directory, an earlier comparison
+    (resumed), or — with ``--overwrite`` — any other directory (nothing there is deleted)."""
+    if out.is_dir() and read_marker(out) is None and any((out / name).exists() for name in _LEGACY):
+        return out
+    return prepare_output_dir(out, "comparison", overwrite)
+
+
+def compare(config: ComparisonSettings) -> ComparisonReport:
     """Run (or resume) the comparison and write ``comparison.json``, ``comparison.md`` and plots."""
     runs = plan_runs(config)
     for run in runs:  # every run's settings are checked before any work
@@ -64,7 +75,7 @@ def compare(config: ComparisonConfig) -> ComparisonReport:
 
 
 def _write(
-    config: ComparisonConfig, train_languages: list[str], results: dict[str, StrategyResult]
+    config: ComparisonSettings, train_languages: list[str], results: dict[str, StrategyResult]
 ) -> ComparisonReport:
     report = ComparisonReport(
         config=config, train_languages=train_languages, primary_eval=config.eval[0], strategies=dict(results)
@@ -73,7 +84,7 @@ def _write(
     return report
 
 
-def _eval_collections(config: ComparisonConfig) -> list[ParallelQACollection]:
+def _eval_collections(config: ComparisonSettings) -> list[ParallelQACollection]:
     """Load (and for quick runs subsample by parallel id) the evaluation sets, before any training."""
     if not config.eval:
         raise ConfigError("--eval: give at least one evaluation dataset")
@@ -104,7 +115,7 @@ def _evaluation_set(spec: str) -> ParallelQACollection:
     return load_source(f"flores200:{split or 'dev'}") if name == "flores200" else load_collection(spec)
 
 
-def _train_languages(config: ComparisonConfig) -> list[str]:
+def _train_languages(config: ComparisonSettings) -> list[str]:
     restricted = config.train_settings.get("languages")
     languages: set[str] = set()
     for spec in config.train:
@@ -114,7 +125,7 @@ def _train_languages(config: ComparisonConfig) -> list[str]:
 
 def _run_one(
     run: RunSpec,
-    config: ComparisonConfig,
+    config: ComparisonSettings,
     eval_sets: list[ParallelQACollection],
     train_languages: list[str],
 ) -> StrategyResult:
@@ -127,7 +138,7 @@ def _run_one(
     return StrategyResult.from_report(run.name, run.strategy, model, report, path, training)
 
 
-def _train(run: RunSpec, config: ComparisonConfig, run_dir: Path) -> tuple[str, TrainingCost]:
+def _train(run: RunSpec, config: ComparisonSettings, run_dir: Path) -> tuple[str, TrainingCost]:
     settings = train_config(run, config, out=run_dir)
     result = train(settings, lareqa_dev_scores)
     cost = TrainingCost(
@@ -142,7 +153,7 @@ def _train(run: RunSpec, config: ComparisonConfig, run_dir: Path) -> tuple[str, 
 
 def _evaluate(
     model: str,
-    config: ComparisonConfig,
+    config: ComparisonSettings,
     eval_sets: list[ParallelQACollection],
     out: Path,
     train_languages: list[str],

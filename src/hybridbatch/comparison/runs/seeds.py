@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from hybridbatch.comparison.runs.config import ComparisonConfig, afriqa_dir_name, plan_runs
+from hybridbatch.comparison.runs.config import ComparisonSettings, afriqa_dir_name, plan_runs
 from hybridbatch.comparison.runs.flores import flores_for_runs, flores_tables, split_flores
 from hybridbatch.comparison.runs.results import ComparisonReport
 from hybridbatch.comparison.significance.paired import (
@@ -30,7 +30,6 @@ from hybridbatch.comparison.significance.paired import (
 from hybridbatch.comparison.significance.significance_report import (
     afriqa_tables,
     render_significance,
-    significance_table,
 )
 from hybridbatch.data.afriqa import SPLITS
 from hybridbatch.errors import ConfigError
@@ -66,7 +65,7 @@ def parse_seeds(text: str | None, default: int) -> list[int]:
     return seeds
 
 
-def split_afriqa(config: ComparisonConfig) -> tuple[ComparisonConfig, list[str]]:
+def split_afriqa(config: ComparisonSettings) -> tuple[ComparisonSettings, list[str]]:
     """The config without its ``afriqa[:split]`` evaluations, and those splits (validated)."""
     splits = []
     for spec in config.eval:
@@ -81,7 +80,7 @@ def split_afriqa(config: ComparisonConfig) -> tuple[ComparisonConfig, list[str]]
     return config.model_copy(update={"eval": rest}), splits
 
 
-def choose_reference(config: ComparisonConfig, reference: str | None) -> str:
+def choose_reference(config: ComparisonSettings, reference: str | None) -> str:
     """The reference run name: ``reference``, else hybrid, else the first run (checked before training)."""
     names = [run.name for run in plan_runs(config)]
     if reference is not None:
@@ -91,7 +90,7 @@ def choose_reference(config: ComparisonConfig, reference: str | None) -> str:
     return DEFAULT_REFERENCE if DEFAULT_REFERENCE in names else names[0]
 
 
-def seed_config(config: ComparisonConfig, seed: int) -> ComparisonConfig:
+def seed_config(config: ComparisonSettings, seed: int) -> ComparisonSettings:
     """The comparison of ``seed``: ``OUT`` for ``config.seed``, else ``OUT/seeds/seed-<seed>``."""
     if seed == config.seed:
         return config
@@ -99,7 +98,7 @@ def seed_config(config: ComparisonConfig, seed: int) -> ComparisonConfig:
 
 
 def compare_seeds(
-    config: ComparisonConfig, seeds: list[int], reference: str | None = None, n_resamples: int = 10_000
+    config: ComparisonSettings, seeds: list[int], reference: str | None = None, n_resamples: int = 10_000
 ) -> SeededComparison:
     """Run (or resume) the comparison of every seed, AfriQA extras, and the significance tables."""
     from hybridbatch.comparison import compare
@@ -173,12 +172,3 @@ def write_significance(result: SeededComparison, out: Path) -> None:
     text = text.split(f"\n{SECTION}\n", 1)[0].rstrip("\n")
     atomic_write_text(markdown, text + "\n\n" + "\n".join(lines) + "\n")
 
-
-def print_significance(result: SeededComparison) -> None:
-    """Print every significance table (and where the full report is) on the terminal."""
-    from rich.console import Console
-
-    console = Console()
-    for sig in result.significance:
-        console.print(significance_table(sig))
-    console.print("(n.s.) = not significant at p < 0.05 (paired randomization test; CI: paired bootstrap)")

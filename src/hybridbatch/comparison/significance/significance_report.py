@@ -52,26 +52,23 @@ def _seed_table(sig: SignificanceReport, labels: list[str]) -> list[str]:
     return [*lines, ""]
 
 
-def significance_table(sig: SignificanceReport):  # -> rich.table.Table
-    """A rich table for the terminal (paired test, and seed spread when there are several seeds)."""
-    from rich.table import Table
-
+def significance_cells(sig: SignificanceReport) -> tuple[str, list[str], list[list[str]]]:
+    """The terminal table's title, column headers and rows (paired test, and seed spread when there
+    are several seeds); commands render them."""
     labels = _labels(sig)
-    table = Table(title=f"{sig.dataset}: Δ vs {sig.reference} [95% CI] p (paired, per query)")
-    table.add_column("strategy")
-    for label in labels:
-        table.add_column(label, justify="right")
     several = len(sig.seeds) > 1
-    for name, rows in sig.rows.items():
+    rows = []
+    for name, by_label in sig.rows.items():
         cells = []
         for label in labels:
-            row = rows[label]
+            row = by_label[label]
             cell = _value(row) if name == sig.reference else _test_cell(row)
             if several:
                 cell += f"\n{_pm(row.seed_mean, row.seed_std, label)} ({len(sig.seeds)} seeds)"
             cells.append(cell)
-        table.add_row(name + (" (ref.)" if name == sig.reference else ""), *cells)
-    return table
+        rows.append([name + (" (ref.)" if name == sig.reference else ""), *cells])
+    title = f"{sig.dataset}: Δ vs {sig.reference} [95% CI] p (paired, per query)"
+    return title, ["strategy", *labels], rows
 
 
 def afriqa_tables(runs: dict[str, dict]) -> list[str]:

@@ -19,8 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hybridbatch.comparison.runs.cli import DEMO_BUDGET, DEMO_TRAIN_SETTINGS
-from hybridbatch.comparison.runs.config import ComparisonConfig, RunSpec, plan_runs, safe_name
+from hybridbatch.comparison.runs.config import (
+    DEMO_BUDGET,
+    DEMO_TRAIN_SETTINGS,
+    ComparisonSettings,
+    RunSpec,
+    plan_runs,
+    safe_name,
+)
 from hybridbatch.errors import ConfigError
 from hybridbatch.models.metadata import TRAINING_JSON
 from hybridbatch.training import TrainConfig
@@ -34,7 +40,7 @@ class StudyConfig(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     question: str
-    comparison: dict[str, Any] = Field(default_factory=dict, description="ComparisonConfig fields.")
+    comparison: dict[str, Any] = Field(default_factory=dict, description="ComparisonSettings fields.")
     variants: dict[str, dict[str, Any]] = Field(default_factory=dict, description="name -> overrides.")
     evaluations: list[str] = Field(default_factory=lambda: ["xquad-r"])
     reference: str = "hybrid"
@@ -89,7 +95,7 @@ def load_study(path: str | Path) -> StudyConfig:
     return study
 
 
-def comparison_config(study: StudyConfig, seed: int | None = None) -> ComparisonConfig:
+def comparison_config(study: StudyConfig, seed: int | None = None) -> ComparisonSettings:
     """The study's recipe as a comparison: the demo's settings, then the study's ``comparison``."""
     values: dict[str, Any] = {"budget": DEMO_BUDGET, **study.comparison}
     values["train_settings"] = {**DEMO_TRAIN_SETTINGS, **study.comparison.get("train_settings", {})}
@@ -99,7 +105,7 @@ def comparison_config(study: StudyConfig, seed: int | None = None) -> Comparison
     if seed is not None:
         values["seed"] = seed
     try:
-        return ComparisonConfig(**values)
+        return ComparisonSettings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(
@@ -133,7 +139,7 @@ def plan(study: StudyConfig) -> list[PlannedRun]:
     return runs
 
 
-def _train_settings(config: ComparisonConfig, spec: RunSpec, checkpoints: list[int]) -> dict[str, Any]:
+def _train_settings(config: ComparisonSettings, spec: RunSpec, checkpoints: list[int]) -> dict[str, Any]:
     """The TrainConfig fields ``hybridbatch compare`` would train this run with; a variant may train on
     other sources (``data`` or ``sources``: e.g. the recipe's plus ``flores200:train@0.3``)."""
     overrides = dict(spec.overrides or {})
