@@ -57,13 +57,13 @@ def log(message: str) -> None:
 
 # --- embeddings -----------------------------------------------------------------------------------
 def embeddings_of(model, collection) -> CollectionEmbeddings:
-    from hybridbatch.evaluation.encode import encode_collection
+    from hybridbatch.evaluation.encode import EncodeOptions, encode_collection
 
     log(
         f"embedding {collection.name} ({collection.num_questions()} questions, "
         f"{collection.num_candidates()} candidates; cached by model fingerprint)"
     )
-    return encode_collection(model, collection, 64, True, embeddings_home())
+    return encode_collection(model, collection, EncodeOptions(cache_dir=embeddings_home()))
 
 
 def training_sample(model, per_lang: int) -> dict[str, np.ndarray]:

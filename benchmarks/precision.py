@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from hybridbatch.data import load_collection
-from hybridbatch.evaluation import evaluate_model
+from hybridbatch.evaluation import EncodeOptions, evaluate_model
 from hybridbatch.evaluation.registry import scores
 from hybridbatch.models import load_model
 from hybridbatch.models.capability import detect
@@ -108,7 +108,9 @@ def avx2_speed(args: argparse.Namespace, paths: list[str]) -> dict:
 def full_comparison(model, collection, batch_size: int, paths: list[str]) -> dict:
     """Every path on the whole collection, encoded fresh: summaries, deltas to torch fp32, agreement."""
     reports = {
-        name: evaluate_model(model, collection, batch_size=batch_size, cache_dir=None, precision=PATHS[name])
+        name: evaluate_model(
+            model, collection, encoding=EncodeOptions(batch_size=batch_size, precision=PATHS[name])
+        )
         for name in paths
     }
     base = reports["torch-fp32"]

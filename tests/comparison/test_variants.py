@@ -8,7 +8,7 @@ import torch
 from hybridbatch.comparison.runs.config import safe_name
 from hybridbatch.comparison.runs.variants import check_variants, parse_variants, run_variants
 from hybridbatch.errors import ConfigError
-from hybridbatch.evaluation import evaluate
+from hybridbatch.evaluation import EncodeOptions, evaluate
 from hybridbatch.models import load_model
 from hybridbatch.neutrality.model import save_model
 
@@ -34,7 +34,8 @@ def test_variants_are_evaluated_next_to_their_runs(toy_dir, tmp_path) -> None:
 
     def evaluate_fn(model, out, transform):
         cache = tmp_path / "cache"
-        return evaluate(model, [str(toy_dir)], out, show_progress=False, cache_dir=cache, transform=transform)
+        encoding = EncodeOptions(show_progress=False, cache_dir=cache)
+        return evaluate(model, [str(toy_dir)], out, encoding=encoding, transform=transform)
 
     results = {}
     for name, spec in (("base", "builtin:tiny"), ("hybrid", str(tmp_path / "hybrid"))):

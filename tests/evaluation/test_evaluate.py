@@ -9,8 +9,14 @@ import numpy as np
 
 from hybridbatch.data import load_collection
 from hybridbatch.evaluation import evaluate, evaluate_model, read_train_languages
-from hybridbatch.evaluation.encode import candidate_text
+from hybridbatch.evaluation.encode import EncodeOptions, candidate_text
 from hybridbatch.models.embedding_cache import model_fingerprint
+
+QUIET = EncodeOptions(show_progress=False)
+
+
+def _cached(cache_dir, **options) -> EncodeOptions:
+    return EncodeOptions(show_progress=False, cache_dir=cache_dir, **options)
 
 
 class StubModel:
@@ -47,7 +53,7 @@ class StubModel:
 
 def test_encodes_each_text_once_with_prompts(toy_dir):
     model = StubModel()
-    report = evaluate_model(model, str(toy_dir), show_progress=False)
+    report = evaluate_model(model, str(toy_dir), encoding=QUIET)
     prompts = [p for p, _ in model.calls]
     assert prompts == ["query", "passage"]
     collection = load_collection(str(toy_dir))
@@ -62,17 +68,15 @@ def test_encodes_each_text_once_with_prompts(toy_dir):
 
 def test_cache_hit_skips_encoding_and_gives_same_report(toy_dir, tmp_path):
     first_model, second_model = StubModel(), StubModel()
-    first = evaluate_model(first_model, str(toy_dir), show_progress=False, cache_dir=tmp_path / "cache")
+    first = evaluate_model(first_model, str(toy_dir), encoding=_cached(tmp_path / "cache"))
     files = sorted((tmp_path / "cache").rglob("*.npy"))
     assert len(files) == 2
-    second = evaluate_model(second_model, str(toy_dir), show_progress=False, cache_dir=tmp_path / "cache")
+    second = evaluate_model(second_model, str(toy_dir), encoding=_cached(tmp_path / "cache"))
     assert second_model.calls == []
     assert second.summary == first.summary
     # with context the candidate texts differ: a new entry, and the paragraph is part of the text
     third_model = StubModel()
-    evaluate_model(
-        third_model, str(toy_dir), show_progress=False, cache_dir=tmp_path / "cache", with_context=True
-    )
+    evaluate_model(third_model, str(toy_dir), encoding=_cached(tmp_path / "cache"), with_context=True)
     assert [p for p, _ in third_model.calls] == ["passage"]  # the questions still hit the cache
     assert "\n" in third_model.calls[0][1][0]
     assert len(sorted((tmp_path / "cache").rglob("*.npy"))) == 3
@@ -105,7 +109,7 @@ def test_fingerprint_changes_with_weights(tiny_model):
 
 
 def test_tiny_model_end_to_end(tiny_model, toy_dir, tmp_path):
-    report = evaluate(tiny_model, [str(toy_dir)], out=None, show_progress=False, train_languages=["en"])
+    report = evaluate(tiny_model, [str(toy_dir)], out=None, encoding=QUIET, train_languages=["en"])
     dataset = report.datasets["toy"]
     assert report.summary == dataset.summary
     assert dataset.summary_seen.mono_map == dataset.languages[1].mono_map  # en is the only seen language
@@ -116,7 +120,7 @@ def test_dev_path_skips_multi_and_keeps_training_mode(tiny_model, toy_dir):
     tiny_model.train()
     try:
         collection = load_collection(str(toy_dir))
-        report = evaluate_model(tiny_model, collection, ("mono", "cross"), show_progress=False)
+        report = evaluate_model(tiny_model, collection, ("mono", "cross"), QUIET)
         assert tiny_model.training  # the trainer's model stays in training mode
     finally:
         tiny_model.eval()
@@ -142,9 +146,9 @@ class Centering:
 
 
 def test_transform_after_encoding_and_cache(toy_dir, tmp_path):
-    plain = evaluate_model(StubModel(), str(toy_dir), show_progress=False, cache_dir=tmp_path)
+    plain = evaluate_model(StubModel(), str(toy_dir), encoding=_cached(tmp_path))
     transform, model = Centering(), StubModel()
-    report = evaluate_model(model, str(toy_dir), show_progress=False, cache_dir=tmp_path, transform=transform)
+    report = evaluate_model(model, str(toy_dir), encoding=_cached(tmp_path), transform=transform)
     assert model.calls == []  # raw vectors came from the cache
     assert len(transform.fitted_on) == report.num_candidates
     assert set(transform.fitted_on) == {"de", "en", "es"}
@@ -153,8 +157,8 @@ def test_transform_after_encoding_and_cache(toy_dir, tmp_path):
 
 
 def test_int8_precision_is_recorded_and_close(tiny_model, toy_dir, tmp_path):
-    fp32 = evaluate_model(tiny_model, str(toy_dir), show_progress=False, cache_dir=tmp_path)
-    int8 = evaluate_model(tiny_model, str(toy_dir), show_progress=False, cache_dir=tmp_path, precision="int8")
+    fp32 = evaluate_model(tiny_model, str(toy_dir), encoding=_cached(tmp_path))
+    int8 = evaluate_model(tiny_model, str(toy_dir), encoding=_cached(tmp_path, precision="int8"))
     assert (fp32.precision, int8.precision) == ("fp32", "int8")
     assert len(list(tmp_path.rglob("*-int8-*.npy"))) == 2  # its own cache entries
     assert abs(int8.summary.mono_map - fp32.summary.mono_map) < 0.1

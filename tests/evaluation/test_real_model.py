@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from hybridbatch.data import load_collection
-from hybridbatch.evaluation import evaluate_model
+from hybridbatch.evaluation import EncodeOptions, evaluate_model
 
 
 @pytest.mark.real_model
 def test_e5_small_on_xquad_slice(shared_data):
     full = load_collection("xquad-r", languages=["de", "en", "zh"])
     collection = full.subset(full.ids[:100], name="xquad-r-slice")
-    report = evaluate_model("builtin:multilingual-e5-small", collection, batch_size=32, show_progress=False)
+    encoding = EncodeOptions(batch_size=32, show_progress=False)
+    report = evaluate_model("builtin:multilingual-e5-small", collection, encoding=encoding)
     s = report.summary
     assert report.num_queries == 300
     # a good retriever with a language bias: Mono > Cross > Multi, and answers in other

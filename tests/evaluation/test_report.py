@@ -9,14 +9,15 @@ import pytest
 from tests.evaluation.test_evaluate import StubModel
 
 from hybridbatch.cli import main
-from hybridbatch.evaluation import EvaluationReport, evaluate
+from hybridbatch.evaluation import EncodeOptions, EvaluationReport, evaluate
 
 SUMMARY_KEYS = {"mono_map", "cross_map", "multi_map", "mono_r1", "cross_r1", "multi_r10", "rank_distance"}
 
 
 def test_report_files_and_plots(toy_dir, tmp_path):
     out = tmp_path / "out"
-    report = evaluate(StubModel(), [str(toy_dir)], out=out, show_progress=False, train_languages=["en", "de"])
+    quiet = EncodeOptions(show_progress=False)
+    report = evaluate(StubModel(), [str(toy_dir)], out=out, encoding=quiet, train_languages=["en", "de"])
     names = sorted(p.name for p in out.iterdir())
     assert names == ["heatmap_toy.png", "per_query.json", "rank_distance_toy.png", "report.json", "report.md"]
     for png in out.glob("*.png"):

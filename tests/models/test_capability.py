@@ -89,10 +89,11 @@ def test_the_report_records_what_auto_chose_and_the_cpu(
 
 
 def test_an_explicit_precision_is_recorded_without_a_request_note(cpu, toy_dir) -> None:
-    from hybridbatch.evaluation import evaluate_model
+    from hybridbatch.evaluation import EncodeOptions, evaluate_model
 
     cpu(ZEN4)
-    report = evaluate_model("builtin:tiny", str(toy_dir), show_progress=False, precision="fp32")
+    encoding = EncodeOptions(show_progress=False, precision="fp32")
+    report = evaluate_model("builtin:tiny", str(toy_dir), encoding=encoding)
     assert report.precision == "fp32" and report.precision_requested is None
     assert report.cpu is not None and report.cpu["native_bf16"] is True
 

@@ -27,7 +27,7 @@ def evaluate_cmd(settings: dict[str, Any] | None = None) -> None:
 
     if not args.no_cache:  # a shared cache: any directory we may write into
         prepare_output_dir(args.cache or embeddings_home(), "embedding cache", overwrite=True, flag="--cache")
-    from hybridbatch.evaluation import evaluate
+    from hybridbatch.evaluation import EncodeOptions, evaluate
     from hybridbatch.evaluation.report import render_summary
 
     cache_dir = None if args.no_cache else (args.cache or embeddings_home())
@@ -39,17 +39,15 @@ def evaluate_cmd(settings: dict[str, Any] | None = None) -> None:
             model, args.neutralize, args.fit_on, args.rank, args.batch_size, cache_dir, args.data
         )
     with marked_output(target, "evaluation"):
+        encoding = EncodeOptions(batch_size=args.batch_size, precision=args.precision, cache_dir=cache_dir)
         report = evaluate(
             model,
             list(args.data),
             target,
             args.lareqa_settings,
-            args.batch_size,
-            True,
-            cache_dir,
+            encoding,
             with_context=args.with_context,
             transform=transform,
-            precision=args.precision,  # type: ignore[arg-type]
         )
         if transform is not None:  # how the neutralization was fitted, beside the report
             from hybridbatch.io import atomic_write_json

@@ -5,7 +5,7 @@ Public entry points: :func:`evaluate_model` (one collection -> :class:`DatasetRe
 :func:`evaluate` (several datasets -> :class:`EvaluationReport`, optionally written as a report).
 """
 
-from hybridbatch.evaluation.encode import EmbeddingTransform
+from hybridbatch.evaluation.encode import EmbeddingTransform, EncodeOptions
 from hybridbatch.evaluation.evaluate import evaluate, evaluate_model, read_train_languages
 from hybridbatch.evaluation.lareqa import CollectionEmbeddings, score_collection
 from hybridbatch.evaluation.metrics import get_metric
@@ -19,6 +19,7 @@ __all__ = [
     "CollectionEmbeddings",
     "DatasetReport",
     "EmbeddingTransform",
+    "EncodeOptions",
     "EvaluationReport",
     "LanguageRow",
     "PairCell",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hybridbatch.data.collection import ParallelQACollection
+from hybridbatch.evaluation.encode import EncodeOptions
 from hybridbatch.evaluation.evaluate import evaluate_model
 
 
@@ -22,9 +23,8 @@ def lareqa_dev_scores(
     for collection in dev:
         if not collection.ids:
             continue
-        report = evaluate_model(
-            model, collection, ("mono", "cross"), show_progress=False, train_languages=train_languages
-        )
+        quiet = EncodeOptions(show_progress=False)
+        report = evaluate_model(model, collection, ("mono", "cross"), quiet, train_languages=train_languages)
         summary = report.summary
         if summary is None:
             continue

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from pydantic import ConfigDict, Field, field_validator
 
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.evaluation.lareqa import CollectionEmbeddings
 from hybridbatch.models.embedding_cache import encode_cached, model_cache
-from hybridbatch.models.encoding import Precision
+from hybridbatch.models.encoding import precision_problem
+from hybridbatch.settings import Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -38,19 +40,37 @@ def candidate_text(text: str, context: str, with_context: bool) -> str:
     return f"{text}\n{context}" if with_context and context else text
 
 
+class EncodeOptions(Settings):
+    """How texts are encoded: batch size, precision, embedding cache and progress bars (one bundle for
+    :func:`encode_collection`, ``evaluate`` and ``evaluate_model``). Validated once, when built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    batch_size: int = Field(64, ge=1, description="Encoding batch size")
+    precision: str = Field("fp32", description="fp32, bf16, int8, onnx-fp32, onnx-int8 or auto")
+    cache_dir: Path | None = Field(None, description="Embedding cache directory (None: no cache)")
+    show_progress: bool = Field(True, description="Show encoding progress bars")
+
+    @field_validator("precision")
+    @classmethod
+    def _known_precision(cls, value: str) -> str:
+        problem = precision_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 def encode_collection(
     model: SentenceTransformer,
     collection: ParallelQACollection,
-    batch_size: int = 64,
-    show_progress: bool = True,
-    cache_dir: Path | None = None,
+    encoding: EncodeOptions | None = None,
     with_context: bool = False,
-    precision: Precision = "fp32",
     transform: EmbeddingTransform | None = None,
 ) -> CollectionEmbeddings:
     """Embeddings of every question (per language, in ``ids_in`` order) and candidate pool.
 
-    ``precision`` is checked (and ``auto`` resolved) once, by the encoder (:func:`encode_cached`)."""
+    ``encoding.precision`` is resolved (``auto``) once, by the encoder (:func:`encode_cached`)."""
+    encoding = encoding or EncodeOptions()
     query_langs = [lang for lang in collection.languages if collection.ids_in(lang)]
     pool_langs = [lang for lang in collection.languages if collection.candidates.get(lang)]
     questions = {
@@ -63,10 +83,10 @@ def encode_collection(
     }
     options: dict[str, Any] = {
         "label": collection.name,
-        "cache": model_cache(model, cache_dir),
-        "batch_size": batch_size,
-        "show_progress": show_progress,
-        "precision": precision,
+        "cache": model_cache(model, encoding.cache_dir),
+        "batch_size": encoding.batch_size,
+        "show_progress": encoding.show_progress,
+        "precision": encoding.precision,
     }
     query_vectors = encode_cached(model, _flat(questions), "query", **options)
     passage_vectors = encode_cached(model, _flat(passages), "passage", **options)

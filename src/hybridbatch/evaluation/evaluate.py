@@ -11,29 +11,26 @@ from hybridbatch import models  # models.load_model looked up per call (tests re
 from hybridbatch.data import load_collection
 from hybridbatch.data.collection import ParallelQACollection
 from hybridbatch.errors import ConfigError
-from hybridbatch.evaluation.encode import EmbeddingTransform, encode_collection
+from hybridbatch.evaluation.encode import EmbeddingTransform, EncodeOptions, encode_collection
 from hybridbatch.evaluation.lareqa import check_settings, score_collection
 from hybridbatch.evaluation.report import write_report
 from hybridbatch.evaluation.results import SETTINGS, DatasetReport, EvaluationReport
 from hybridbatch.models.capability import detect
-from hybridbatch.models.encoding import Precision, check_precision, model_directory
+from hybridbatch.models.encoding import check_precision, model_directory
 from hybridbatch.models.metadata import TrainingMetadata
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 
-def evaluate_model(  # noqa: PLR0913  # issue 20: refactor after the wave lands
+def evaluate_model(
     model: str | SentenceTransformer,
     data: str | ParallelQACollection,
     settings: Sequence[str] = SETTINGS,
-    batch_size: int = 64,
-    show_progress: bool = True,
-    cache_dir: Path | None = None,
+    encoding: EncodeOptions | None = None,
     train_languages: Iterable[str] | None = None,
     with_context: bool = False,
     chunk_size: int | None = None,
-    precision: Precision = "fp32",
     transform: EmbeddingTransform | None = None,
 ) -> DatasetReport:
     """Evaluate ``model`` on one LAReQA-style collection: Mono / Cross / Multi, rank distance.
@@ -42,61 +39,54 @@ def evaluate_model(  # noqa: PLR0913  # issue 20: refactor after the wave lands
         model: a model spec/path (loaded with :func:`hybridbatch.models.load_model`) or a loaded model.
         data: a dataset name or path (see :func:`hybridbatch.data.load_collection`) or a collection.
         settings: any of ``mono``, ``cross``, ``multi`` (all three share one ranking pass).
-        batch_size: encoding batch size.
-        show_progress: show encoding progress bars.
-        cache_dir: embedding cache directory; ``None`` disables the cache.
+        encoding: batch size, precision (``fp32``, ``bf16``, ``int8``, ``onnx-fp32``, ``onnx-int8`` or
+            ``auto``; the report records the CPU and what ``auto`` chose), embedding cache directory
+            (``None`` disables the cache) and progress bars; default :class:`EncodeOptions`.
         train_languages: languages seen in training; default read from the model directory's
             ``hybridbatch_training.json`` (key ``train_languages``) when there is one.
         with_context: encode candidates with their paragraph (off by default).
         chunk_size: queries per ranking chunk (memory bound).
-        precision: ``fp32``, ``bf16``, ``int8``, ``onnx-fp32``, ``onnx-int8`` or ``auto``
-            (:mod:`hybridbatch.models.encoding`); the report records the CPU and what ``auto`` chose.
         transform: applied to the embeddings after encoding and caching (see :class:`EmbeddingTransform`).
 
     Returns:
         The :class:`DatasetReport`, with per-query scores in ``per_query``.
     """
     settings = check_settings(settings)
-    requested, precision = precision, check_precision(precision)
-    if batch_size < 1:
-        raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
+    encoding = encoding or EncodeOptions()
+    requested = encoding.precision
+    encoding = encoding.model_copy(update={"precision": check_precision(requested)})  # auto: this CPU's
     started = time.perf_counter()
     st_model = load(model)
     collection = _collection(data)
     if train_languages is None:
         train_languages = read_train_languages(model if isinstance(model, str) else st_model)
-    embeddings = encode_collection(
-        st_model, collection, batch_size, show_progress, cache_dir, with_context, precision, transform
-    )
+    embeddings = encode_collection(st_model, collection, encoding, with_context, transform)
     encoded = time.perf_counter()
     report = score_collection(collection, embeddings, settings, train_languages, chunk_size)
-    report.precision = precision
-    report.precision_requested = requested if requested != precision else None
+    report.precision = encoding.precision
+    report.precision_requested = requested if requested != encoding.precision else None
     report.cpu = detect().as_dict()
     report.encode_seconds = round(encoded - started, 3)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def evaluate(  # noqa: PLR0913  # issue 20: refactor after the wave lands
+def evaluate(
     model: str | SentenceTransformer,
     datasets: list[str | ParallelQACollection],
     out: Path | None = None,
     settings: Sequence[str] = SETTINGS,
-    batch_size: int = 64,
-    show_progress: bool = True,
-    cache_dir: Path | None = None,
+    encoding: EncodeOptions | None = None,
     train_languages: Iterable[str] | None = None,
     with_context: bool = False,
-    precision: Precision = "fp32",
     transform: EmbeddingTransform | None = None,
 ) -> EvaluationReport:
     """Evaluate ``model`` on each dataset; write ``report.json``, ``report.md``, plots and per-query
-    scores (``per_query_<dataset>.npz``) to ``out``. See :func:`evaluate_model` for the arguments."""
+    scores (``per_query_<dataset>.npz``) to ``out``. See :func:`evaluate_model` for the arguments
+    (``encoding`` was validated when built: before the model loads; ``auto`` resolved per dataset)."""
     if not datasets:
-        raise ConfigError("no dataset given (use --data NAME|PATH)")
+        raise ConfigError("datasets: none given")
     settings = check_settings(settings)
-    check_precision(precision)  # fails before the model loads; resolved per dataset (auto: recorded)
     collections = [_collection(d) for d in datasets]  # fail on a bad dataset before loading the model
     st_model = load(model)
     if train_languages is None:
@@ -104,16 +94,7 @@ def evaluate(  # noqa: PLR0913  # issue 20: refactor after the wave lands
     reports: dict[str, DatasetReport] = {}
     for collection in collections:
         report = evaluate_model(
-            st_model,
-            collection,
-            settings,
-            batch_size,
-            show_progress,
-            cache_dir,
-            train_languages,
-            with_context,
-            precision=precision,
-            transform=transform,
+            st_model, collection, settings, encoding, train_languages, with_context, transform=transform
         )
         reports[_unique_name(report.dataset, reports)] = report
     result = EvaluationReport(model=_model_name(model), datasets=reports, versions=_versions())

@@ -102,12 +102,13 @@ def encode_source(
     show_progress: bool = True,
 ) -> tuple[str, dict[str, np.ndarray]]:
     """``(source name, lang -> passage embeddings)`` of a fit source (cached like ``evaluate``)."""
-    from hybridbatch.evaluation.encode import encode_collection
+    from hybridbatch.evaluation.encode import EncodeOptions, encode_collection
     from hybridbatch.models.embedding_cache import encode_cached, model_cache
 
     name, texts = source_texts(source)
     if isinstance(texts, ParallelQACollection):
-        embeddings = encode_collection(model, pool_only(texts), batch_size, show_progress, cache_dir)
+        encoding = EncodeOptions(batch_size=batch_size, cache_dir=cache_dir, show_progress=show_progress)
+        embeddings = encode_collection(model, pool_only(texts), encoding)
         return name, embeddings.candidates
     options = {
         "cache": model_cache(model, cache_dir),

@@ -160,6 +160,7 @@ def _evaluate(
     transform: Any = None,
 ) -> EvaluationReport:
     from hybridbatch.evaluation import evaluate  # looked up per call: tests count the evaluations
+    from hybridbatch.evaluation.encode import EncodeOptions
 
     # An evaluation from before per-query scores were recorded is redone (from the embedding cache),
     # so the paired tests have what they need.
@@ -171,9 +172,9 @@ def _evaluate(
         model,
         list(eval_sets),
         out=out,
-        batch_size=config.eval_batch_size,
-        cache_dir=embeddings_home(),
+        encoding=EncodeOptions(
+            batch_size=config.eval_batch_size, cache_dir=embeddings_home(), precision=config.precision
+        ),
         train_languages=train_languages,
         transform=transform,
-        precision=config.precision,  # type: ignore[arg-type]
     )

@@ -147,7 +147,7 @@ def eval_dir(study: StudyConfig, run: PlannedRun) -> Path:
 
 def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> ComparisonReport:
     from hybridbatch.data.registry import load_source
-    from hybridbatch.evaluation import EvaluationReport, evaluate
+    from hybridbatch.evaluation import EncodeOptions, EvaluationReport, evaluate
     from hybridbatch.paths import embeddings_home
 
     config = comparison_config(study, seed)
@@ -164,10 +164,10 @@ def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> Comparison
                 model,
                 lareqa_sets(study),
                 out=out,
-                batch_size=config.eval_batch_size,
-                cache_dir=embeddings_home(),
+                encoding=EncodeOptions(
+                    batch_size=config.eval_batch_size, cache_dir=embeddings_home(), precision=config.precision
+                ),
                 train_languages=languages,
-                precision=config.precision,
             )
         strategies[run.label] = _strategy_result(run, report, out / "report.json")
     return ComparisonReport(
