@@ -171,4 +171,3 @@ def write_significance(result: SeededComparison, out: Path) -> None:
     text = markdown.read_text("utf-8") if markdown.is_file() else ""
     text = text.split(f"\n{SECTION}\n", 1)[0].rstrip("\n")
     atomic_write_text(markdown, text + "\n\n" + "\n".join(lines) + "\n")
-
