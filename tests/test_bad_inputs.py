@@ -134,6 +134,13 @@ CASES: list[tuple[list[str], str] | object] = [
     ([*COMPARE, "--out", "{t}/new", "--precision", "fp64"], "--precision"),
     ([*EVALUATE, "--out", "{t}/new", "--precision", "onnx"], "--precision: unknown 'onnx' (choose from"),
     ([*INDEX, "--out", "{t}/new", "--precision", "Auto"], "--precision: unknown 'Auto'"),
+    # --- flags generated from each command's settings model (issue 20): the flag as spelled -----
+    (["evaluate", "--data", "{t}/toy", "--out", "{t}/new"], "setting '--model' is required"),
+    ([*EVALUATE, "--out", "{t}/new", "--batch-size", "0"], "--batch-size: batch size must be >= 1, got 0"),
+    ([*INDEX, "--out", "{t}/new", "--neutralize", "pca"], "--neutralize: unknown method 'pca'"),
+    ([*RETRIEVAL, "--out", "{t}/new", "-k", "0"], "-k: cutoffs must be >= 1, got 0"),
+    ([*SERVE, "--port", "70000"], "--port: port must be in [0, 65535], got 70000"),
+    ([*TRAIN, "--threads", "0", "--out", "{t}/run"], "--threads: num threads must be >= 1, got 0"),
     # --- corrupt and hostile input files ----------------------------------------------------
     ([*INDEX[:4], "{t}/truncated.jsonl.gz", "--out", "{t}/new"], "truncated.jsonl.gz: cannot read"),
     ([*INDEX[:4], "{t}/corrupt.jsonl.gz", "--out", "{t}/new"], "corrupt.jsonl.gz: cannot read (corrupt gzip"),

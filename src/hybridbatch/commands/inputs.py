@@ -38,6 +38,12 @@ def _known_method(value: str | None) -> str | None:
     return value if value is None else value.strip().lower()
 
 
+def _cutoffs(values: list[int]) -> list[int]:
+    if not values or min(values) < 1:
+        raise ValueError(f"cutoffs must be >= 1, got {','.join(map(str, values)) or 'none'}")
+    return values
+
+
 #: The encoding precision, declared once for every command that encodes.
 PrecisionName = Annotated[str, AfterValidator(_known_precision)]
 Method = Annotated[str | None, AfterValidator(_known_method)]
@@ -73,7 +79,7 @@ class RetrievalSettings(Settings):
     data: str = Field(description="BEIR/MIRACL dir, a dir of them, afriqa or flores200[:dev]")
     out: str | None = Field(None, description="Directory for report.json and report.md (afriqa: optional)")
     split: str | None = Field(None, description="Split (BEIR: dev; afriqa: test)")
-    k: list[int] = Field([10, 100], description="Cutoffs (repeatable)")
+    k: Annotated[list[int], AfterValidator(_cutoffs)] = Field([10, 100], description="Cutoffs (repeatable)")
     batch_size: BatchSize = 64
     overwrite: bool = Field(False, description=OVERWRITE_HELP)
     precision: PrecisionName = Field("fp32", description=PRECISION_HELP)
