@@ -26,7 +26,6 @@ NOT_YET = {
     "batches": {"--out", "--steps", "--top", "--json", "--overwrite"},
     "compare": {"--out", "--quick", "--overwrite", "--seeds", "--reference"},
     "study": {"--train", "--report"},
-    "data translate": {"--out", "--quiet", "--overwrite"},
 }
 
 

@@ -4,14 +4,11 @@ Thin wiring: parse flags, validate, call the library (heavy imports inside the f
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from hybridbatch.commands import OVERWRITE_HELP
-from hybridbatch.commands.inputs import BuildSettings, ExportSettings, InfoSettings
-from hybridbatch.data.translation.config import TranslateSettings
+from hybridbatch.commands.inputs import BuildSettings, ExportSettings, InfoSettings, TranslateCommandSettings
 from hybridbatch.settings import settings_options
 
 
@@ -44,14 +41,11 @@ def data_export(
     typer.echo(str(write_jsonl(load_collection(dataset), out)))
 
 
-@settings_options(TranslateSettings.model_fields, flags=TranslateSettings.FLAGS)
+@settings_options(TranslateCommandSettings.model_fields, flags=TranslateCommandSettings.FLAGS)
 def data_translate(
     source: Annotated[
         str, typer.Argument(help="Collection to translate: dataset name or path (e.g. mlqa-r).")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Output directory: collection.jsonl + translate.json.")],
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
     """Machine-translate a collection's English (--from) side into --to languages, for train --data.
@@ -62,11 +56,12 @@ def data_translate(
 
     if "to" not in (settings or {}):
         raise typer.BadParameter("give the target languages, e.g. --to es,ca", param_hint="'--to'")
-    config = TranslateSettings.validated(settings or {}, flags=settings or {})
-    prepare_output_dir(out, "translation", overwrite)
+    args = TranslateCommandSettings.from_flags(settings or {})
+    config, out = args.translation(), args.out
+    prepare_output_dir(out, "translation", args.overwrite)
     from hybridbatch.data.translation import translate_dataset
 
-    report = translate_dataset(source, out, config, show_progress=not quiet)
+    report = translate_dataset(source, out, config, show_progress=not args.quiet)
     totals = report["totals"]
     typer.echo(
         f"translated {report['source_ids']} ids into {', '.join(config.to)}: "

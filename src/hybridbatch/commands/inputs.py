@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, Field
 
 from hybridbatch.commands import OVERWRITE_HELP, PRECISION_HELP
+from hybridbatch.data.translation.config import TranslateSettings
 from hybridbatch.search.limits import ServiceLimits
 from hybridbatch.search.security import SecuritySettings
 from hybridbatch.search.storage import IndexLoading
@@ -150,6 +151,18 @@ class MergeSettings(Settings):
     weight: float = Field(0.5, ge=0, le=1, description="λ in [0, 1]: (1-λ)·A + λ·B")
     average: list[str] = Field([], description="Checkpoints to average")
     overwrite: bool = Field(False, description="Write into a non-empty --out")
+
+
+class TranslateCommandSettings(TranslateSettings):
+    """``hybridbatch data translate``: the translation settings, and where the translation goes."""
+
+    out: Path = Field(description="Output directory: collection.jsonl + translate.json")
+    quiet: bool = Field(False, description="No progress bar")
+    overwrite: bool = Field(False, description=OVERWRITE_HELP)
+
+    def translation(self) -> TranslateSettings:
+        """The library's part: what to translate, and how."""
+        return TranslateSettings.model_validate(self.model_dump(include=set(TranslateSettings.model_fields)))
 
 
 class InfoSettings(Settings):
