@@ -165,6 +165,19 @@ class TranslateCommandSettings(TranslateSettings):
         return TranslateSettings.model_validate(self.model_dump(include=set(TranslateSettings.model_fields)))
 
 
+class PlanSettings(Settings):
+    """``hybridbatch batches``: where the planned batches go and how many (the sampler's settings and
+    the sources come from ``SamplerConfig`` and ``TrainConfig``)."""
+
+    FLAGS: ClassVar[dict[str, str]] = {"as_json": "--json"}
+
+    out: Path = Field(description="JSONL file: one planned batch per line")
+    steps: int = Field(1000, ge=1, description="Number of batches to plan")
+    top: int = Field(10, ge=1, description="Language pairs to list")
+    as_json: bool = Field(False, description="Print the summary as JSON")
+    overwrite: bool = Field(False, description="Replace an existing --out file")
+
+
 class InfoSettings(Settings):
     """``data info`` and ``models info``: how the description is printed."""
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.commands.inputs import PlanSettings
 from hybridbatch.io import prepare_output_file
 from hybridbatch.sampling.config import SamplerConfig
 from hybridbatch.settings import settings_options
@@ -24,28 +25,25 @@ BATCH_FIELDS = {
 TRAIN_FIELDS = {k: v for k, v in TrainConfig.flat_fields().items() if k != "show_progress"}
 
 
-@settings_options(BATCH_FIELDS, flags={"strategy": "--sampler"})
-def batches(
-    out: Annotated[Path, typer.Option("--out", help="JSONL file: one planned batch per line.")],
-    steps: Annotated[int, typer.Option(min=1, help="Number of batches to plan.")] = 1000,
-    top: Annotated[int, typer.Option(min=1, help="Language pairs to list.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
-    settings: dict[str, Any] | None = None,
-) -> None:
+@settings_options(
+    {**BATCH_FIELDS, **PlanSettings.model_fields}, flags={"strategy": "--sampler", **PlanSettings.FLAGS}
+)
+def batches(settings: dict[str, Any] | None = None) -> None:
     """Plan the batches a training run would draw (dry run) and summarize the mix."""
-    prepare_output_file(out, overwrite)  # checked like every output, before any data is read
+    settings = dict(settings or {})
+    plan = PlanSettings.from_flags({k: settings.pop(k) for k in PlanSettings.model_fields if k in settings})
+    prepare_output_file(plan.out, plan.overwrite)  # checked like every output, before any data is read
     from hybridbatch.data.registry import load_training_source
     from hybridbatch.sampling import SamplerConfig, build_sampler
     from hybridbatch.sampling.plan import render_summary, write_plan
 
-    settings = dict(settings or {})
     given = {"data": settings.pop("data")} if "data" in settings else {}
-    sources = TrainConfig.validated({"out": out, **given}, flags=given).data
-    config = SamplerConfig.validated({**settings, "steps": steps}, flags=settings)
+    sources = TrainConfig.validated({"out": plan.out, **given}, flags=given).data
+    config = SamplerConfig.validated({**settings, "steps": plan.steps}, flags=settings)
     collections = [load_training_source(source, config.languages) for source in sources]
     sampler = build_sampler(config, collections, [source.weight for source in sources])
-    summary = write_plan(sampler, out, steps, top)
+    summary = write_plan(sampler, plan.out, plan.steps, plan.top)
+    as_json, out = plan.as_json, plan.out
     typer.echo(summary.model_dump_json(indent=2)) if as_json else render_summary(summary)
     typer.echo(f"wrote {summary.steps} batches to {out}", err=as_json)
 
