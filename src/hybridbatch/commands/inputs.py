@@ -165,6 +165,14 @@ class TranslateCommandSettings(TranslateSettings):
         return TranslateSettings.model_validate(self.model_dump(include=set(TranslateSettings.model_fields)))
 
 
+class RunSettings(Settings):
+    """``hybridbatch train``: how the run behaves on this terminal and this ``--out`` (not settings of
+    the training itself, so not YAML keys: those are ``TrainConfig``'s)."""
+
+    quiet: bool = Field(False, description="No progress on stderr (bars, resume and dev lines)")
+    overwrite: bool = Field(False, description=OVERWRITE_HELP)
+
+
 class PlanSettings(Settings):
     """``hybridbatch batches``: where the planned batches go and how many (the sampler's settings and
     the sources come from ``SamplerConfig`` and ``TrainConfig``)."""

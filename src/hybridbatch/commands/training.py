@@ -10,8 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hybridbatch.commands import OVERWRITE_HELP
-from hybridbatch.commands.inputs import PlanSettings
+from hybridbatch.commands.inputs import PlanSettings, RunSettings
 from hybridbatch.io import prepare_output_file
 from hybridbatch.sampling.config import SamplerConfig
 from hybridbatch.settings import settings_options
@@ -48,19 +47,18 @@ def batches(settings: dict[str, Any] | None = None) -> None:
     typer.echo(f"wrote {summary.steps} batches to {out}", err=as_json)
 
 
-@settings_options(TRAIN_FIELDS, flags=TrainConfig.FLAGS)
+@settings_options({**TRAIN_FIELDS, **RunSettings.model_fields}, flags=TrainConfig.FLAGS)
 def train_cmd(
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML settings file.")] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", help="No progress on stderr (bars, resume and dev lines).")
-    ] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
     """Train a retriever with hybrid (X-X / X-Y) batches; rerunning with the same --out resumes."""
     from hybridbatch.training import load_train_config
 
-    config = load_train_config(config_file, **(settings or {}), show_progress=False if quiet else None)
+    settings = dict(settings or {})
+    run = RunSettings.from_flags({k: settings.pop(k) for k in RunSettings.model_fields if k in settings})
+    quiet, overwrite = run.quiet, run.overwrite
+    config = load_train_config(config_file, **settings, show_progress=False if quiet else None)
     from hybridbatch.evaluation.dev import lareqa_dev_scores
     from hybridbatch.training.checkpoint import (  # torch: only once the settings are valid
         prepare_batch_log,
