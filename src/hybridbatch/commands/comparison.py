@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hybridbatch.commands import OVERWRITE_HELP
+from hybridbatch.commands.inputs import CompareRunSettings, StudyRunSettings
 from hybridbatch.comparison.runs.config import ComparisonSettings
 from hybridbatch.settings import settings_options
 
@@ -22,18 +22,9 @@ COMPARE_FIELDS = {
 }
 
 
-@settings_options(COMPARE_FIELDS, flags={"alphas": "--alpha"})
+@settings_options({**COMPARE_FIELDS, **CompareRunSettings.model_fields}, flags={"alphas": "--alpha"})
 def compare_cmd(
-    out: Annotated[Path, typer.Option(help="Comparison directory; rerun to resume.")],
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML of settings.")] = None,
-    quick: Annotated[bool, typer.Option(help="A few-minute trial: small budget and batch.")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
-    seeds: Annotated[
-        str | None, typer.Option("--seeds", help="Train every run once per seed, e.g. 0,1,2.")
-    ] = None,
-    reference: Annotated[
-        str | None, typer.Option("--reference", help="Run tested against [default: hybrid].")
-    ] = None,
     settings: dict[str, Any] | None = None,
 ) -> None:
     """Train one model per strategy (same data, seed, budget) and compare them on held-out data.
@@ -41,11 +32,16 @@ def compare_cmd(
     Every run is tested against the reference over the same queries (95% CI, p-value); --seeds adds
     mean ± std across seeds; --eval afriqa[:split] adds AfriQA (see hybridbatch.comparison.runs.seeds).
     """
+    settings = dict(settings or {})
+    run = CompareRunSettings.from_flags(
+        {k: settings.pop(k) for k in CompareRunSettings.model_fields if k in settings}
+    )
+    out, quick, overwrite, seeds, reference = run.out, run.quick, run.overwrite, run.seeds, run.reference
     from hybridbatch.comparison.runs.config import build_settings, plan_runs
     from hybridbatch.comparison.runs.run import check_leakage, prepare_comparison_dir
     from hybridbatch.comparison.runs.seeds import compare_seeds, parse_seeds
 
-    config = build_settings(out, settings or {}, config_file, quick)
+    config = build_settings(out, settings, config_file, quick)
     seed_list = parse_seeds(seeds, config.seed)
     prepare_comparison_dir(config.out, overwrite)
     overlaps: list[str] = []
@@ -98,12 +94,14 @@ def print_significance(result: SeededComparison) -> None:
     console.print("(n.s.) = not significant at p < 0.05 (paired randomization test; CI: paired bootstrap)")
 
 
+@settings_options(StudyRunSettings.model_fields)
 def study_cmd(
     config: Annotated[Path, typer.Argument(help="Study YAML (e.g. benchmarks/studies/low-resource.yaml).")],
-    train: Annotated[bool, typer.Option("--train", help="Train the missing runs first (slow).")] = False,
-    report: Annotated[Path | None, typer.Option("--report", help="Markdown path (default: YAML).")] = None,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Answer one research question: reuse (or train) its runs, evaluate, test, write the study Markdown."""
+    run = StudyRunSettings.from_flags(dict(settings or {}))
+    train, report = run.train, run.report
     from hybridbatch.comparison.studies.study import load_study
     from hybridbatch.comparison.studies.study_report import write_study
     from hybridbatch.comparison.studies.study_run import run_study

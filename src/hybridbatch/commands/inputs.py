@@ -204,3 +204,23 @@ class BuildSettings(Settings):
     """``models build``."""
 
     force: bool = Field(False, description="Rebuild even if cached")
+
+
+class CompareRunSettings(Settings):
+    """``hybridbatch compare``: where the comparison goes and how this invocation runs it (the recipe,
+    also readable from YAML, is ``ComparisonSettings``)."""
+
+    out: Path = Field(description="Comparison directory; rerun to resume")
+    quick: bool = Field(False, description="A few-minute trial: small budget and batch")
+    overwrite: bool = Field(False, description=OVERWRITE_HELP)
+    seeds: str | None = Field(None, description="Train every run once per seed, e.g. 0,1,2")
+    reference: str | None = Field(None, description="Run tested against (default: hybrid)")
+
+
+class StudyRunSettings(Settings):
+    """``hybridbatch study``: whether to train what is missing and where the Markdown goes."""
+
+    train: bool = Field(False, description="Train the missing runs first (slow)")
+    report: Path | None = Field(
+        None, description="Markdown path (default: the study's report, benchmarks/studies/NAME.md)"
+    )
