@@ -11,6 +11,7 @@ kind; writing into any other non-empty directory needs ``--overwrite`` and never
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import json
 import os
@@ -299,3 +300,16 @@ def _merge(src: Path, dst: Path) -> None:
             raise OutputError(f"{target}: is a directory; cannot replace it with a file")
         else:
             os.replace(entry, target)
+
+
+@contextmanager
+def sibling_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``.<name>.lock`` beside ``path`` (one builder of ``path`` at a time,
+    across processes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -6,19 +6,17 @@ sentence-transformers directory or a plain transformers checkpoint) or a Hugging
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
 import types
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from hybridbatch.errors import ModelError
-from hybridbatch.io import atomic_directory
+from hybridbatch.io import atomic_directory, sibling_lock
 from hybridbatch.models.builders import DEFAULT_PROMPTS, NO_POOLER, build_multilingual_e5_small, build_tiny
 from hybridbatch.paths import HOME_ENV, models_home
 
@@ -57,17 +55,6 @@ def _is_built(path: Path) -> bool:
     return meta.get("build_version") == BUILD_VERSION and (path / "modules.json").is_file()
 
 
-@contextmanager
-def _build_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / f".{path.name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def build_builtin(spec: str, force: bool = False) -> Path:
     """Build ``builtin:<name>`` (or bare ``<name>``) into the model cache unless cached; return its path.
 
@@ -88,7 +75,7 @@ def build_builtin(spec: str, force: bool = False) -> Path:
 
 
 def _build(name: str, path: Path, force: bool) -> Path:
-    with _build_lock(path):
+    with sibling_lock(path):
         if not force and _is_built(path):
             return path
         with atomic_directory(path) as tmp:

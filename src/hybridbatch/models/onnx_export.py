@@ -20,20 +20,18 @@ concurrent processes export once and a crash leaves no half-written file.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import re
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from hybridbatch.errors import ModelError
-from hybridbatch.io import atomic_directory
+from hybridbatch.io import atomic_directory, sibling_lock
 from hybridbatch.paths import cache_home
 
 #: Bump when the exported graph or the quantization scheme changes (old files are then ignored).
@@ -56,7 +54,7 @@ def onnx_file(model: Any, precision: str, fingerprint: str | None = None) -> Pat
         fingerprint = model_fingerprint(model)
     folder = export_root(model, fingerprint) / variant
     if not _ready(folder, fingerprint):
-        with _lock(folder):
+        with sibling_lock(folder):
             if not _ready(folder, fingerprint):
                 source = None if variant == "fp32" else onnx_file(model, "onnx-fp32", fingerprint)
                 _write(folder, model, fingerprint, source)
@@ -99,17 +97,6 @@ def _ready(folder: Path, fingerprint: str) -> bool:
     meta = read_meta(folder)
     ok = meta.get("version") == EXPORT_VERSION and meta.get("fingerprint") == fingerprint
     return ok and (folder / "model.onnx").is_file()
-
-
-@contextmanager
-def _lock(folder: Path):
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.parent / f".{folder.name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write(folder: Path, model: Any, fingerprint: str, fp32_source: Path | None) -> None:
