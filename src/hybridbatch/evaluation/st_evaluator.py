@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
 
 from hybridbatch.data.collection import ParallelQACollection
+from hybridbatch.evaluation.encode import EncodeOptions
 from hybridbatch.evaluation.evaluate import evaluate_model
 from hybridbatch.evaluation.lareqa import check_settings
 from hybridbatch.evaluation.results import SETTINGS, DatasetReport
@@ -69,8 +70,7 @@ class LAReQAEvaluator(BaseEvaluator):
             model,
             self.collection,
             settings=self.settings,
-            batch_size=self.batch_size,
-            show_progress=self.show_progress,
+            encoding=EncodeOptions(batch_size=self.batch_size, show_progress=self.show_progress),
             train_languages=self.train_languages,
         )
         self.last_report = report
