@@ -170,6 +170,7 @@ def test_cli_on_the_tiny_model_with_a_reference(
         assert f"| **{group}** |" in stdout
     report = json.loads((out / "report.json").read_text())
     assert report["reference_model"] == str(perturbed_tiny) and len(report["languages"]) == 2
+    assert report["cpu"]["model_name"] is not None  # the CPU encoded on (models.capability)
     deltas = [row["delta"] for row in report["languages"].values()]
     assert any(d != 0 for d in deltas)
     table = [line for line in stdout.splitlines() if "_Latn |" in line]

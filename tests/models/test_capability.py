@@ -114,7 +114,24 @@ def test_an_index_built_with_auto_records_the_precision_used(cpu, tiny_model, tm
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(f'{{"id": "d{i}", "text": "text {i}"}}\n' for i in range(5)), encoding="utf-8")
     build_index(tiny_model, str(corpus), tmp_path / "index", precision="auto")
-    assert DenseIndex.load(tmp_path / "index", model=tiny_model).info.precision == "bf16"
+    info = DenseIndex.load(tmp_path / "index", model=tiny_model).info
+    assert info.precision == "bf16" and info.cpu is not None and info.cpu["model_name"] == "AMD EPYC 9R14"
+
+
+def test_afriqa_and_beir_reports_record_the_cpu(cpu, tmp_path) -> None:
+    from data.test_afriqa import write_afriqa  # tests/ is on sys.path (conftest)
+    from evaluation.test_afriqa import LookupEncoder as AfriqaEncoder
+    from evaluation.test_beir import LookupEncoder as BeirEncoder
+    from evaluation.test_beir import write_toy
+    from hybridbatch.evaluation.afriqa import evaluate_afriqa
+    from hybridbatch.evaluation.beir import evaluate_beir
+
+    cpu(ZEN3)
+    afriqa = evaluate_afriqa(AfriqaEncoder(), "test", root=write_afriqa(tmp_path / "afriqa"))
+    beir = evaluate_beir(BeirEncoder(), write_toy(tmp_path / "toy"), k_values=(2,))
+    for report in (afriqa, beir):
+        assert report.cpu is not None and report.cpu["model_name"] == "AMD EPYC 7R13"
+        assert report.cpu["native_bf16"] is False
 
 
 @pytest.mark.parametrize(("text", "chosen"), [(ZEN4, True), (ZEN3, False)], ids=["avx512_bf16", "avx2 only"])

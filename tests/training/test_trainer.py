@@ -16,6 +16,7 @@ from safetensors.torch import load_file
 
 from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation.dev import lareqa_dev_scores
+from hybridbatch.models.capability import detect
 from hybridbatch.training import TrainConfig, train
 from hybridbatch.training.jsonl import read_jsonl
 
@@ -68,6 +69,7 @@ def test_overfits_toy_and_saves_a_loadable_model(toy_dir: Path, tmp_path: Path, 
     meta = json.loads((result.model_dir / "hybridbatch_training.json").read_text())
     assert meta["train_languages"] == ["de", "en", "es"] and meta["sampler"]["strategy"] == "xx"
     assert meta["result"]["steps"] == 20
+    assert meta["cpu"]["bf16_flags"] == list(detect().bf16_flags)  # the CPU it trained on
     card = (result.model_dir / "README.md").read_text()
     assert "| strategy | xx |" in card and "toy" in card
 

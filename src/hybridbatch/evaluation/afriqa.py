@@ -28,6 +28,7 @@ from hybridbatch.evaluation.beir import LegacyKeys, renamed_legacy_keys, score_r
 from hybridbatch.evaluation.metrics import metric_title
 from hybridbatch.evaluation.registry import score_names
 from hybridbatch.io import atomic_write_text, marked_output, prepare_output_dir
+from hybridbatch.models.capability import cpu_record
 from hybridbatch.models.embedding_cache import encode_cached, model_cache
 from hybridbatch.models.encoding import resolve_model
 
@@ -64,6 +65,7 @@ class AfriqaReport(LegacyKeys):
     seconds: float
     created: str
     precision: str = "fp32"
+    cpu: dict[str, Any] | None = None  # the CPU encoded on (models.capability)
 
     @property
     def mean_gap(self) -> dict[str, float]:
@@ -122,6 +124,7 @@ def evaluate_afriqa(
         seconds=round(time.perf_counter() - start, 2),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         precision=precision,
+        cpu=cpu_record(),
     )
 
 

@@ -30,6 +30,7 @@ from hybridbatch.data.beir import BeirDataset, is_beir_dir, load_beir
 from hybridbatch.errors import ConfigError, DataError
 from hybridbatch.evaluation.metrics import legacy_name, metric_name, metric_title
 from hybridbatch.io import atomic_write_text
+from hybridbatch.models.capability import cpu_record
 from hybridbatch.models.embedding_cache import encode_cached, model_cache
 from hybridbatch.models.encoding import Precision, check_precision, resolve_model
 
@@ -75,6 +76,8 @@ class BeirReport(LegacyKeys):
     sets: dict[str, QuerySetResult]
     mean: dict[str, float]
     created: str
+    precision: str = "fp32"
+    cpu: dict[str, Any] | None = None  # the CPU encoded on (models.capability)
 
 
 def evaluate_beir(
@@ -113,6 +116,8 @@ def evaluate_beir(
         sets=sets,
         mean=mean,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        precision=precision,
+        cpu=cpu_record(),
     )
 
 

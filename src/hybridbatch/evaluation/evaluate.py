@@ -15,7 +15,7 @@ from hybridbatch.evaluation.encode import EmbeddingTransform, EncodeOptions, enc
 from hybridbatch.evaluation.lareqa import check_settings, score_collection
 from hybridbatch.evaluation.report import write_report
 from hybridbatch.evaluation.results import SETTINGS, DatasetReport, EvaluationReport
-from hybridbatch.models.capability import detect
+from hybridbatch.models.capability import cpu_record
 from hybridbatch.models.encoding import check_precision, model_directory
 from hybridbatch.models.metadata import TrainingMetadata
 
@@ -65,7 +65,7 @@ def evaluate_model(
     report = score_collection(collection, embeddings, settings, train_languages, chunk_size)
     report.precision = encoding.precision
     report.precision_requested = requested if requested != encoding.precision else None
-    report.cpu = detect().as_dict()
+    report.cpu = cpu_record()
     report.encode_seconds = round(encoded - started, 3)
     report.seconds = round(time.perf_counter() - started, 3)
     return report

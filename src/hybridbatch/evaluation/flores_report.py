@@ -26,6 +26,7 @@ from hybridbatch.evaluation.flores import (
 )
 from hybridbatch.evaluation.registry import get_score, score_names
 from hybridbatch.io import atomic_write_json, atomic_write_text
+from hybridbatch.models.capability import cpu_record
 
 #: A language is "below the reference" when its headline drops by more than this (1 point).
 BELOW = 0.01
@@ -49,6 +50,7 @@ class FloresReport(BaseModel):
     reference_model: str | None
     split: str
     precision: str = "fp32"
+    cpu: dict[str, Any] | None = None  # the CPU encoded on (models.capability)
     num_sentences: int
     languages: dict[str, FloresLanguage]
     means: dict[str, dict[str, float]]
@@ -135,6 +137,7 @@ def build_report(
         reference_model=models[1],
         split=split,
         precision=precision,
+        cpu=cpu_record(),
         num_sentences=len(scores.ids),
         languages=languages,
         means=macro_means(scores),

@@ -71,6 +71,11 @@ def cpuinfo_fields(cpuinfo: Path) -> tuple[set[str], str] | None:
     return (flags, name) if flags else None
 
 
+def cpu_record() -> dict[str, Any]:
+    """This CPU as reports, ``index.json`` and training metadata record it (``CpuCapability.as_dict``)."""
+    return detect().as_dict()
+
+
 def detect(cpuinfo: Path | None = None, with_torch: bool = True) -> CpuCapability:
     """This CPU's capability: flags from ``cpuinfo`` (default :data:`CPUINFO`), else PyTorch's probe;
     ``with_torch``: also PyTorch's kernel level (imports torch)."""

@@ -52,6 +52,7 @@ class TrainingMetadata(BaseModel):
     alpha_history: list[dict[str, float]] | None = None
     frozen_parameters: int = 0
     world_size: int = 1
+    cpu: dict[str, Any] | None = None  # the CPU trained on (models.capability)
     result: RunResult | None = None
     versions: dict[str, str] = Field(default_factory=dict)
 

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from hybridbatch.errors import ConfigError, DataError, ModelError
+from hybridbatch.models.capability import cpu_record
 from hybridbatch.models.encoding import check_precision, encode, prompt_name, resolve_model
 from hybridbatch.search.corpus import Document, load_documents
 from hybridbatch.search.neutralize import check_corpus, fit_documents, map_queries
@@ -114,6 +115,7 @@ class DenseIndex:
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             neutralize=neutralizer.describe() if neutralizer is not None else None,
             precision=precision,
+            cpu=cpu_record(),
         )
         return cls(index, list(documents), info, model, neutralizer)
 

@@ -59,6 +59,7 @@ class IndexInfo(BaseModel):
     created: str
     neutralize: dict[str, Any] | None = None  # hybridbatch.neutrality map fitted on this corpus
     precision: str = "fp32"  # encoder precision of documents and queries (fp32, bf16, int8)
+    cpu: dict[str, Any] | None = None  # the CPU the documents were encoded on (models.capability)
     files: dict[str, FileDigest] | None = None  # every file but index.json; None: an older index
 
 

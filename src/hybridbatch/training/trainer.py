@@ -29,6 +29,7 @@ import time
 import torch
 
 from hybridbatch.errors import ConfigError
+from hybridbatch.models.capability import cpu_record
 from hybridbatch.models.metadata import TrainingMetadata, TrainResult
 from hybridbatch.sampling import shard
 from hybridbatch.training import distributed
@@ -144,6 +145,7 @@ def _metadata(state: TrainingState, result: TrainResult) -> TrainingMetadata:
         alpha_history=getattr(state.sampler.schedule, "history", None),
         frozen_parameters=state.frozen,
         world_size=state.ctx.world_size,
+        cpu=cpu_record(),
         result=result,
         versions=_versions(),
     )
