@@ -13,6 +13,10 @@ DEMO_OUT ?= runs/demo
 WALL_TIME = elapsed=$$(( $$(date +%s) - $(2) )); \
 	printf '%s: wall time %dm %02ds (exit %d)\n' "$(1)" $$((elapsed / 60)) $$((elapsed % 60)) $$status
 
+# "phase <name>: wall time Mm Ss" (make demo: the venv; compare prints its own phases).
+PHASE_TIME = elapsed=$$(( $$(date +%s) - $(2) )); \
+	printf 'phase %s: wall time %dm %02ds\n' "$(1)" $$((elapsed / 60)) $$((elapsed % 60))
+
 .PHONY: venv demo demo-quick test test-kernels lint bench clean
 
 venv: $(STAMP)
@@ -33,9 +37,10 @@ DEMO_STRATEGIES ?= base,hybrid,xy,xx
 # Training-free rows beside them: LSAR on the base model (fitted on the evaluated pools, seconds on cached
 # embeddings) and hybrid merged half-and-half with base (WiSE-FT λ = 0.5, fixed a priori; one re-encode).
 DEMO_VARIANTS ?= base+lsar,hybrid@0.5
-demo: venv
+demo:
 	@start=$$(date +%s); \
-	$(VENV)/bin/hybridbatch compare --model builtin:multilingual-e5-small --train mlqa-r \
+	$(MAKE) --no-print-directory venv && { $(call PHASE_TIME,venv,$$start); } \
+	&& $(VENV)/bin/hybridbatch compare --model builtin:multilingual-e5-small --train mlqa-r \
 		--eval xquad-r --strategies $(DEMO_STRATEGIES) --variants $(DEMO_VARIANTS) --out $(DEMO_OUT) \
 	&& $(PY) benchmarks/quality.py $(DEMO_OUT)/comparison.json --command "make demo"; \
 	status=$$?; $(call WALL_TIME,make demo,$$start); exit $$status

@@ -52,6 +52,10 @@ def test_compare_writes_report_and_resumes(toy_config: ComparisonSettings, monke
         assert (out / plot).stat().st_size > 1000, plot
     markdown = (out / "comparison.md").read_text()
     assert "| hybrid-a0.8 |" in markdown and "Seen vs unseen" in markdown
+    phases = [(p["name"], p["reused"]) for p in data["phases"]]  # make demo prints each phase's wall time
+    assert phases[0] == ("model builtin:tiny (build or load)", False) and ("train xy", False) in phases
+    assert [n for n, _ in phases if n.startswith("evaluate")] == [f"evaluate {n}" for n in data["strategies"]]
+    assert "| total |" in markdown.split("## Wall time per phase")[1]
     # trained models differ from the base model's scores somewhere
     assert report.strategies["xy"].model != report.strategies["base"].model
 
@@ -64,6 +68,7 @@ def test_compare_writes_report_and_resumes(toy_config: ComparisonSettings, monke
     monkeypatch.setattr(evaluation, "evaluate", fail)
     again = compare(toy_config)
     assert again.strategies["hybrid"].summary == report.strategies["hybrid"].summary
+    assert all(p.reused for p in again.phases[1:])  # every training and evaluation found finished
 
     # an evaluation from before per-query scores were kept is redone, and only that one
     monkeypatch.undo()

@@ -50,6 +50,7 @@ def compare_cmd(
     result = compare_seeds(config, seed_list, reference)
     print_table(result.reports[seed_list[0]])
     print_significance(result)
+    print_phases(result)
     for overlap in overlaps:
         typer.echo(f"warning (--allow-overlap): {overlap}", err=True)
 
@@ -72,6 +73,16 @@ def print_table(report: ComparisonReport) -> None:
     console.print(table)
     out = report.config.report_dir
     console.print(f"report: {out / 'comparison.md'}  json: {out / 'comparison.json'}  plots: {out}/*.png")
+
+
+def print_phases(result: SeededComparison) -> None:
+    """Print the wall time of every phase (model, each training, each evaluation) and the total."""
+    from hybridbatch.comparison.runs.phases import phase_rows
+
+    for seed, report in result.reports.items():
+        typer.echo(f"wall time per phase (seed {seed}):")
+        for name, wall in phase_rows(report.phases):
+            typer.echo(f"  {name:<60} {wall:>9}")
 
 
 def print_significance(result: SeededComparison) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hybridbatch.comparison.runs.phases import phase_rows
 from hybridbatch.comparison.runs.paper import paper_rows
 from hybridbatch.comparison.runs.results import ComparisonReport, StrategyResult
 from hybridbatch.evaluation import Summary
@@ -53,6 +54,9 @@ def render_markdown(report: ComparisonReport, plots: list[str] | None = None) ->
         lines += _paper_table(dataset)
     lines += ["## Seen vs unseen languages", "", *_seen_table(report), ""]
     lines += ["## Training cost", "", *_cost_table(report), ""]
+    if report.phases:
+        lines += ["## Wall time per phase", "", _row(("phase", "wall time")), _row(("---",) * 2)]
+        lines += [*(_row(cells) for cells in phase_rows(report.phases)), ""]
     if plots:
         lines += ["## Plots", "", *[f"![{p}]({p})" for p in plots], ""]
     return "\n".join(lines)

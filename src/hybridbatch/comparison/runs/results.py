@@ -21,6 +21,14 @@ class TrainingCost(BaseModel):
     sampler: str | None = None
 
 
+class Phase(BaseModel):
+    """One timed part of a comparison: the model's build or load, a training, an evaluation."""
+
+    name: str
+    seconds: float
+    reused: bool = False  # found finished on disk: the seconds are those of checking it
+
+
 class DatasetScores(BaseModel):
     """One strategy's scores on one evaluation dataset."""
 
@@ -80,4 +88,5 @@ class ComparisonReport(BaseModel):
     train_languages: list[str]
     primary_eval: str
     strategies: dict[str, StrategyResult]
+    phases: list[Phase] = Field(default_factory=list, description="wall time of each phase, in order")
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))

@@ -22,6 +22,7 @@ from hybridbatch.comparison.runs.config import (
     safe_name,
     train_config,
 )
+from hybridbatch.comparison.runs.phases import PhaseClock
 from hybridbatch.comparison.runs.report import write_comparison
 from hybridbatch.comparison.runs.results import ComparisonReport, StrategyResult, TrainingCost
 from hybridbatch.comparison.runs.variants import check_variants, parse_variants, run_variants
@@ -32,6 +33,7 @@ from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation import EvaluationReport
 from hybridbatch.evaluation.dev import lareqa_dev_scores
 from hybridbatch.io import prepare_output_dir, read_marker
+from hybridbatch.models.metadata import TRAINING_JSON
 from hybridbatch.paths import embeddings_home
 from hybridbatch.training import train
 
@@ -58,27 +60,43 @@ def compare(config: ComparisonSettings) -> ComparisonReport:
     check_variants(variants, [run.name for run in runs])
     eval_sets = _eval_collections(config)
     train_languages = _train_languages(config)
+    clock = PhaseClock()
+    with clock(f"model {config.model} (build or load)"):
+        _load_model(config.model)
     results: dict[str, StrategyResult] = {}
     for index, run in enumerate(runs, 1):
         console.rule(f"[bold]{index}/{len(runs)}: {run.name}")
-        results[run.name] = _run_one(run, config, eval_sets, train_languages)
-        report = _write(config, train_languages, results)  # partial reports survive an interruption
+        results[run.name] = _run_one(run, config, (eval_sets, train_languages), clock)
+        report = _write(config, train_languages, results, clock)  # partial reports survive an interruption
         gc.collect()
     evaluate_fn = lambda model, out, transform: _evaluate(  # noqa: E731
         model, config, eval_sets, out, train_languages, transform
     )
     variant_rows = run_variants(variants, results, config.model, config.out, evaluate_fn, config.eval_name)
-    for name, result in variant_rows:
+    for variant in variants:  # one row at a time, each a phase
+        with clock(f"variant {variant['name']}"):
+            name, result = next(variant_rows)
         results[name] = result
-        report = _write(config, train_languages, results)
+        report = _write(config, train_languages, results, clock)
     return report
 
 
+def _load_model(spec: str) -> None:
+    """Build (a ``builtin:`` model's first use) or load the base model once, so its time is a phase."""
+    from hybridbatch.models import load_model
+
+    load_model(spec)
+
+
 def _write(
-    config: ComparisonSettings, train_languages: list[str], results: dict[str, StrategyResult]
+    config: ComparisonSettings, train_languages: list[str], results: dict[str, StrategyResult], clock: PhaseClock
 ) -> ComparisonReport:
     report = ComparisonReport(
-        config=config, train_languages=train_languages, primary_eval=config.eval[0], strategies=dict(results)
+        config=config,
+        train_languages=train_languages,
+        primary_eval=config.eval[0],
+        strategies=dict(results),
+        phases=list(clock.phases),
     )
     write_comparison(report, config.report_dir)
     return report
@@ -126,15 +144,21 @@ def _train_languages(config: ComparisonSettings) -> list[str]:
 def _run_one(
     run: RunSpec,
     config: ComparisonSettings,
-    eval_sets: list[ParallelQACollection],
-    train_languages: list[str],
+    evaluation: tuple[list[ParallelQACollection], list[str]],
+    clock: PhaseClock,
 ) -> StrategyResult:
+    """Train (unless ``base``) and evaluate one run; ``evaluation``: the sets and the training languages."""
+    eval_sets, train_languages = evaluation
     run_dir = config.out / "runs" / safe_name(run.name)
     model, training = config.model, None
     if run.overrides is not None:
-        model, training = _train(run, config, run_dir)
-    report = _evaluate(model, config, eval_sets, run_dir / config.eval_name, train_languages)
-    path = str(run_dir / config.eval_name / "report.json")
+        with clock(f"train {run.name}", reused=(run_dir / "model" / TRAINING_JSON).is_file()):
+            model, training = _train(run, config, run_dir)
+    out = run_dir / config.eval_name
+    finished = EvaluationReport.finished(out, model, [c.name for c in eval_sets], config.precision)
+    with clock(f"evaluate {run.name}", reused=finished is not None):
+        report = _evaluate(model, config, eval_sets, out, train_languages)
+    path = str(out / "report.json")
     return StrategyResult.from_report(run.name, run.strategy, model, report, path, training)
 
 
