@@ -90,3 +90,16 @@ def test_flores_tables() -> None:
     run = {"means": means, "reference_means": ref, "below_reference": {"all": 3, "held-out": 1}}
     lines = flores_tables({"xy": run})
     assert lines[2] == "| xy | 0.500 | 0.500 | 0.500 | -0.100 | -0.100 | -0.100 | 3 (1 held-out) |"
+
+
+def test_flores_language_rows_show_chosen_languages_and_dashes_for_missing_ones() -> None:
+    from hybridbatch.comparison.runs.flores import flores_language_rows
+
+    run = {"languages": {"cat_Latn": {"scores": {"bitext_r1": 0.91}, "delta": 0.02}}}
+    assert flores_language_rows({"mt": run}, []) == []
+    lines = flores_language_rows({"mt": run}, ["cat_Latn", "glg_Latn"])
+    assert lines[2:5] == [
+        "| run | cat_Latn | glg_Latn |",
+        "| --- | --- | --- |",
+        "| mt | 0.910 (+0.020) | – |",
+    ]

@@ -86,11 +86,12 @@ def test_bad_study_files_are_one_line_errors(
 
 
 def test_study_trains_missing_runs_then_reuses_them(tmp_path: Path, toy_study: dict, monkeypatch) -> None:
-    study = load_study(_write(tmp_path / "s.yaml", **toy_study))
+    study = load_study(_write(tmp_path / "s.yaml", **toy_study, conclusion="Nothing to choose yet."))
     first = run_study(study)
     assert sorted(r.name for r in first.missing) == ["hybrid", "xy"]
     text = write_study(first).read_text()
     assert "Not yet run: hybrid, xy" in text and "**missing**" in text
+    assert "## Answer\n\nNothing to choose yet.\n" in text  # the written answer comes first
 
     result = run_study(study, train=True)
     assert not result.missing

@@ -67,5 +67,20 @@ def flores_tables(runs: dict[str, dict]) -> list[str]:
     return lines
 
 
+def flores_language_rows(runs: dict[str, dict], languages: list[str]) -> list[str]:
+    """Markdown: each run's top-1 accuracy (xx→eng, eng→xx mean) in each of ``languages``, Δ vs base."""
+    if not languages:
+        return []
+    lines = [_row(("run", *languages)), _row(("---",) * (len(languages) + 1))]
+    for name, report in runs.items():
+        rows = report["languages"]
+        cells = [
+            f"{rows[c]['scores']['bitext_r1']:.3f} ({rows[c]['delta']:+.3f})" if c in rows else "–"
+            for c in languages
+        ]
+        lines.append(_row((name, *cells)))
+    return ["Chosen languages, top-1 accuracy (Δ vs base):", "", *lines, ""]
+
+
 def _row(cells) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"

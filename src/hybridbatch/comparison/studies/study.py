@@ -50,6 +50,12 @@ class StudyConfig(BaseModel):
     out: Path | None = None
     report: Path | None = None
     validation: str = Field("", description="Issue 12 item 5: which validation numbers drove choices.")
+    conclusion: str = Field(
+        "", description="The answer, written after the runs (from validation numbers); shown first."
+    )
+    flores_languages: list[str] = Field(
+        default_factory=list, description="FLORES-200 codes whose own rows the report shows (e.g. cat_Latn)."
+    )
     n_resamples: int = Field(10_000, ge=99)
 
     @property

@@ -36,6 +36,8 @@ def render_study(result: StudyResult, plots: list[str]) -> str:
     """The study as Markdown (see module docstring)."""
     study = result.study
     lines = [f"# Study: {study.name}", "", f"**Question.** {study.question}", "", *_caveats(result)]
+    if study.conclusion:
+        lines += ["## Answer", "", study.conclusion.strip(), ""]
     lines += ["**What the numbers say** (generated; see the tables):", "", *findings(result), ""]
     lines += _runs_table(result)
     lines += [
@@ -85,9 +87,10 @@ def _test_tables(result: StudyResult) -> list[str]:
             lines += [f"## AfriQA {split} (seed {seed})", "", *afriqa_tables(result.afriqa[split][seed]), ""]
     for split, by_seed in result.flores.items():
         if seed in by_seed:
-            from hybridbatch.comparison.runs.flores import flores_tables
+            from hybridbatch.comparison.runs.flores import flores_language_rows, flores_tables
 
             lines += [f"## FLORES-200 {split} bitext (seed {seed})", "", *flores_tables(by_seed[seed]), ""]
+            lines += flores_language_rows(by_seed[seed], study.flores_languages)
     return lines
 
 
