@@ -1,0 +1,1 @@
+"""One comparison: planning, training and evaluating its runs, seeds, variants, reports and plots."""
