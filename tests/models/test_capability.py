@@ -107,6 +107,21 @@ def test_compare_resolves_auto_so_folders_name_what_ran(cpu, tmp_path, text, cho
     assert (config.precision, config.eval_name) == (chosen, folder)
 
 
+@pytest.mark.parametrize(
+    ("text", "setting", "trained_bf16"),
+    [(ZEN4, "auto", True), (ZEN3, "auto", False), (ZEN3, "bf16", True), (ZEN4, "fp32", False)],
+)
+def test_compare_train_precision_sets_every_runs_bf16(cpu, tmp_path, text, setting, trained_bf16) -> None:
+    from hybridbatch.comparison.runs.config import ComparisonSettings, plan_runs, train_config
+
+    cpu(text)
+    config = ComparisonSettings(
+        out=tmp_path / "cmp", train_precision=setting, strategies=["base", "xy", "hybrid"]
+    )
+    trained = [train_config(run, config) for run in plan_runs(config) if run.overrides is not None]
+    assert len(trained) == 2 and all(c.bf16 is trained_bf16 for c in trained)
+
+
 def test_an_index_built_with_auto_records_the_precision_used(cpu, tiny_model, tmp_path) -> None:
     from hybridbatch.search import DenseIndex, build_index
 

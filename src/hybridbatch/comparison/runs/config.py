@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -91,6 +91,11 @@ class ComparisonSettings(Settings):
         description="Encoding precision of the evaluations: fp32, bf16, int8, onnx-fp32, onnx-int8 "
         "(fast sweeps) or auto (bf16 on a CPU with native bf16, else fp32).",
     )
+    train_precision: Literal["fp32", "bf16", "auto"] = Field(
+        "fp32",
+        description="Training precision of every run: fp32, bf16 (autocast) or auto (bf16 on a CPU with "
+        "native bf16, else fp32; benchmarks/precision.md).",
+    )
     variants: list[str] = Field(
         default_factory=list,
         description="Training-free rows: RUN+lsar, RUN+center (neutralized), RUN@λ (WiSE-FT with base).",
@@ -143,6 +148,12 @@ class ComparisonSettings(Settings):
         if value not in (*PRECISIONS, AUTO):
             raise ValueError(unknown_precision(value))
         return check_precision(value)
+
+    def shared_train_settings(self) -> dict[str, Any]:
+        """``train_settings`` with ``train_precision`` applied (as ``bf16``); a run's overrides come after."""
+        if self.train_precision == "fp32":
+            return dict(self.train_settings)
+        return {**self.train_settings, "bf16": True if self.train_precision == "bf16" else "auto"}
 
     @property
     def eval_name(self) -> str:
@@ -265,7 +276,7 @@ def train_config(run: RunSpec, config: ComparisonSettings, out: Path | None = No
     """The training settings of ``run``: shared ``train_settings``, the run's overrides, and the
     comparison's model, data, budget and seed (ConfigError naming the setting when invalid)."""
     settings: dict[str, Any] = {
-        **config.train_settings,
+        **config.shared_train_settings(),
         **(run.overrides or {}),
         "model": config.model,
         "data": config.train,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hybridbatch.comparison.runs.phases import phase_rows
 from hybridbatch.comparison.runs.paper import paper_rows
+from hybridbatch.comparison.runs.phases import phase_rows
 from hybridbatch.comparison.runs.results import ComparisonReport, StrategyResult
 from hybridbatch.evaluation import Summary
 from hybridbatch.evaluation.registry import get_score, scores

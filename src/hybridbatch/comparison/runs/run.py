@@ -89,7 +89,10 @@ def _load_model(spec: str) -> None:
 
 
 def _write(
-    config: ComparisonSettings, train_languages: list[str], results: dict[str, StrategyResult], clock: PhaseClock
+    config: ComparisonSettings,
+    train_languages: list[str],
+    results: dict[str, StrategyResult],
+    clock: PhaseClock,
 ) -> ComparisonReport:
     report = ComparisonReport(
         config=config,

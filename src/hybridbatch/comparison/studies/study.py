@@ -151,7 +151,7 @@ def _train_settings(config: ComparisonSettings, spec: RunSpec, checkpoints: list
     overrides = dict(spec.overrides or {})
     data = overrides.pop("data", None) or overrides.pop("sources", None) or config.train
     settings = {
-        **config.train_settings,
+        **config.shared_train_settings(),
         **overrides,
         "model": config.model,
         "data": data,
