@@ -80,6 +80,23 @@ def significance_section(comparison_md: Path) -> list[str]:
     ]
 
 
+def precision_line(report: ComparisonReport) -> str:
+    """Which precision every number came from: the evaluations' and the trainings'."""
+    trained = "bf16 autocast" if _trained_in_bf16(report) else "fp32"  # what the runs recorded
+    return (
+        f"Precision: every score encoded in **{report.config.precision}**, every model trained in "
+        f"**{trained}** (`--precision` / `--train-precision`; fp32 both reproduces the fp32 tables)."
+    )
+
+
+def _trained_in_bf16(report: ComparisonReport) -> bool:
+    from hybridbatch.models.metadata import TrainingMetadata
+
+    trained = [r.model for r in report.strategies.values() if r.training is not None]
+    metas = [TrainingMetadata.read(m) for m in trained if Path(m).is_dir()]
+    return any(m is not None and m.config.get("bf16") for m in metas)
+
+
 def render(
     report: ComparisonReport, command: str, plots: list[str], comparison_md: Path | None = None
 ) -> str:
@@ -98,6 +115,8 @@ def render(
         "",
         f"Machine: {platform.machine()}, {_cpus()} CPU cores, Python {platform.python_version()}. "
         f"Evaluation data ({report.primary_eval}) is never trained on.",
+        "",
+        precision_line(report),
         "",
         "## Quality bar (issue 5), hybrid α = 0.5",
         "",
@@ -137,12 +156,24 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
 
 
+def comparison_file(path: Path) -> Path:
+    """``path``, or for a comparison directory its newest ``comparison.json`` — its own (fp32) or a
+    precision subfolder's (``bf16/``: ``compare --precision auto`` on a CPU with native bf16)."""
+    if not path.is_dir():
+        return path
+    found = [*path.glob("comparison.json"), *path.glob("*/comparison.json")]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else path / "comparison.json"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("comparison", type=Path, help="comparison.json of a `hybridbatch compare` run")
+    parser.add_argument(
+        "comparison", type=Path, help="comparison.json of a `hybridbatch compare` run, or its directory"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "quality.md")
     parser.add_argument("--command", default="make demo", help="the command that produced the comparison")
     args = parser.parse_args()
+    args.comparison = comparison_file(args.comparison)
     if not args.comparison.is_file():
         print(f"error: {args.comparison}: no such file (run `make demo` first)", file=sys.stderr)
         sys.exit(2)

@@ -1,0 +1,38 @@
+"""`benchmarks/quality.py` (ends `make demo`): which comparison it reads, what it says of precision."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from hybridbatch.comparison.runs.config import ComparisonSettings
+from hybridbatch.comparison.runs.results import ComparisonReport
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "quality.py"
+
+
+def _quality():
+    spec = importlib.util.spec_from_file_location("quality_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_a_demo_directory_resolves_to_its_newest_comparison(tmp_path: Path) -> None:
+    quality = _quality()
+    (tmp_path / "bf16").mkdir()
+    fp32, bf16 = tmp_path / "comparison.json", tmp_path / "bf16" / "comparison.json"
+    fp32.write_text("{}")
+    bf16.write_text("{}")
+    os.utime(fp32, (1, 1))  # the fp32 report is the older one
+    assert quality.comparison_file(tmp_path) == bf16
+    assert quality.comparison_file(fp32) == fp32
+    assert quality.comparison_file(tmp_path / "none") == tmp_path / "none"
+
+
+def test_the_report_names_the_precision_of_its_numbers(tmp_path: Path) -> None:
+    config = ComparisonSettings(out=tmp_path, precision="bf16", train_precision="fp32")
+    report = ComparisonReport(config=config, train_languages=[], primary_eval="xquad-r", strategies={})
+    line = _quality().precision_line(report)
+    assert "encoded in **bf16**" in line and "trained in **fp32**" in line
