@@ -37,12 +37,19 @@ DEMO_STRATEGIES ?= base,hybrid,xy,xx
 # Training-free rows beside them: LSAR on the base model (fitted on the evaluated pools, seconds on cached
 # embeddings) and hybrid merged half-and-half with base (WiSE-FT λ = 0.5, fixed a priori; one re-encode).
 DEMO_VARIANTS ?= base+lsar,hybrid@0.5
+# Precision of the demo's evaluations and trainings: auto = bf16 on a CPU with native bf16 (AMX or
+# AVX512-BF16), fp32 elsewhere (benchmarks/precision.md); DEMO_PRECISION=fp32 DEMO_TRAIN_PRECISION=fp32
+# reproduces the published fp32 tables.
+DEMO_PRECISION ?= auto
+DEMO_TRAIN_PRECISION ?= auto
+DEMO_QUALITY ?= benchmarks/quality.md
 demo:
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory venv && { $(call PHASE_TIME,venv,$$start); } \
 	&& $(VENV)/bin/hybridbatch compare --model builtin:multilingual-e5-small --train mlqa-r \
 		--eval xquad-r --strategies $(DEMO_STRATEGIES) --variants $(DEMO_VARIANTS) --out $(DEMO_OUT) \
-	&& $(PY) benchmarks/quality.py $(DEMO_OUT)/comparison.json --command "make demo"; \
+		--precision $(DEMO_PRECISION) --train-precision $(DEMO_TRAIN_PRECISION) \
+	&& $(PY) benchmarks/quality.py $(DEMO_OUT) --out $(DEMO_QUALITY) --command "make demo"; \
 	status=$$?; $(call WALL_TIME,make demo,$$start); exit $$status
 
 # A trial of the same pipeline (20 steps, 15% of the evaluation ids; 22 min on 2 cores).
