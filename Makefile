@@ -30,8 +30,8 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The main job: base / hybrid / X-Y / X-X on MLQA-R, evaluated on held-out XQuAD-R (about an hour
-# on 2 cores; rerun to resume), then benchmarks/quality.md next to the paper's numbers.
+# The main job: base / hybrid / X-Y / X-X on MLQA-R, evaluated on held-out XQuAD-R (19 min on 2 cores
+# with native bf16; rerun to resume), then benchmarks/quality.md next to the paper's numbers.
 # DEMO_STRATEGIES=base,hybrid,xy,xx,en-en adds the English-only baseline (~18 min more).
 DEMO_STRATEGIES ?= base,hybrid,xy,xx
 # Training-free rows beside them: LSAR on the base model (fitted on the evaluated pools, seconds on cached
