@@ -53,7 +53,7 @@ def test_compare_writes_report_and_resumes(toy_config: ComparisonSettings, monke
     markdown = (out / "comparison.md").read_text()
     assert "| hybrid-a0.8 |" in markdown and "Seen vs unseen" in markdown
     phases = [(p["name"], p["reused"]) for p in data["phases"]]  # make demo prints each phase's wall time
-    assert phases[0] == ("model builtin:tiny (build or load)", False) and ("train xy", False) in phases
+    assert phases[0] == ("model builtin:tiny (build or find)", False) and ("train xy", False) in phases
     assert [n for n, _ in phases if n.startswith("evaluate")] == [f"evaluate {n}" for n in data["strategies"]]
     assert "| total |" in markdown.split("## Wall time per phase")[1]
     # trained models differ from the base model's scores somewhere

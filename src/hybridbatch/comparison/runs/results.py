@@ -22,7 +22,7 @@ class TrainingCost(BaseModel):
 
 
 class Phase(BaseModel):
-    """One timed part of a comparison: the model's build or load, a training, an evaluation."""
+    """One timed part of a comparison: the model's build (or finding it), a training, an evaluation."""
 
     name: str
     seconds: float

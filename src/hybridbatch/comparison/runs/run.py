@@ -33,6 +33,7 @@ from hybridbatch.errors import ConfigError
 from hybridbatch.evaluation import EvaluationReport
 from hybridbatch.evaluation.dev import lareqa_dev_scores
 from hybridbatch.io import prepare_output_dir, read_marker
+from hybridbatch.models.loading import resolve_path
 from hybridbatch.models.metadata import TRAINING_JSON
 from hybridbatch.paths import embeddings_home
 from hybridbatch.training import train
@@ -61,8 +62,8 @@ def compare(config: ComparisonSettings) -> ComparisonReport:
     eval_sets = _eval_collections(config)
     train_languages = _train_languages(config)
     clock = PhaseClock()
-    with clock(f"model {config.model} (build or load)"):
-        _load_model(config.model)
+    with clock(f"model {config.model} (build or find)"):
+        resolve_path(config.model)  # builds a builtin: ``builtin:*``'s first use is a phase of its own
     results: dict[str, StrategyResult] = {}
     for index, run in enumerate(runs, 1):
         console.rule(f"[bold]{index}/{len(runs)}: {run.name}")
@@ -79,13 +80,6 @@ def compare(config: ComparisonSettings) -> ComparisonReport:
         results[name] = result
         report = _write(config, train_languages, results, clock)
     return report
-
-
-def _load_model(spec: str) -> None:
-    """Build (a ``builtin:`` model's first use) or load the base model once, so its time is a phase."""
-    from hybridbatch.models import load_model
-
-    load_model(spec)
 
 
 def _write(
@@ -158,9 +152,9 @@ def _run_one(
         with clock(f"train {run.name}", reused=(run_dir / "model" / TRAINING_JSON).is_file()):
             model, training = _train(run, config, run_dir)
     out = run_dir / config.eval_name
-    finished = EvaluationReport.finished(out, model, [c.name for c in eval_sets], config.precision)
+    finished = _finished(model, config, eval_sets, out)
     with clock(f"evaluate {run.name}", reused=finished is not None):
-        report = _evaluate(model, config, eval_sets, out, train_languages)
+        report = finished or _evaluate(model, config, eval_sets, out, train_languages)
     path = str(out / "report.json")
     return StrategyResult.from_report(run.name, run.strategy, model, report, path, training)
 
@@ -187,21 +181,38 @@ def _evaluate(
     transform: Any = None,
 ) -> EvaluationReport:
     from hybridbatch.evaluation import evaluate  # looked up per call: tests count the evaluations
-    from hybridbatch.evaluation.encode import EncodeOptions
 
-    # An evaluation from before per-query scores were recorded is redone (from the embedding cache),
-    # so the paired tests have what they need.
-    report = EvaluationReport.finished(out, model, [c.name for c in eval_sets], config.precision)
+    report = _finished(model, config, eval_sets, out)
     if report is not None:
-        console.print(f"reusing {out / 'report.json'}")
         return report
     return evaluate(
         model,
         list(eval_sets),
         out=out,
-        encoding=EncodeOptions(
-            batch_size=config.eval_batch_size, cache_dir=embeddings_home(), precision=config.precision
-        ),
+        encoding=eval_encoding(config),
         train_languages=train_languages,
         transform=transform,
+    )
+
+
+def _finished(
+    model: str, config: ComparisonSettings, eval_sets: list[ParallelQACollection], out: Path
+) -> EvaluationReport | None:
+    """The evaluation already written in ``out`` for this model, sets and precision, else ``None``.
+
+    An evaluation from before per-query scores were recorded is redone (from the embedding cache),
+    so the paired tests have what they need.
+    """
+    report = EvaluationReport.finished(out, model, [c.name for c in eval_sets], config.precision)
+    if report is not None:
+        console.print(f"reusing {out / 'report.json'}")
+    return report
+
+
+def eval_encoding(config: ComparisonSettings) -> Any:
+    """How every evaluation of a comparison or study encodes: its batch size, precision, the shared cache."""
+    from hybridbatch.evaluation.encode import EncodeOptions
+
+    return EncodeOptions(
+        batch_size=config.eval_batch_size, cache_dir=embeddings_home(), precision=config.precision
     )

@@ -146,9 +146,9 @@ def eval_dir(study: StudyConfig, run: PlannedRun) -> Path:
 
 
 def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> ComparisonReport:
+    from hybridbatch.comparison.runs.run import eval_encoding
     from hybridbatch.data.registry import load_source
-    from hybridbatch.evaluation import EncodeOptions, EvaluationReport, evaluate
-    from hybridbatch.paths import embeddings_home
+    from hybridbatch.evaluation import EvaluationReport, evaluate
 
     config = comparison_config(study, seed)
     languages = sorted({lang for spec in config.train for lang in load_source(spec).languages})
@@ -164,9 +164,7 @@ def _lareqa(study: StudyConfig, seed: int, runs: list[PlannedRun]) -> Comparison
                 model,
                 lareqa_sets(study),
                 out=out,
-                encoding=EncodeOptions(
-                    batch_size=config.eval_batch_size, cache_dir=embeddings_home(), precision=config.precision
-                ),
+                encoding=eval_encoding(config),
                 train_languages=languages,
             )
         strategies[run.label] = _strategy_result(run, report, out / "report.json")
