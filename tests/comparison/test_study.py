@@ -76,6 +76,11 @@ def test_shipped_studies_are_valid() -> None:
         ({"seeds": [1, 0]}, "seeds must be distinct"),
         ({"checkpoints": [4, 2]}, "ascending positive step counts"),
         ({"comparison": {"precision": "fp16"}}, r"comparison.precision: unknown 'fp16' \(choose from"),
+        (
+            {"flores_languages": ["cat_Latn", "xxx_Latn"]},
+            r"'flores_languages': flores_languages: unknown .*xxx_Latn",
+        ),
+        ({"comparison": {"train_precision": "fp16"}}, "comparison.train_precision"),
     ],
 )
 def test_bad_study_files_are_one_line_errors(

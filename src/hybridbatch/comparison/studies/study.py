@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hybridbatch.comparison.runs.config import (
     DEMO_BUDGET,
@@ -58,6 +58,18 @@ class StudyConfig(BaseModel):
     )
     n_resamples: int = Field(10_000, ge=99)
 
+    @field_validator("flores_languages")
+    @classmethod
+    def _known_flores_codes(cls, value: list[str]) -> list[str]:
+        """FLORES-200 codes (``de`` becomes ``deu_Latn``); a typo fails here, not as an empty column."""
+        from hybridbatch.data.flores_languages import check_codes
+        from hybridbatch.errors import DataError
+
+        try:
+            return check_codes(value, where="flores_languages")
+        except DataError as exc:
+            raise ValueError(str(exc)) from None
+
     @property
     def run_dir(self) -> Path:
         """Where this study trains and evaluates: ``out`` or ``runs/studies/<name>``."""
@@ -95,7 +107,9 @@ def load_study(path: str | Path) -> StudyConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: study setting '{where}': {first['msg']}") from None
+        raise ConfigError(
+            f"{path}: study setting '{where}': {first['msg'].removeprefix('Value error, ')}"
+        ) from None
     comparison_config(study)  # validates the recipe and the run names before any work
     plan(study)
     return study
