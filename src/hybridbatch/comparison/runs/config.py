@@ -94,7 +94,7 @@ class ComparisonSettings(Settings):
     train_precision: Literal["fp32", "bf16", "auto"] = Field(
         "fp32",
         description="Training precision of every run: fp32, bf16 (autocast) or auto (bf16 on a CPU with "
-        "native bf16, else fp32; benchmarks/precision.md).",
+        "native bf16, else fp32; benchmarks/precision.md); non-fp32 sets train_settings' bf16.",
     )
     variants: list[str] = Field(
         default_factory=list,
