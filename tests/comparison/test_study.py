@@ -81,6 +81,12 @@ def test_shipped_studies_are_valid() -> None:
             r"'flores_languages': flores_languages: unknown .*xxx_Latn",
         ),
         ({"comparison": {"train_precision": "fp16"}}, "comparison.train_precision"),
+        ({"merges": {"half": "hybrid"}}, r"merges.half: give RUN@λ with RUN a trained run \(xy, hybrid\)"),
+        ({"merges": {"half": "nope@0.5"}}, "merges.half: give RUN@λ"),
+        ({"merges": {"half": "base@0.5"}}, "merges.half: give RUN@λ"),
+        ({"merges": {"half": "hybrid@2"}}, r"merges.half: .*λ must be in \[0, 1\]"),
+        ({"merges": {"xy": "hybrid@0.5"}}, "merges.xy: the name is already a run"),
+        ({"merges": {"half": "hybrid@0.5"}, "checkpoints": [1, 2]}, "merges and checkpoints"),
     ],
 )
 def test_bad_study_files_are_one_line_errors(
@@ -129,6 +135,30 @@ def test_study_trains_missing_runs_then_reuses_them(tmp_path: Path, toy_study: d
     assert (evals / "eval-bf16" / "report.json").is_file() and (evals / "afriqa-test-bf16").is_dir()
     assert "**Encoding precision: bf16**" in write_study(swept, tmp_path / "b.md").read_text()
     assert "Encoding precision" not in text
+
+
+def test_merge_rows_are_built_once_from_their_run(tmp_path: Path, toy_study: dict) -> None:
+    values = {**toy_study, "merges": {"half": "hybrid@0.5"}, "evaluations": toy_study["evaluations"][:1]}
+    values["comparison"] = {**toy_study["comparison"], "strategies": ["base", "hybrid"]}
+    study = load_study(_write(tmp_path / "m.yaml", **values))
+    waiting = run_study(study)  # no hybrid yet: nothing to merge, the row is missing
+    assert [r.name for r in waiting.missing] == ["hybrid", "half"]
+    result = run_study(study, train=True)
+    half = next(r for r in result.runs if r.name == "half")
+    record = json.loads((Path(half.model) / "hybridbatch_training.json").read_text())
+    hybrid = next(r.model for r in result.runs if r.name == "hybrid")
+    assert record["merge"]["tuned"] == hybrid and record["merge"]["weight"] == 0.5
+    assert half.model == str(Path(toy_study["out"]) / "merges" / "seed-0" / "half" / "model")
+    assert "half" in result.lareqa[0].strategies and result.significance[0].rows["half"]
+    assert "WiSE-FT merge hybrid@0.5 with base" in write_study(result).read_text()
+    built = (Path(half.model) / "modules.json").stat().st_mtime_ns
+    run_study(study)  # reused, not rebuilt
+    assert (Path(half.model) / "modules.json").stat().st_mtime_ns == built
+    # a merged model is never taken for its run: the study that needs hybrid does not find it in merges
+    assert not same_recipe(record, next(r for r in result.runs if r.name == "hybrid").train_settings)
+    other = load_study(_write(tmp_path / "n.yaml", **{**values, "merges": {"half": "hybrid@0.7"}}))
+    with pytest.raises(ConfigError, match=r"merged from .* at λ=0.5, not .* λ=0.7; move that folder away"):
+        run_study(other)
 
 
 def test_cli_study_bad_file_is_one_line(tmp_path: Path, cli) -> None:

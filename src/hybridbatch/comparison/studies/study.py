@@ -3,11 +3,13 @@
 A study is a YAML file (see ``benchmarks/studies/*.yaml``): a comparison recipe (the demo's unless
 overridden), optional named ``variants`` (hybrid runs with other training settings, e.g. a loss or
 an α schedule), evaluations (LAReQA datasets and ``afriqa:<split>``), a reference run, seeds and,
-for a learning curve, ``checkpoints`` (steps of the reference run, each evaluated). Runs are reused:
-same recipe + seed = same run, matched on the trainer's material settings (``config_material`` of a
-finished model) in the study's own run directory and in every ``reuse`` comparison directory, so
-the demo's runs serve every study. ``--train`` trains what is missing (resumable); without it the
-study reports what exists and lists the missing runs. :mod:`.study_report` writes the Markdown.
+for a learning curve, ``checkpoints`` (steps of the reference run, each evaluated), and training-free
+``merges`` (``name: RUN@λ``, WiSE-FT of a run with the base model, built in ``<out>/merges``).
+Runs are reused: same recipe + seed = same run, matched on the trainer's material settings
+(``config_material`` of a finished model, never a merged one) in the study's own run directory and
+in every ``reuse`` comparison directory, so the demo's runs serve every study. ``--train`` trains
+what is missing (resumable); without it the study reports what exists and lists the missing runs.
+:mod:`.study_report` writes the Markdown.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class StudyConfig(BaseModel):
     question: str
     comparison: dict[str, Any] = Field(default_factory=dict, description="ComparisonSettings fields.")
     variants: dict[str, dict[str, Any]] = Field(default_factory=dict, description="name -> overrides.")
+    merges: dict[str, str] = Field(
+        default_factory=dict,
+        description="Training-free rows: name -> RUN@λ, WiSE-FT (1 − λ)·base + λ·RUN (e.g. hybrid@0.5).",
+    )
     evaluations: list[str] = Field(default_factory=lambda: ["xquad-r"])
     reference: str = "hybrid"
     seeds: list[int] = Field(default_factory=lambda: [0])
@@ -92,6 +98,7 @@ class PlannedRun(BaseModel):
     model: str | None = None
     found_in: str | None = None
     training: dict[str, Any] | None = None
+    merge: str | None = Field(None, description="RUN@λ: a WiSE-FT merge of RUN with the base model.")
 
     @property
     def label(self) -> str:
@@ -156,7 +163,44 @@ def plan(study: StudyConfig) -> list[PlannedRun]:
             runs.append(
                 PlannedRun(name=spec.name, seed=seed, overrides=spec.overrides, train_settings=settings)
             )
+        runs += [PlannedRun(name=n, seed=seed, overrides=None, merge=m) for n, m in _merges(study, names)]
     return runs
+
+
+def _merges(study: StudyConfig, names: list[str]) -> list[tuple[str, str]]:
+    """``(name, RUN@λ)`` of every merge row, checked: a trained run of the study, λ in [0, 1]."""
+    if study.merges and study.checkpoints:
+        raise ConfigError(f"study {study.name}: merges and checkpoints cannot be combined")
+    trained = [n for n in names if n != "base"]
+    for name, spec in study.merges.items():
+        where = f"study {study.name}: merges.{name}"
+        if name in names:
+            raise ConfigError(f"{where}: the name is already a run of the study")
+        parent, _, weight = spec.rpartition("@")
+        if parent not in trained or not _is_number(weight):
+            runs = ", ".join(trained)
+            raise ConfigError(f"{where}: give RUN@λ with RUN a trained run ({runs}), got {spec!r}")
+        if not 0.0 <= float(weight) <= 1.0:
+            raise ConfigError(f"{where}: λ must be in [0, 1] (0 = base, 1 = the run), got {weight}")
+    return list(study.merges.items())
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def merge_parts(run: PlannedRun) -> tuple[str, float]:
+    """``(RUN, λ)`` of a merge row."""
+    parent, _, weight = (run.merge or "").rpartition("@")
+    return parent, float(weight)
+
+
+def merge_dir(study: StudyConfig, run: PlannedRun) -> Path:
+    """Where a merge row's model is built: ``<out>/merges/seed-<s>/<name>/model``."""
+    return study.run_dir / "merges" / f"seed-{run.seed}" / safe_name(run.name) / "model"
 
 
 def _train_settings(config: ComparisonSettings, spec: RunSpec, checkpoints: list[int]) -> dict[str, Any]:
@@ -195,7 +239,9 @@ def _train_settings(config: ComparisonSettings, spec: RunSpec, checkpoints: list
 def find_runs(study: StudyConfig, runs: list[PlannedRun]) -> None:
     """Fill ``model``/``found_in``/``training`` of every run that exists with the same recipe."""
     for run in runs:
-        if run.train_settings is None:
+        if run.merge is not None:
+            _find_merge(study, run, runs)
+        elif run.train_settings is None:
             run.model = comparison_config(study, run.seed).model
             run.found_in = "(untrained model)"
             continue
@@ -205,6 +251,15 @@ def find_runs(study: StudyConfig, runs: list[PlannedRun]) -> None:
                 run.model, run.found_in = str(folder / "model"), str(folder)
                 run.training = json.loads(meta.read_text("utf-8")).get("result")
                 break
+
+
+def _find_merge(study: StudyConfig, run: PlannedRun, runs: list[PlannedRun]) -> None:
+    """A merge row has a model once its run does (built by :func:`.study_run.build_merges`)."""
+    name, weight = merge_parts(run)
+    parent = next(r for r in runs if r.name == name and r.seed == run.seed and r.step is None)
+    if parent.model is not None:
+        run.model = str(merge_dir(study, run))
+        run.found_in = f"WiSE-FT λ={weight:g} of {parent.found_in}"
 
 
 def candidate_dirs(study: StudyConfig, run: PlannedRun) -> list[Path]:
@@ -227,7 +282,7 @@ def same_recipe(meta: dict[str, Any], settings: dict[str, Any]) -> bool:
     """
     mine = TrainConfig(**settings, out=Path("unused")).material()
     saved = meta.get("config_material")
-    if not isinstance(saved, dict) or not saved:
+    if not isinstance(saved, dict) or not saved or "merge" in meta:
         return False  # not a hybridbatch training run (e.g. a merged or hand-made model)
     defaults = TrainConfig(out=Path("unused")).material()
     for key in set(mine) | set(saved):

@@ -137,7 +137,8 @@ def _runs_table(result: StudyResult) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     for run in result.runs:
-        over = ", ".join(f"{k}={v}" for k, v in (run.overrides or {}).items()) or "–"
+        over = ", ".join(f"{k}={v}" for k, v in (run.overrides or {}).items())
+        over = over or (f"none (WiSE-FT merge {run.merge} with base)" if run.merge else "–")
         t = run.training or {}
         steps = str(run.step or t.get("steps", "–"))
         minutes = f"{t['seconds'] / 60:.1f}" if t else "–"

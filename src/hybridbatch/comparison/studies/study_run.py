@@ -23,7 +23,14 @@ from hybridbatch.comparison.significance.paired import (
     flores_significance,
     lareqa_significance,
 )
-from hybridbatch.comparison.studies.study import PlannedRun, StudyConfig, comparison_config, find_runs, plan
+from hybridbatch.comparison.studies.study import (
+    PlannedRun,
+    StudyConfig,
+    comparison_config,
+    find_runs,
+    merge_parts,
+    plan,
+)
 from hybridbatch.errors import ConfigError
 
 console = Console(stderr=True)
@@ -81,6 +88,7 @@ def run_study(study: StudyConfig, train: bool = False) -> StudyResult:
     if train and any(r.model is None for r in runs):
         _train_missing(study, runs)
         find_runs(study, runs)
+    build_merges(study, runs)
     result = StudyResult(study=study, runs=runs)
     for seed in study.seeds:
         available = [r for r in runs if r.seed == seed and r.model is not None]
@@ -120,6 +128,29 @@ def _train_missing(study: StudyConfig, runs: list[PlannedRun]) -> None:
         console.rule(f"[bold]training {run.name} (seed {run.seed}) into {out}")
         train(TrainConfig(**run.train_settings, out=out), lareqa_dev_scores)
         done.add((run.name, run.seed))
+
+
+def build_merges(study: StudyConfig, runs: list[PlannedRun]) -> None:
+    """Write every merge row's model whose run exists (once; a later run reuses it)."""
+    from hybridbatch.neutrality.merge import merge_models
+    from hybridbatch.neutrality.model import read_record
+
+    for run in runs:
+        if run.merge is None or run.model is None:
+            continue
+        name, weight = merge_parts(run)
+        parent = next(r.model for r in runs if r.name == name and r.seed == run.seed and r.step is None)
+        path = Path(run.model)
+        if not (path / "modules.json").is_file():
+            console.print(f"merging {run.merge} (seed {run.seed}) into {path}")
+            merge_models(comparison_config(study, run.seed).model, str(parent), weight, path)
+            continue
+        merged = read_record(str(path)).get("merge", {})
+        if (merged.get("tuned"), merged.get("weight")) != (str(parent), weight):
+            raise ConfigError(
+                f"{path}: merged from {merged.get('tuned')} at λ={merged.get('weight')}, not {parent} at "
+                f"λ={weight:g}; move that folder away to rebuild it"
+            )
 
 
 def load_run_model(run: PlannedRun) -> Any:
