@@ -191,11 +191,12 @@ def test_step_seconds_counts_a_resumed_step_once(tmp_path: Path) -> None:
         {"step": 1, "seconds": 2.0},
         {"step": 2, "seconds": 9.0},  # step 2 redone after a resume
         {"step": 2, "event": "checkpoint", "seconds": 5.0},
-        {"step": 2, "seconds": 3.0},
+        {"step": 2, "seconds": 3.0, "teacher_seconds": 0.5},
     ]
     (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
     run = PlannedRun(name="hybrid", seed=0, overrides={}, found_in=str(tmp_path))
     assert step_seconds(run) == {1: 2.0, 2: 3.0}
+    assert step_seconds(run, "teacher_seconds") == {2: 0.5}
     assert step_seconds(run.model_copy(update={"found_in": None})) == {}
 
 

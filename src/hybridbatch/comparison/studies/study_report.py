@@ -133,8 +133,9 @@ def _runs_table(result: StudyResult) -> list[str]:
     lines = [
         "## Runs",
         "",
-        "| run | seed | training overrides | found in | steps | training minutes | median s/step |",
-        "|---|---|---|---|---|---|---|",
+        "| run | seed | training overrides | found in | steps | training minutes | median s/step "
+        "| of it teacher |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in result.runs:
         over = ", ".join(f"{k}={v}" for k, v in (run.overrides or {}).items())
@@ -142,14 +143,15 @@ def _runs_table(result: StudyResult) -> list[str]:
         t = run.training or {}
         steps = str(run.step or t.get("steps", "–"))
         minutes = f"{t['seconds'] / 60:.1f}" if t else "–"
-        logged = list(step_seconds(run).values())
-        per_step = f"{statistics.median(logged):.2f}" if logged else "–"
+        per_step = [_median(step_seconds(run, key)) for key in ("seconds", "teacher_seconds")]
         found = run.found_in or "**missing**"
-        lines.append(f"| {run.label} | {run.seed} | {over} | {found} | {steps} | {minutes} | {per_step} |")
+        cells = [run.label, str(run.seed), over, found, steps, minutes, *per_step]
+        lines.append("| " + " | ".join(cells) + " |")
     note = (
         "Training minutes: the whole run (a checkpoint row shows the run's total), as recorded, so a run "
         "trained while other jobs shared the CPU reads slower. Median s/step: of the step times in the "
-        "run's `metrics.jsonl`, which contention spikes and warm-up move least — the cost to compare."
+        "run's `metrics.jsonl`, which contention spikes and warm-up move least — the cost to compare; "
+        "of it teacher: the median time the distillation teacher's forward pass took within a step."
     )
     return [*lines, "", note, ""]
 
@@ -258,6 +260,10 @@ def _reproduce(result: StudyResult) -> list[str]:
         f"({study.n_resamples:,} resamples).",
         "",
     ]
+
+
+def _median(seconds: dict[int, float]) -> str:
+    return f"{statistics.median(seconds.values()):.2f}" if seconds else "–"
 
 
 def _f(value: float | None, key: str = "") -> str:

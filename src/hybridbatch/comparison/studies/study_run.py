@@ -251,12 +251,13 @@ def trainer_dev(run: PlannedRun) -> dict[str, float] | None:
     return last
 
 
-def step_seconds(run: PlannedRun) -> dict[int, float]:
-    """Seconds per training step from ``metrics.jsonl`` (a step logged twice: its last record)."""
+def step_seconds(run: PlannedRun, key: str = "seconds") -> dict[int, float]:
+    """Seconds per training step from ``metrics.jsonl`` (a step logged twice: its last record);
+    ``key="teacher_seconds"``: the distillation teacher's share of each step."""
     return {
-        int(r["step"]): float(r["seconds"])
+        int(r["step"]): float(r[key])
         for r in _training_log(run)
-        if "event" not in r and isinstance(r.get("seconds"), int | float)
+        if "event" not in r and isinstance(r.get(key), int | float)
     }
 
 
