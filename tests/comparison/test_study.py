@@ -154,6 +154,14 @@ def test_merge_rows_are_built_once_from_their_run(tmp_path: Path, toy_study: dic
     built = (Path(half.model) / "modules.json").stat().st_mtime_ns
     run_study(study)  # reused, not rebuilt
     assert (Path(half.model) / "modules.json").stat().st_mtime_ns == built
+    # another study with the same merge row finds its run among the first study's finished runs
+    reusing = {**values, "out": str(tmp_path / "o"), "reuse": [toy_study["out"]]}
+    runs = plan(load_study(_write(tmp_path / "o.yaml", **reusing)))
+    find_runs(load_study(tmp_path / "o.yaml"), runs)
+    assert [r.model is not None for r in runs] == [True, True, True]
+    assert {r.name: r.found_in for r in runs}[
+        "half"
+    ] == f"WiSE-FT λ=0.5 of {Path(toy_study['out']) / 'runs' / 'hybrid'}"
     # a merged model is never taken for its run: the study that needs hybrid does not find it in merges
     assert not same_recipe(record, next(r for r in result.runs if r.name == "hybrid").train_settings)
     other = load_study(_write(tmp_path / "n.yaml", **{**values, "merges": {"half": "hybrid@0.7"}}))

@@ -64,6 +64,40 @@ def test_the_draw_is_a_function_of_seed_and_step_and_ranks_split_it(bitext) -> N
     assert self_stream.draw(3, 8) == (students, students)
 
 
+def test_both_sides_adds_each_ids_english_text_towards_itself(bitext) -> None:
+    from hybridbatch.data.registry import load_source
+    from hybridbatch.training.distill_stream import DistillStream
+
+    one = DistillStream(load_source(str(bitext)), english=True, seed=5)
+    both = DistillStream(load_source(str(bitext)), english=True, seed=5, both_sides=True)
+    students, targets = both.draw(3, 8)
+    assert len(students) == 8 and students != one.draw(3, 8)[0]
+    english = set(LINES["en"])
+    for i, (student, target) in enumerate(zip(students, targets, strict=True)):
+        if student not in english:  # a German or Spanish text: its English side comes next, to itself
+            assert target in english and (i == 7 or (students[i + 1], targets[i + 1]) == (target, target))
+    assert sum(s in english for s in students) >= 4  # at least half the texts are English now
+    assert both.draw(3, 8, 1, 2)[0] == students[1::2]
+
+
+def test_both_sides_is_in_the_fingerprint_only_where_it_acts(bitext) -> None:
+    from hybridbatch.comparison.studies.study import same_recipe
+    from hybridbatch.training import TrainConfig
+
+    base = {"model": "builtin:tiny", "data": ["x"], "steps": 2, "distill_weight": 1.0}
+    stream = {**base, "distill_mode": "english", "distill_data": str(bitext)}
+    assert TrainConfig(**stream, out=Path("o")).material()["distill_both_sides"] is True
+    for settings in (base, {**base, "distill_mode": "english"}, {**stream, "distill_weight": 0.0}):
+        assert "distill_both_sides" not in TrainConfig(**settings, out=Path("o")).material()
+    # a run trained before the setting (English side only) is not today's default, but is `false`
+    older = TrainConfig(**stream, out=Path("o")).material()
+    older.pop("distill_both_sides")
+    assert not same_recipe({"config_material": older}, stream)
+    one_side = {**stream, "distill_both_sides": False}
+    assert same_recipe({"config_material": older}, one_side)
+    assert TrainConfig(**one_side, out=Path("o")).material() == older  # it also resumes
+
+
 def test_stream_term_by_hand_and_gradcache(toy_dir, tmp_path, bitext) -> None:
     settings = {"distill_weight": 0.5, "distill_data": str(bitext), "distill_precision": "fp32"}
     plain = _state(toy_dir, tmp_path)

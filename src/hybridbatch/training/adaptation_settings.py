@@ -46,6 +46,12 @@ class DistillSettings(Settings):
         BATCH_TEXTS,
         description="Texts distilled on: 'batch' (each training batch's own) or a source (flores200:train).",
     )
+    distill_both_sides: bool = Field(
+        True,
+        description="english mode on a --distill-data source: each drawn id also distills its English text "
+        "to its own teacher embedding (both sides, as Reimers & Gurevych 2020), so the English space the "
+        "other languages are pulled to stays where the teacher has it.",
+    )
     distill_teacher: str | None = Field(
         None, description="Teacher model spec (default: the model the run starts from)."
     )
@@ -82,7 +88,10 @@ class DistillSettings(Settings):
 
     def unused_keys(self) -> set[str]:
         """Keys without effect in this configuration (left out of the fingerprint)."""
-        return set() if self.enabled else set(type(self).model_fields) - {"distill_weight"}
+        if not self.enabled:
+            return set(type(self).model_fields) - {"distill_weight"}
+        stream_english = self.distill_mode == "english" and self.distill_data != BATCH_TEXTS
+        return set() if stream_english else {"distill_both_sides"}
 
 
 class TuningSettings(Settings):

@@ -40,12 +40,18 @@ RESUME_SAFE_KEYS = frozenset(
     {"out", "checkpoint_every", "keep_checkpoints", "log_batches", "device", "num_threads", "show_progress"}
 )
 # Settings added after runs were fingerprinted: part of the fingerprint only when not at their default,
-# so runs and checkpoints written before them stay resumable.
-LATER_KEYS = {"anchor_weight": 0.0} | {
-    key: info.get_default(call_default_factory=True)
-    for group in (DistillSettings, TuningSettings)
-    for key, info in group.model_fields.items()
-}
+# so runs and checkpoints written before them stay resumable. The value is what runs did before the key
+# existed: distill_both_sides defaults to on, but English-mode streams trained before it distilled one
+# side only (False), so such older runs resume and are reused only with distill_both_sides false.
+LATER_KEYS = (
+    {"anchor_weight": 0.0}
+    | {
+        key: info.get_default(call_default_factory=True)
+        for group in (DistillSettings, TuningSettings)
+        for key, info in group.model_fields.items()
+    }
+    | {"distill_both_sides": False}
+)
 
 
 class TrainConfig(Settings):

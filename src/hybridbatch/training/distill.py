@@ -213,7 +213,8 @@ def prepare_distillation(config: TrainConfig, data: TrainingData) -> Any:
     if settings.distill_data != BATCH_TEXTS:
         from hybridbatch.training.distill_stream import load_stream
 
-        return load_stream(settings.distill_data, english, config.seed)
+        both = english and settings.distill_both_sides
+        return load_stream(settings.distill_data, english, config.seed, both_sides=both)
     if english:
         check_english_side(data.train, data.specs)
     return None

@@ -4,7 +4,11 @@ Each step draws ``batch_size`` texts of the source — a parallel id, then one o
 — from a generator seeded by (seed, step) alone, so a resumed run draws the same texts; under DDP each
 rank takes every world-size-th text. The student embeds them (query prompt: E5 prefixes symmetric tasks
 such as bitext mining with ``query: ``) and is pulled to the teacher's embedding of the same text
-(``self``) or of its English side (``english``; texts without one are skipped). This pass runs before
+(``self``) or of its English side (``english``; texts without one are skipped). With ``english`` and
+``distill_both_sides`` (default) each drawn id also gives its English text, pulled to its own teacher
+embedding — both sides, as Reimers & Gurevych (2020) train — so the English targets' space stays put
+while the contrastive loss moves the model (one side only, English is 1 of FLORES' ~157 variants and
+drifts away from the targets). This pass runs before
 the contrastive one, in ``mini_batch_size`` chunks when GradCache is on (the term is a mean over texts:
 chunks add exactly), and under DDP's ``no_sync``: the contrastive backward that follows all-reduces the
 sum once.
@@ -36,27 +40,30 @@ class DistillStream:
     collection: ParallelQACollection
     english: bool
     seed: int
+    both_sides: bool = False
 
     def draw(
         self, step: int, count: int, rank: int = 0, world: int = 1
     ) -> tuple[list[str], list[str | None]]:
         """This rank's student texts of ``step`` and their targets' texts (None: no English side)."""
         rng = random.Random(f"hybridbatch:distill:{self.seed}:{step}")
-        ids, english = self.collection.ids, self.collection.questions.get(ENGLISH, {})
-        students: list[str] = []
-        targets: list[str | None] = []
-        for i in range(count):
-            qid = rng.choice(ids)
-            lang = rng.choice(self.collection.languages_of(qid))
-            if i % world != rank:
-                continue
-            text = self.collection.question(qid, lang).text
-            students.append(text)
-            if not self.english:
-                targets.append(text)
-            else:
-                targets.append(english[qid].text if qid in english else None)
-        return students, targets
+        pairs: list[tuple[str, str | None]] = []
+        while len(pairs) < count:
+            student, target = self._one(rng)
+            pairs.append((student, target))
+            if self.both_sides and target is not None and target != student:
+                pairs.append((target, target))  # the English side, pulled to where the teacher has it
+        mine = pairs[:count][rank::world]
+        return [s for s, _ in mine], [t for _, t in mine]
+
+    def _one(self, rng: random.Random) -> tuple[str, str | None]:
+        """One drawn text (an id, then one of its languages) and its target's text."""
+        qid = rng.choice(self.collection.ids)
+        text = self.collection.question(qid, rng.choice(self.collection.languages_of(qid))).text
+        if not self.english:
+            return text, text
+        english = self.collection.questions.get(ENGLISH, {})
+        return text, english[qid].text if qid in english else None
 
 
 def stream_backward(state: TrainingState, step: int) -> float:
@@ -91,7 +98,7 @@ def stream_backward(state: TrainingState, step: int) -> float:
     return config.distillation.distill_weight * total
 
 
-def load_stream(spec: str, english: bool, seed: int) -> DistillStream:
+def load_stream(spec: str, english: bool, seed: int, both_sides: bool = False) -> DistillStream:
     """The stream of ``--distill-data SPEC`` (ConfigError naming the flag when it cannot serve)."""
     from hybridbatch.data.registry import load_source
     from hybridbatch.errors import ConfigError, DataError
@@ -107,4 +114,4 @@ def load_stream(spec: str, english: bool, seed: int) -> DistillStream:
         )
     if not collection.ids:
         raise ConfigError(f"--distill-data '{spec}': no texts")
-    return DistillStream(collection, english, seed)
+    return DistillStream(collection, english, seed, both_sides)

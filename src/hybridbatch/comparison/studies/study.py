@@ -241,7 +241,8 @@ def find_runs(study: StudyConfig, runs: list[PlannedRun]) -> None:
     for run in runs:
         if run.merge is not None:
             _find_merge(study, run, runs)
-        elif run.train_settings is None:
+            continue
+        if run.train_settings is None:
             run.model = comparison_config(study, run.seed).model
             run.found_in = "(untrained model)"
             continue
