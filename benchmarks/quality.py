@@ -1,7 +1,10 @@
 """Write ``benchmarks/quality.md`` from a comparison run: our table next to the paper's Table 1.
 
-Usage: ``python benchmarks/quality.py runs/demo/comparison.json [--out benchmarks/quality.md]``
-(``make demo`` runs it). The quality bar of the demo (issue 5) is checked against the hybrid strategy
+Usage: ``python benchmarks/quality.py runs/demo/comparison.json [--out benchmarks/quality.md]
+[--recipe-study benchmarks/studies/long-tail.json --recipe NAME]`` (``make demo`` runs it). With
+``--recipe``, the default recipe's change is shown first: the study's reference (the old recipe) and
+NAME (the new) on every evaluation, with the study's paired tests.
+The quality bar of the demo (issue 5) is checked against the hybrid strategy
 and printed as PASS/MISS with the measured numbers; the hand-written log of what was tried
 (``benchmarks/quality_experiments.md``) is appended.
 """
@@ -80,6 +83,45 @@ def significance_section(comparison_md: Path) -> list[str]:
     ]
 
 
+def recipe_section(summary_path: Path, new: str) -> list[str]:
+    """Old recipe (the study's reference) vs ``new`` on every paired test of the study's summary."""
+    import json
+
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    old = summary["reference"]
+    rows = [
+        "| evaluation | metric | old | new | Δ new − old [95% CI] | p |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for sig in summary["significance"]:
+        for label, row in sig["rows"].get(new, {}).items():
+            test = row.get("test")
+            if test is None:
+                continue
+            diff = f"{test['difference']:+.3f} [{test['ci_low']:+.3f}, {test['ci_high']:+.3f}]"
+            rows.append(
+                f"| {sig['dataset']} | {label} | {test['mean_b']:.3f} | {test['mean_a']:.3f} | {diff} "
+                f"| {test['p_value']:.3g} |"
+            )
+    dev = summary.get("trainer_dev", {})
+    dev_line = ", ".join(
+        f"{name} Mono {dev[name]['mono_map']:.3f} / Cross {dev[name]['cross_map']:.3f}"
+        for name in (old, new)
+        if name in dev
+    )
+    study = summary_path.with_suffix(".md").name
+    return [
+        f"## Default recipe: `{old}` (old) → `{new}` (new), issue 22",
+        "",
+        f"From the {summary['study']} study ([{study}](studies/{study}); {summary['precision']} encoding, "
+        f"seed {summary['seeds'][0]}; paired randomization test and bootstrap CI over the same queries). "
+        f"Trainer's MLQA-R dev split (no per-query test): {dev_line or '–'}.",
+        "",
+        *rows,
+        "",
+    ]
+
+
 def precision_line(report: ComparisonReport) -> str:
     """Which precision every number came from: the evaluations' and the trainings'."""
     trained = "bf16 autocast" if _trained_in_bf16(report) else "fp32"  # what the runs recorded
@@ -98,10 +140,14 @@ def _trained_in_bf16(report: ComparisonReport) -> bool:
 
 
 def render(
-    report: ComparisonReport, command: str, plots: list[str], comparison_md: Path | None = None
+    report: ComparisonReport,
+    command: str,
+    plots: list[str],
+    comparison_md: Path | None = None,
+    recipe: list[str] | None = None,
 ) -> str:
     """The whole ``quality.md``; ``plots`` are image paths relative to it; ``comparison_md`` supplies the
-    significance tables."""
+    significance tables; ``recipe`` the default recipe's old-vs-new section."""
     experiments = HERE / "quality_experiments.md"
     parts = [
         "# Quality benchmark: hybrid batch training on the builtin model",
@@ -118,6 +164,7 @@ def render(
         "",
         precision_line(report),
         "",
+        *(recipe or []),
         "## Quality bar (issue 5), hybrid α = 0.5",
         "",
         *quality_bar(report),
@@ -172,7 +219,15 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=HERE / "quality.md")
     parser.add_argument("--command", default="make demo", help="the command that produced the comparison")
+    parser.add_argument("--recipe-study", type=Path, help="a study's summary JSON (old = its reference)")
+    parser.add_argument("--recipe", help="the study's run that is the new default recipe")
     args = parser.parse_args()
+    recipe = None
+    if args.recipe:
+        if args.recipe_study is None or not args.recipe_study.is_file():
+            print(f"error: --recipe-study: {args.recipe_study}: no such file", file=sys.stderr)
+            sys.exit(2)
+        recipe = recipe_section(args.recipe_study, args.recipe)
     args.comparison = comparison_file(args.comparison)
     if not args.comparison.is_file():
         print(f"error: {args.comparison}: no such file (run `make demo` first)", file=sys.stderr)
@@ -186,6 +241,7 @@ def main() -> None:
             args.command,
             [str(p.relative_to(args.out.parent)) for p in plots],
             args.comparison.with_suffix(".md"),
+            recipe,
         ),
     )
     print("\n".join(quality_bar(report)))

@@ -36,3 +36,24 @@ def test_the_report_names_the_precision_of_its_numbers(tmp_path: Path) -> None:
     report = ComparisonReport(config=config, train_languages=[], primary_eval="xquad-r", strategies={})
     line = _quality().precision_line(report)
     assert "encoded in **bf16**" in line and "trained in **fp32**" in line
+
+
+def test_the_recipe_section_quotes_the_studys_paired_tests(tmp_path: Path) -> None:
+    import json
+
+    test = {"difference": 0.012, "ci_low": 0.008, "ci_high": 0.016, "p_value": 0.0001, "mean_a": 0.798}
+    rows = {"new": {"Multi mAP": {"label": "Multi mAP", "test": {**test, "mean_b": 0.786}}}}
+    summary = {
+        "study": "long-tail",
+        "reference": "hybrid",
+        "precision": "bf16",
+        "seeds": [0],
+        "trainer_dev": {"hybrid": {"mono_map": 0.843, "cross_map": 0.793}},
+        "significance": [{"dataset": "xquad-r", "rows": {**rows, "hybrid": {}}}],
+    }
+    path = tmp_path / "long-tail.json"
+    path.write_text(json.dumps(summary))
+    lines = _quality().recipe_section(path, "new")
+    assert lines[0] == "## Default recipe: `hybrid` (old) → `new` (new), issue 22"
+    assert "| xquad-r | Multi mAP | 0.786 | 0.798 | +0.012 [+0.008, +0.016] | 0.0001 |" in lines
+    assert "hybrid Mono 0.843 / Cross 0.793" in "\n".join(lines)

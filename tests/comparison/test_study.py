@@ -116,6 +116,10 @@ def test_study_trains_missing_runs_then_reuses_them(tmp_path: Path, toy_study: d
     assert (path.parent / "toy" / "afriqa_test.png").stat().st_size > 1000
     afriqa = next(s for s in result.significance if s.dataset == "afriqa test")
     assert afriqa.rows["xy"]["nDCG@10"].test.n == 4
+    summary = json.loads(path.with_suffix(".json").read_text())  # typed results beside the Markdown
+    assert summary["reference"] == "hybrid" and summary["precision"] == "fp32"
+    tested = {s["dataset"]: s["rows"]["xy"] for s in summary["significance"]}
+    assert tested["afriqa test"]["nDCG@10"]["test"]["n"] == 4
 
     # another study reusing the first one's runs finds them by recipe; a different recipe does not
     reusing = {**toy_study, "out": str(tmp_path / "o"), "reuse": [toy_study["out"]]}

@@ -11,7 +11,7 @@ from hybridbatch.comparison.studies.study import comparison_config
 from hybridbatch.comparison.studies.study_plots import write_plots
 from hybridbatch.comparison.studies.study_run import StudyResult, afriqa_splits, step_seconds
 from hybridbatch.evaluation.registry import get_score
-from hybridbatch.io import atomic_write_text
+from hybridbatch.io import atomic_write_json, atomic_write_text
 
 EXTRA = "multi_mrr10"  # the LAReQA table's column beside the headline scores
 
@@ -24,12 +24,27 @@ LAREQA_COLUMNS = (
 
 
 def write_study(result: StudyResult, path: Path | None = None) -> Path:
-    """Write the study's Markdown and plots; return the Markdown path."""
+    """Write the study's Markdown, plots and typed summary (``<name>.json``); return the Markdown path."""
     study = result.study
     path = path or study.report_path
     plots = write_plots(result, path.parent / study.name)
     atomic_write_text(path, render_study(result, [p.relative_to(path.parent).as_posix() for p in plots]))
+    atomic_write_json(path.with_suffix(".json"), study_summary(result))
     return path
+
+
+def study_summary(result: StudyResult) -> dict:
+    """What other reports quote (``benchmarks/quality.py``): every paired test against the reference,
+    the trainer's dev scores, and the encoding precision — small, committed beside the Markdown."""
+    study = result.study
+    return {
+        "study": study.name,
+        "reference": study.reference,
+        "precision": comparison_config(study, study.seeds[0]).precision,
+        "seeds": study.seeds,
+        "trainer_dev": result.dev.get(study.seeds[0], {}),
+        "significance": [sig.model_dump(mode="json") for sig in result.significance],
+    }
 
 
 def render_study(result: StudyResult, plots: list[str]) -> str:
