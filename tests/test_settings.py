@@ -104,12 +104,22 @@ def test_nested_sampler_settings_keep_the_flat_layout() -> None:
 
 
 def test_fingerprint_unchanged_by_the_refactor() -> None:
-    # computed with the pre-refactor TrainConfig (flat fields): existing runs and checkpoints resume
-    assert TrainConfig(out="x").fingerprint() == "b1625762e65eb71e"
-    assert TrainConfig(out="x", anchor_weight=0.0).fingerprint() == "b1625762e65eb71e"
-    assert TrainConfig(out="x", anchor_weight=0.1).fingerprint() != "b1625762e65eb71e"
+    # computed with the pre-refactor TrainConfig (flat fields; its default data, MLQA-R alone):
+    # existing runs and checkpoints resume
+    mlqa = ["mlqa-r"]
+    assert TrainConfig(out="x", data=mlqa).fingerprint() == "b1625762e65eb71e"
+    assert TrainConfig(out="x", data=mlqa, anchor_weight=0.0).fingerprint() == "b1625762e65eb71e"
+    assert TrainConfig(out="x", data=mlqa, anchor_weight=0.1).fingerprint() != "b1625762e65eb71e"
+    assert TrainConfig(out="x").fingerprint() != "b1625762e65eb71e"  # today's default adds FLORES-200
     xy = TrainConfig(
-        out="y", sampler="xy", alpha=0.3, lr=5e-5, hard_negatives=1, languages=["de", "en"], batch_size=16
+        data=mlqa,
+        out="y",
+        sampler="xy",
+        alpha=0.3,
+        lr=5e-5,
+        hard_negatives=1,
+        languages=["de", "en"],
+        batch_size=16,
     )
     assert xy.fingerprint() == "ff2d17b297394f8e"
 

@@ -62,8 +62,9 @@ class ComparisonSettings(Settings):
 
     model: str = Field(DEFAULT_MODEL, description="Model spec shared by every strategy.")
     train: list[str] = Field(
-        default_factory=lambda: [str(s) for s in TrainConfig.model_fields["data"].default_factory()],  # type: ignore[misc]
-        description="Training sources, as train's --data (YAML: train or sources).",
+        default_factory=lambda: ["mlqa-r"],
+        description="Training sources, as train's --data (YAML: train or sources). Default MLQA-R alone, "
+        "not train's default: strategies are compared on data every batch type can use (no bitext in X-X).",
     )
     eval: list[str] = Field(default_factory=lambda: ["xquad-r"], description="Held-out evaluation datasets.")
     strategies: list[Strategy] = Field(
