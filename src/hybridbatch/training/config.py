@@ -41,8 +41,9 @@ RESUME_SAFE_KEYS = frozenset(
 )
 # Settings added after runs were fingerprinted: part of the fingerprint only when not at their default,
 # so runs and checkpoints written before them stay resumable. The value is what runs did before the key
-# existed: distill_both_sides defaults to on, but English-mode streams trained before it distilled one
-# side only (False), so such older runs resume and are reused only with distill_both_sides false.
+# existed, not today's default: distillation was off (distill_weight 0; today's default is on) and
+# English-mode streams distilled one side only (distill_both_sides False), so older runs resume, and
+# are reused, only under those values.
 LATER_KEYS = (
     {"anchor_weight": 0.0}
     | {
@@ -50,7 +51,7 @@ LATER_KEYS = (
         for group in (DistillSettings, TuningSettings)
         for key, info in group.model_fields.items()
     }
-    | {"distill_both_sides": False}
+    | {"distill_weight": 0.0, "distill_both_sides": False}
 )
 
 

@@ -32,7 +32,7 @@ from hybridbatch.comparison.runs.config import (
 from hybridbatch.errors import ConfigError
 from hybridbatch.models.metadata import TRAINING_JSON
 from hybridbatch.training import TrainConfig
-from hybridbatch.training.config import read_yaml_config
+from hybridbatch.training.config import LATER_KEYS, read_yaml_config
 
 
 class StudyConfig(BaseModel):
@@ -278,8 +278,8 @@ def candidate_dirs(study: StudyConfig, run: PlannedRun) -> list[Path]:
 def same_recipe(meta: dict[str, Any], settings: dict[str, Any]) -> bool:
     """Whether a finished model's saved material settings equal ``settings`` (defaults filled in).
 
-    Keys that only one side knows (a setting added or removed since that run was trained) count as
-    equal when the known value is the current default.
+    A key only one side knows (a setting added since that run was trained, or left out at its old
+    value) counts as that old value (``LATER_KEYS``, else the current default); a removed one is ignored.
     """
     mine = TrainConfig(**settings, out=Path("unused")).material()
     saved = meta.get("config_material")
@@ -287,10 +287,13 @@ def same_recipe(meta: dict[str, Any], settings: dict[str, Any]) -> bool:
         return False  # not a hybridbatch training run (e.g. a merged or hand-made model)
     defaults = TrainConfig(out=Path("unused")).material()
     for key in set(mine) | set(saved):
-        if key not in mine:
-            continue
-        theirs = saved.get(key, defaults.get(key))
-        if _json(theirs) != _json(mine[key]):
+        if key in mine:  # absent from the saved run: what runs did before the key existed
+            theirs, ours = saved.get(key, LATER_KEYS.get(key, defaults.get(key))), mine[key]
+        elif key in LATER_KEYS:  # left out of ours at its old value (e.g. no distillation)
+            theirs, ours = saved[key], LATER_KEYS[key]
+        else:
+            continue  # a setting since removed
+        if _json(theirs) != _json(ours):
             return False
     return True
 
