@@ -43,13 +43,17 @@ DEMO_VARIANTS ?= base+lsar,hybrid@0.5
 DEMO_PRECISION ?= auto
 DEMO_TRAIN_PRECISION ?= auto
 DEMO_QUALITY ?= benchmarks/quality.md
+# quality.md opens with train's default recipe, old vs new, from the long-tail study's paired tests.
+DEMO_RECIPE ?= flores60-distill-self
+DEMO_RECIPE_STUDY ?= benchmarks/studies/long-tail.json
 demo:
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory venv && { $(call PHASE_TIME,venv,$$start); } \
 	&& $(VENV)/bin/hybridbatch compare --model builtin:multilingual-e5-small --train mlqa-r \
 		--eval xquad-r --strategies $(DEMO_STRATEGIES) --variants $(DEMO_VARIANTS) --out $(DEMO_OUT) \
 		--precision $(DEMO_PRECISION) --train-precision $(DEMO_TRAIN_PRECISION) \
-	&& $(PY) benchmarks/quality.py $(DEMO_OUT) --out $(DEMO_QUALITY) --command "make demo"; \
+	&& $(PY) benchmarks/quality.py $(DEMO_OUT) --out $(DEMO_QUALITY) --command "make demo" \
+		--recipe-study $(DEMO_RECIPE_STUDY) --recipe $(DEMO_RECIPE); \
 	status=$$?; $(call WALL_TIME,make demo,$$start); exit $$status
 
 # A trial of the same pipeline (20 steps, 15% of the evaluation ids; 22 min on 2 cores).
