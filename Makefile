@@ -44,7 +44,7 @@ DEMO_PRECISION ?= auto
 DEMO_TRAIN_PRECISION ?= auto
 DEMO_QUALITY ?= benchmarks/quality.md
 # quality.md opens with train's default recipe, old vs new, from the long-tail study's paired tests.
-DEMO_RECIPE ?= flores60-distill-self
+DEMO_RECIPE ?= hybrid-flores60
 DEMO_RECIPE_STUDY ?= benchmarks/studies/long-tail.json
 demo:
 	@start=$$(date +%s); \

@@ -86,7 +86,7 @@ def _state(toy_dir: Path, tmp_path: Path, **settings) -> TrainingState:
         dev_fraction=0.0,
         out=tmp_path / "run",
         hard_negatives=1,
-        **{"distill_weight": 0.0, **settings},  # plain unless a test distils (train's default is λ = 10)
+        **settings,
     )
     ctx = DistributedContext()
     state = build_state(config, ctx, Checkpointer(config, ctx))
@@ -152,7 +152,7 @@ def test_gradcache_with_distillation_gives_the_plain_gradient(toy_dir, tmp_path)
 
 def _config(data: Path, out: Path, **settings) -> TrainConfig:
     values = dict(model=TINY, data=[str(data)], batch_size=3, steps=6, dev_fraction=0.0, checkpoint_every=3)
-    values |= dict(lr=1e-3, warmup_steps=0, show_progress=False, num_threads=1, distill_weight=0.0)
+    values |= dict(lr=1e-3, warmup_steps=0, show_progress=False, num_threads=1)
     return TrainConfig(**{**values, **settings}, out=out)
 
 
@@ -189,7 +189,7 @@ def test_resume_with_distillation_and_gradcache_is_exact(toy_dir, tmp_path, monk
     assert same_files(tmp_path / "straight" / "model", tmp_path / "crashed" / "model")
 
 
-def test_zero_weight_is_the_run_from_before_distillation(toy_dir, tmp_path) -> None:
+def test_zero_weight_is_todays_run(toy_dir, tmp_path) -> None:
     today = _config(toy_dir, tmp_path / "today", checkpoint_every=0)
     off = _config(toy_dir, tmp_path / "off", checkpoint_every=0, distill_weight=0.0, distill_mode="english")
     assert off.fingerprint() == today.fingerprint()
@@ -251,9 +251,7 @@ def test_teacher_precision_and_shared_frozen_weights(tiny_model, monkeypatch) ->
 
 
 def test_fingerprints_hold_the_new_settings_only_when_they_act() -> None:
-    base = TrainConfig(out=Path("x"), distill_weight=0.0)
-    # train's default distils (λ = 10): a setting of its own in the fingerprint, never the old run's
-    assert TrainConfig(out=Path("x")).fingerprint() not in {base.fingerprint()}
+    base = TrainConfig(out=Path("x"))
     acting = [
         {"distill_weight": 1.0},
         {"distill_weight": 1.0, "distill_mode": "english"},
@@ -267,17 +265,13 @@ def test_fingerprints_hold_the_new_settings_only_when_they_act() -> None:
         {"freeze_layers": 2},
         {"freeze_layers": 0},
     ]
-    prints = [
-        TrainConfig(out=Path("x"), **{"distill_weight": 0.0, **settings}).fingerprint() for settings in acting
-    ]
+    prints = [TrainConfig(out=Path("x"), **settings).fingerprint() for settings in acting]
     assert len(set(prints)) == len(acting) and base.fingerprint() not in prints
     idle = [{"distill_weight": 0.0, "distill_mode": "english"}, {"lora_alpha": 8.0, "lora_dropout": 0.0}]
     assert all(
-        TrainConfig(out=Path("x"), **{"distill_weight": 0.0, **settings}).fingerprint() == base.fingerprint()
-        for settings in idle
+        TrainConfig(out=Path("x"), **settings).fingerprint() == base.fingerprint() for settings in idle
     )
-    lora = TrainConfig(out=Path("x"), lora_rank=4, distill_weight=0.0)
-    assert lora.differences(base.material()) == ["lora_rank: None -> 4"]
+    assert TrainConfig(out=Path("x"), lora_rank=4).differences(base.material()) == ["lora_rank: None -> 4"]
 
 
 def test_ddp_weighting_of_unequal_ranks_gives_the_global_mean_gradient(monkeypatch) -> None:

@@ -18,9 +18,6 @@ from hybridbatch.settings import Settings
 #: attention output, feed-forward in and out). QLoRA (Dettmers et al. 2023) found adapting all linear
 #: layers necessary to match full fine-tuning; the original LoRA adapted query and value only.
 LORA_TARGETS = ("query", "key", "value", "dense")
-#: The default λ (issue 22 item 4): self-distillation at λ = 10 is part of train's default recipe,
-#: chosen on validation in benchmarks/studies/long-tail.md; ``compare`` and its studies set 0.
-DEFAULT_DISTILL_WEIGHT = 10.0
 #: ``distill_data`` value for distilling on the texts of each training batch.
 BATCH_TEXTS = "batch"
 
@@ -38,9 +35,7 @@ class DistillSettings(Settings):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     distill_weight: float = Field(
-        DEFAULT_DISTILL_WEIGHT,
-        ge=0.0,
-        description="λ of the distillation term λ·(1 − cos(student, teacher)); 0 = off.",
+        0.0, ge=0.0, description="λ of the distillation term λ·(1 − cos(student, teacher)); 0 = off."
     )
     distill_mode: Literal["self", "english"] = Field(
         "self",

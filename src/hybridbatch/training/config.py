@@ -39,11 +39,10 @@ _STREAM = SamplerConfig.model_fields  # batch size and seed: the stream's defaul
 RESUME_SAFE_KEYS = frozenset(
     {"out", "checkpoint_every", "keep_checkpoints", "log_batches", "device", "num_threads", "show_progress"}
 )
-# Settings added after runs were fingerprinted: part of the fingerprint only when not at their default,
-# so runs and checkpoints written before them stay resumable. The value is what runs did before the key
-# existed, not today's default: distillation was off (distill_weight 0; today's default is on) and
-# English-mode streams distilled one side only (distill_both_sides False), so older runs resume, and
-# are reused, only under those values.
+# Settings added after runs were fingerprinted: part of the fingerprint only when not at the value runs
+# had before the key existed (not necessarily today's default): no distillation, and English-mode
+# streams distilling one side only (distill_both_sides False, today's default True) — so older runs
+# resume, and are reused by studies, under exactly those values.
 LATER_KEYS = (
     {"anchor_weight": 0.0}
     | {

@@ -183,9 +183,6 @@ DEMO_TRAIN_SETTINGS: dict[str, Any] = {
     "max_passage_length": 64,
     "freeze_embeddings": True,
     "checkpoint_every": 50,
-    # No distillation (train's default has it): compare and its studies keep the paper's recipe, and a
-    # variant turns it on (benchmarks/studies/long-tail.yaml).
-    "distill_weight": 0.0,
 }
 DEMO_BUDGET: int = ComparisonSettings.model_fields["budget"].default
 # --quick: minutes, not an hour — a smaller budget and batch, 15% of the evaluation ids.
