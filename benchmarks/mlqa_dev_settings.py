@@ -1,0 +1,49 @@
+"""Score models on the trainer's MLQA-R dev split in all three settings (Mono, Cross, Multi).
+
+The trainer's dev scorer logs Mono and Cross only; the long-tail study's default-recipe decision needed
+Multi on validation too. Usage (what produced ``benchmarks/studies/long-tail-mlqa-dev.json``)::
+
+    python benchmarks/mlqa_dev_settings.py --out benchmarks/studies/long-tail-mlqa-dev.json \\
+        base=builtin:multilingual-e5-small hybrid=runs/studies/data-sources/runs/hybrid/model ...
+
+The split is the trainer's default (``dev_fraction`` 0.05, ``split_seed`` 0, by parallel id); encoding
+in bf16 unless ``--precision`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hybridbatch.data.registry import load_source
+from hybridbatch.evaluation.encode import EncodeOptions
+from hybridbatch.evaluation.evaluate import evaluate_model
+from hybridbatch.io import atomic_write_json
+
+KEYS = ("mono_map", "cross_map", "multi_map", "rank_distance")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+", help="NAME=MODEL (a builtin, a directory or a Hub id)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--precision", default="bf16")
+    parser.add_argument("--dev-fraction", type=float, default=0.05)
+    parser.add_argument("--split-seed", type=int, default=0)
+    args = parser.parse_args()
+    _, dev = load_source("mlqa-r").split(args.dev_fraction, args.split_seed)
+    encoding = EncodeOptions(precision=args.precision, show_progress=False)
+    scores = {}
+    for item in args.models:
+        name, _, model = item.partition("=")
+        summary = evaluate_model(model, dev, ("mono", "cross", "multi"), encoding, dev.languages).summary
+        scores[name] = {"model": model, **{k: getattr(summary, k) for k in KEYS}}
+        print(name, " ".join(f"{k} {scores[name][k]:.4f}" for k in KEYS), flush=True)
+    split = {"dataset": "mlqa-r", "dev_fraction": args.dev_fraction, "split_seed": args.split_seed}
+    atomic_write_json(
+        args.out, {"split": {**split, "ids": len(dev.ids)}, "precision": args.precision, "scores": scores}
+    )
+
+
+if __name__ == "__main__":
+    main()
