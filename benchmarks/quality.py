@@ -98,9 +98,10 @@ def recipe_section(summary_path: Path, new: str) -> list[str]:
             test = row.get("test")
             if test is None:
                 continue
-            diff = f"{test['difference']:+.3f} [{test['ci_low']:+.3f}, {test['ci_high']:+.3f}]"
+            d = 1 if label.lower().startswith("rank") else 3  # rank distance in positions, scores to 3
+            diff = f"{test['difference']:+.{d}f} [{test['ci_low']:+.{d}f}, {test['ci_high']:+.{d}f}]"
             rows.append(
-                f"| {sig['dataset']} | {label} | {test['mean_b']:.3f} | {test['mean_a']:.3f} | {diff} "
+                f"| {sig['dataset']} | {label} | {test['mean_b']:.{d}f} | {test['mean_a']:.{d}f} | {diff} "
                 f"| {test['p_value']:.3g} |"
             )
     dev = summary.get("trainer_dev", {})
@@ -109,13 +110,21 @@ def recipe_section(summary_path: Path, new: str) -> list[str]:
         for name in (old, new)
         if name in dev
     )
+    three = summary_path.with_name(f"{summary_path.stem}-mlqa-dev.json")  # benchmarks/mlqa_dev_settings.py
+    if three.is_file():
+        scores = json.loads(three.read_text(encoding="utf-8"))["scores"]
+        dev_line += "; MLQA-R dev split alone, all three settings (Mono / Cross / Multi): " + ", ".join(
+            f"{n} {scores[n]['mono_map']:.3f} / {scores[n]['cross_map']:.3f} / {scores[n]['multi_map']:.3f}"
+            for n in (old, new)
+            if n in scores
+        )
     study = summary_path.with_suffix(".md").name
     return [
         f"## Default recipe: `{old}` (old) → `{new}` (new), issue 22",
         "",
         f"From the {summary['study']} study ([{study}](studies/{study}); {summary['precision']} encoding, "
         f"seed {summary['seeds'][0]}; paired randomization test and bootstrap CI over the same queries). "
-        f"Trainer's MLQA-R dev split (no per-query test): {dev_line or '–'}.",
+        f"Trainer's dev scores (no per-query test): {dev_line or '–'}.",
         "",
         *rows,
         "",

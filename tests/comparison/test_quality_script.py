@@ -57,3 +57,7 @@ def test_the_recipe_section_quotes_the_studys_paired_tests(tmp_path: Path) -> No
     assert lines[0] == "## Default recipe: `hybrid` (old) → `new` (new), issue 22"
     assert "| xquad-r | Multi mAP | 0.786 | 0.798 | +0.012 [+0.008, +0.016] | 0.0001 |" in lines
     assert "hybrid Mono 0.843 / Cross 0.793" in "\n".join(lines)
+    three = {"scores": {"hybrid": {"mono_map": 0.843, "cross_map": 0.794, "multi_map": 0.718}}}
+    (tmp_path / "long-tail-mlqa-dev.json").write_text(json.dumps(three))  # mlqa_dev_settings.py's output
+    text = "\n".join(_quality().recipe_section(path, "new"))
+    assert "(Mono / Cross / Multi): hybrid 0.843 / 0.794 / 0.718" in text
