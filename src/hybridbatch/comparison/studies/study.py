@@ -29,6 +29,7 @@ from hybridbatch.comparison.runs.config import (
     plan_runs,
     safe_name,
 )
+from hybridbatch.comparison.runs.variants import PATTERN as VARIANT
 from hybridbatch.errors import ConfigError
 from hybridbatch.models.metadata import TRAINING_JSON
 from hybridbatch.training import TrainConfig
@@ -176,26 +177,25 @@ def _merges(study: StudyConfig, names: list[str]) -> list[tuple[str, str]]:
         where = f"study {study.name}: merges.{name}"
         if name in names:
             raise ConfigError(f"{where}: the name is already a run of the study")
-        parent, _, weight = spec.rpartition("@")
-        if parent not in trained or not _is_number(weight):
+        match = VARIANT.match(spec.strip())
+        if match is None or match["weight"] is None or match["run"] not in trained:
             runs = ", ".join(trained)
             raise ConfigError(f"{where}: give RUN@λ with RUN a trained run ({runs}), got {spec!r}")
-        if not 0.0 <= float(weight) <= 1.0:
-            raise ConfigError(f"{where}: λ must be in [0, 1] (0 = base, 1 = the run), got {weight}")
+        if not 0.0 <= float(match["weight"]) <= 1.0:
+            raise ConfigError(f"{where}: λ must be in [0, 1] (0 = base, 1 = the run), got {match['weight']}")
     return list(study.merges.items())
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
 
 
 def merge_parts(run: PlannedRun) -> tuple[str, float]:
     """``(RUN, λ)`` of a merge row."""
     parent, _, weight = (run.merge or "").rpartition("@")
     return parent, float(weight)
+
+
+def merge_parent(run: PlannedRun, runs: list[PlannedRun]) -> PlannedRun:
+    """The planned run a merge row merges with the base model (same seed, the whole run)."""
+    name = merge_parts(run)[0]
+    return next(r for r in runs if r.name == name and r.seed == run.seed and r.step is None)
 
 
 def merge_dir(study: StudyConfig, run: PlannedRun) -> Path:
@@ -256,9 +256,9 @@ def find_runs(study: StudyConfig, runs: list[PlannedRun]) -> None:
 
 def _find_merge(study: StudyConfig, run: PlannedRun, runs: list[PlannedRun]) -> None:
     """A merge row has a model once its run does (built by :func:`.study_run.build_merges`)."""
-    name, weight = merge_parts(run)
-    parent = next(r for r in runs if r.name == name and r.seed == run.seed and r.step is None)
+    parent = merge_parent(run, runs)
     if parent.model is not None:
+        weight = merge_parts(run)[1]
         run.model = str(merge_dir(study, run))
         run.found_in = f"WiSE-FT λ={weight:g} of {parent.found_in}"
 

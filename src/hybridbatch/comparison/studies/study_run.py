@@ -28,6 +28,7 @@ from hybridbatch.comparison.studies.study import (
     StudyConfig,
     comparison_config,
     find_runs,
+    merge_parent,
     merge_parts,
     plan,
 )
@@ -138,8 +139,7 @@ def build_merges(study: StudyConfig, runs: list[PlannedRun]) -> None:
     for run in runs:
         if run.merge is None or run.model is None:
             continue
-        name, weight = merge_parts(run)
-        parent = next(r.model for r in runs if r.name == name and r.seed == run.seed and r.step is None)
+        weight, parent = merge_parts(run)[1], merge_parent(run, runs).model
         path = Path(run.model)
         if not (path / "modules.json").is_file():
             console.print(f"merging {run.merge} (seed {run.seed}) into {path}")
