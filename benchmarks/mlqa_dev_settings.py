@@ -23,6 +23,18 @@ from hybridbatch.io import atomic_write_json
 KEYS = ("mono_map", "cross_map", "multi_map", "rank_distance")
 
 
+def _problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments (checked before any model loads), or None."""
+    bad = [m for m in args.models if not all(m.partition("=")[::2])]
+    if bad:
+        return f"models: give NAME=MODEL, got {bad[0]!r}"
+    if args.out.exists() and not args.overwrite:
+        return f"--out {args.out}: exists; pass --overwrite to replace it"
+    if not 0 < args.dev_fraction < 1:
+        return f"--dev-fraction: must be in (0, 1), got {args.dev_fraction}"
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help="NAME=MODEL (a builtin, a directory or a Hub id)")
@@ -30,7 +42,11 @@ def main() -> None:
     parser.add_argument("--precision", default="bf16")
     parser.add_argument("--dev-fraction", type=float, default=0.05)
     parser.add_argument("--split-seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     args = parser.parse_args()
+    problem = _problem(args)
+    if problem:
+        parser.exit(2, f"error: {problem}\n")
     _, dev = load_source("mlqa-r").split(args.dev_fraction, args.split_seed)
     encoding = EncodeOptions(precision=args.precision, show_progress=False)
     scores = {}

@@ -12,6 +12,7 @@ and printed as PASS/MISS with the measured numbers; the hand-written log of what
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 from datetime import UTC, datetime
@@ -85,8 +86,6 @@ def significance_section(comparison_md: Path) -> list[str]:
 
 def recipe_section(summary_path: Path, new: str) -> list[str]:
     """Old recipe (the study's reference) vs ``new`` on every paired test of the study's summary."""
-    import json
-
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     old = summary["reference"]
     rows = [
@@ -235,6 +234,10 @@ def main() -> None:
     if args.recipe:
         if args.recipe_study is None or not args.recipe_study.is_file():
             print(f"error: --recipe-study: {args.recipe_study}: no such file", file=sys.stderr)
+            sys.exit(2)
+        tested = json.loads(args.recipe_study.read_text(encoding="utf-8"))["significance"]
+        if not any(args.recipe in sig["rows"] for sig in tested):
+            print(f"error: --recipe: {args.recipe!r} is not a run of {args.recipe_study}", file=sys.stderr)
             sys.exit(2)
         recipe = recipe_section(args.recipe_study, args.recipe)
     args.comparison = comparison_file(args.comparison)

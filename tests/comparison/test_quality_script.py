@@ -61,3 +61,19 @@ def test_the_recipe_section_quotes_the_studys_paired_tests(tmp_path: Path) -> No
     (tmp_path / "long-tail-mlqa-dev.json").write_text(json.dumps(three))  # mlqa_dev_settings.py's output
     text = "\n".join(_quality().recipe_section(path, "new"))
     assert "(Mono / Cross / Multi): hybrid 0.843 / 0.794 / 0.718" in text
+
+
+def test_an_unknown_recipe_is_one_error_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    import json
+
+    import pytest
+
+    summary = tmp_path / "s.json"
+    summary.write_text(json.dumps({"significance": [{"dataset": "x", "rows": {"hybrid": {}}}]}))
+    (tmp_path / "comparison.json").write_text("{}")
+    argv = ["quality.py", str(tmp_path), "--out", str(tmp_path / "q.md"), "--recipe-study", str(summary)]
+    monkeypatch.setattr("sys.argv", [*argv, "--recipe", "nope"])
+    with pytest.raises(SystemExit) as exit_:
+        _quality().main()
+    assert exit_.value.code == 2 and not (tmp_path / "q.md").exists()
+    assert capsys.readouterr().err.strip() == f"error: --recipe: 'nope' is not a run of {summary}"
