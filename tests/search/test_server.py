@@ -282,18 +282,31 @@ def test_idle_connections_are_closed_silently_and_keep_alive_outlives_the_reques
     silent.close()
 
 
-def test_streamed_oversized_body_is_413(served) -> None:
+def test_streamed_oversized_body_is_413_and_the_client_may_finish_sending(served) -> None:
     service, _ = served
     sock = socket.create_connection(address(service))
     sock.sendall(b"POST /search HTTP/1.1\r\nHost: localhost\r\n" + CT + b"Transfer-Encoding: chunked\r\n\r\n")
-    try:
-        for _ in range(4):
-            sock.sendall(b"bb8\r\n" + b"x" * 3000 + b"\r\n")
-    except OSError:
-        pass  # the server may answer and close before the client is done sending
+    for _ in range(4):  # the answer comes after the second chunk; sending on must not hit a reset
+        sock.sendall(b"bb8\r\n" + b"x" * 3000 + b"\r\n")
+        time.sleep(0.1)
+    sock.shutdown(socket.SHUT_WR)
     data = read_all(sock)
     sock.close()
     assert data.startswith(b"HTTP/1.1 413") and b"connection: close" in data.lower()
+
+
+def test_lingering_ends_after_the_linger_timeout(served) -> None:
+    service, _ = served
+    sock = socket.create_connection(address(service))
+    sock.sendall(b"POST /search HTTP/1.1\r\nHost: localhost\r\n" + CT + b"Content-Length: 99999\r\n\r\n")
+    assert read_all(sock).startswith(b"HTTP/1.1 413")  # the answer, then the server's FIN
+    start = time.monotonic()
+    with pytest.raises(OSError):  # a client that never finishes: reset once linger_timeout (2 s) is over
+        while time.monotonic() - start < 8:
+            sock.sendall(b"x" * 1000)
+            time.sleep(0.1)
+    sock.close()
+    assert 1.5 < time.monotonic() - start < 8
 
 
 def test_graceful_shutdown_finishes_in_flight_requests(served) -> None:

@@ -40,6 +40,9 @@ class ServiceLimits(Settings):
     send_timeout: Seconds = Field(
         10.0, description="Seconds a client may leave over 64 KiB of an answer unread (else dropped)"
     )
+    linger_timeout: Seconds = Field(
+        2.0, description="Seconds a refused request's unread body is still read and dropped (no reset)"
+    )
     max_unsent_bytes: Count = Field(
         64 << 20, description="Unread answer bytes held for all clients beyond which new answers get 503"
     )

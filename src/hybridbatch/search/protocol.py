@@ -11,6 +11,10 @@ Added to uvicorn's own keep-alive timeout and h11's incomplete-event cap:
 - **slow readers**: a connection whose unsent answer stays above the transport's high-water mark
   (64 KiB) for ``send_timeout`` s is dropped, freeing the buffer (the app also refuses answers while
   ``max_unsent_bytes`` are waiting, see :func:`unsent_bytes`);
+- **lingering close** (as nginx and Apache do): a connection closed while its client may still be
+  sending (a 413, 408 or 400 before the body was read) first sends its answer and a FIN, then reads
+  and drops what still arrives for up to ``linger_timeout`` s, so the client's kernel does not get a
+  reset that would throw away the answer before the client read it;
 - **protocol errors** (malformed request, missing Host, bad Content-Length, headers over 16 KiB even
   when they arrive in one piece) are answered with the documented JSON, 400 or 431.
 """
@@ -71,6 +75,36 @@ def unsent_bytes(connections: Iterable[Any]) -> int:
     return sum(c.transport.get_write_buffer_size() for c in list(connections) if c.transport is not None)
 
 
+class LingeringTransport:
+    """The connection's transport, whose ``close`` lingers while ``protocol.may_still_send()``."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: SearchH11Protocol):
+        self._transport, self._protocol = transport, protocol
+        self.lingering: asyncio.TimerHandle | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def is_closing(self) -> bool:
+        return self.lingering is not None or self._transport.is_closing()
+
+    def close(self) -> None:
+        if self.is_closing():
+            return
+        if not (self._protocol.may_still_send() and self._transport.can_write_eof()):
+            self._transport.close()
+            return
+        self._transport.write_eof()  # the answer, then FIN; reading goes on
+        self._transport.resume_reading()
+        timeout = self._protocol.limits.linger_timeout
+        self.lingering = self._protocol.loop.call_later(timeout, self._transport.close)
+
+    def end_lingering(self) -> None:
+        if self.lingering is not None:
+            self.lingering.cancel()
+            self._transport.close()
+
+
 class SearchH11Protocol(H11Protocol):
     """uvicorn's h11 protocol plus the rules of the module docstring (``limits``: set by a subclass)."""
 
@@ -82,18 +116,33 @@ class SearchH11Protocol(H11Protocol):
         self._protocol_error: h11.RemoteProtocolError | None = None
         self.seen_request, self.opened = False, self.loop.time()
         self._wrap_parser()
-        super().connection_made(transport)
+        super().connection_made(LingeringTransport(transport, self))  # type: ignore[arg-type]
         self._admit()
         self._arm()
         line_timeout = min(self.limits.request_line_timeout, self.limits.request_timeout)
         self._line_timer = self.loop.call_later(line_timeout, self._line_expired)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for timer in (self._deadline, self._send_timer, self._line_timer):
+        for timer in (self._deadline, self._send_timer, self._line_timer, self.transport.lingering):
             if timer is not None:
                 timer.cancel()
         self._deadline = self._send_timer = None
         super().connection_lost(exc)
+
+    # --- lingering close -------------------------------------------------------------------
+    def may_still_send(self) -> bool:
+        """Whether the client may be sending a request we will not read (so closing would reset)."""
+        return self.conn.their_state in WAITING and (
+            self.conn.their_state is h11.SEND_BODY or bool(self.conn.trailing_data[0])
+        )
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport.lingering is None:
+            super().data_received(data)
+
+    def eof_received(self) -> bool | None:
+        self.transport.end_lingering()  # the client is done: close now
+        return super().eof_received()
 
     # --- the connection cap ----------------------------------------------------------------
     def _admit(self) -> None:
