@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from tests.comparison.test_leakage import OTHER
 from tests.conftest import write_lareqa
 from tests.data.test_bitext import write_bitext
 
 from hybridbatch.comparison.studies.study import load_study, plan
+from hybridbatch.errors import ConfigError
 from hybridbatch.training import TrainConfig
 
 
@@ -40,3 +42,29 @@ def test_a_variant_trains_on_other_sources(tmp_path: Path) -> None:
 
     assert sources("hybrid") == [toy]
     assert sources("with-bitext") == [toy, f"bitext:{bitext}@0.5"]  # kind detected, weight kept
+
+
+def test_a_variant_may_train_longer_than_the_budget_and_epochs_are_refused(tmp_path: Path) -> None:
+    toy = str(write_lareqa(tmp_path / "toy"))
+    study = {
+        "name": "longer",
+        "question": "Do more steps help?",
+        "comparison": {
+            "model": "builtin:tiny",
+            "sources": [toy],
+            "strategies": ["base", "hybrid"],
+            "budget": 2,
+        },
+        "variants": {"hybrid-s4": {"steps": 4}},
+        "evaluations": [str(write_lareqa(tmp_path / "eval", OTHER))],
+        "reuse": [],
+        "out": str(tmp_path / "study"),
+    }
+    path = tmp_path / "longer.yaml"
+    path.write_text(yaml.safe_dump(study), encoding="utf-8")
+    runs = {run.name: run for run in plan(load_study(path))}
+    assert runs["hybrid"].train_settings["steps"] == 2 and runs["hybrid-s4"].train_settings["steps"] == 4
+    study["variants"] = {"hybrid-e2": {"epochs": 2.0}}
+    path.write_text(yaml.safe_dump(study), encoding="utf-8")
+    with pytest.raises(ConfigError, match="run hybrid-e2: training setting 'epochs'"):
+        plan(load_study(path))

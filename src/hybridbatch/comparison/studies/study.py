@@ -207,13 +207,15 @@ def _train_settings(config: ComparisonSettings, spec: RunSpec, checkpoints: list
     """The TrainConfig fields ``hybridbatch compare`` would train this run with; a variant may train on
     other sources (``data`` or ``sources``: e.g. the recipe's plus ``flores200:train@0.3``)."""
     overrides = dict(spec.overrides or {})
+    if "epochs" in overrides:
+        raise ConfigError(f"run {spec.name}: training setting 'epochs': give the run's length as steps")
     data = overrides.pop("data", None) or overrides.pop("sources", None) or config.train
     settings = {
         **config.shared_train_settings(),
         **overrides,
         "model": config.model,
         "data": data,
-        "steps": config.budget,
+        "steps": overrides.get("steps", config.budget),  # a variant may train longer than the budget
         "seed": config.seed,
     }
     settings.pop("epochs", None)
