@@ -11,7 +11,7 @@ import yaml
 from conftest import TOY, write_lareqa
 from hybridbatch.comparison.studies.study import PlannedRun, find_runs, load_study, plan, same_recipe
 from hybridbatch.comparison.studies.study_report import write_study
-from hybridbatch.comparison.studies.study_run import run_study, step_seconds
+from hybridbatch.comparison.studies.study_run import run_study, step_seconds, trainer_dev
 from hybridbatch.errors import ConfigError
 
 STUDIES = Path(__file__).resolve().parents[2] / "benchmarks" / "studies"
@@ -210,6 +210,13 @@ def test_step_seconds_counts_a_resumed_step_once(tmp_path: Path) -> None:
     assert step_seconds(run) == {1: 2.0, 2: 3.0}
     assert step_seconds(run, "teacher_seconds") == {2: 0.5}
     assert step_seconds(run.model_copy(update={"found_in": None})) == {}
+
+
+def test_trainer_dev_keeps_all_three_settings(tmp_path: Path) -> None:
+    dev = {"event": "dev", "step": 2, "mono_map": 0.8, "cross_map": 0.7, "multi_map": 0.6, "loss": 1.0}
+    (tmp_path / "metrics.jsonl").write_text(json.dumps(dev) + "\n")
+    run = PlannedRun(name="hybrid", seed=0, overrides={}, found_in=str(tmp_path), train_settings={})
+    assert trainer_dev(run) == {"step": 2, "mono_map": 0.8, "cross_map": 0.7, "multi_map": 0.6}
 
 
 def test_same_recipe_needs_the_trainers_record() -> None:

@@ -95,8 +95,8 @@ def test_mlqa_adaptive_alpha_eval_log_and_rerun(mlqa_small: Path, tmp_path: Path
     with pytest.raises(ConfigError, match=r"adaptive.*dev_scorer"):
         train(config)  # the adaptive α needs dev scores: training does not import evaluation
     result = train(config, lareqa_dev_scores)
-    assert set(result.dev_metrics) == {"mono_map", "cross_map"}
-    assert 0 < result.dev_metrics["mono_map"] <= 1
+    assert set(result.dev_metrics) == {"mono_map", "cross_map", "multi_map"}
+    assert 0 < result.dev_metrics["mono_map"] <= 1 and 0 < result.dev_metrics["multi_map"] <= 1
     records = read_jsonl(out / "metrics.jsonl")
     dev = [r for r in records if r.get("event") == "dev"]
     assert [r["step"] for r in dev] == [2, 4, 6]

@@ -178,13 +178,13 @@ def _validation_table(result: StudyResult) -> list[str]:
     if not dev and not afriqa_dev:
         return ["No validation numbers yet.", ""]
     lines = [
-        "| run | trainer dev Mono mAP | trainer dev Cross mAP | AfriQA dev nDCG@10 |",
-        "|---|---|---|---|",
+        "| run | trainer dev Mono mAP | trainer dev Cross mAP | trainer dev Multi mAP | AfriQA dev nDCG@10 |",
+        "|---|---|---|---|---|",
     ]
     for name in dict.fromkeys([*dev, *afriqa_dev]):
         d = dev.get(name, {})
         a = afriqa_dev.get(name, {}).get("mean_native", {})
-        cells = [_f(d.get("mono_map")), _f(d.get("cross_map")), _f(a.get("ndcg10"))]
+        cells = [_f(d.get(key)) for key in ("mono_map", "cross_map", "multi_map")] + [_f(a.get("ndcg10"))]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 

@@ -241,13 +241,13 @@ def _training_log(run: PlannedRun) -> list[dict[str, Any]]:
 
 
 def trainer_dev(run: PlannedRun) -> dict[str, float] | None:
-    """The last MLQA-R dev scores the trainer logged (``metrics.jsonl``), if any."""
+    """The last dev scores the trainer logged (``metrics.jsonl``; Multi only in runs since it was added)."""
     if run.train_settings is None:
         return None
     last = None
     for record in _training_log(run):
         if record.get("event") == "dev" and (run.step is None or record.get("step") == run.step):
-            last = {k: v for k, v in record.items() if k in ("step", "mono_map", "cross_map")}
+            last = {k: v for k, v in record.items() if k in ("step", "mono_map", "cross_map", "multi_map")}
     return last
 
 
