@@ -12,7 +12,7 @@ Added to uvicorn's own keep-alive timeout and h11's incomplete-event cap:
   (64 KiB) for ``send_timeout`` s is dropped, freeing the buffer (the app also refuses answers while
   ``max_unsent_bytes`` are waiting, see :func:`unsent_bytes`);
 - **lingering close** (as nginx and Apache do): a connection closed while its client may still be
-  sending (a 413, 408 or 400 before the body was read) first sends its answer and a FIN, then reads
+  sending (a 413 or 408 before its whole body was read) first sends its answer and a FIN, then reads
   and drops what still arrives for up to ``linger_timeout`` s, so the client's kernel does not get a
   reset that would throw away the answer before the client read it;
 - **protocol errors** (malformed request, missing Host, bad Content-Length, headers over 16 KiB even
