@@ -9,7 +9,12 @@ from hybridbatch.comparison.runs.paper import paper_rows
 from hybridbatch.comparison.significance.significance_report import afriqa_tables, render_significance
 from hybridbatch.comparison.studies.study import comparison_config
 from hybridbatch.comparison.studies.study_plots import write_plots
-from hybridbatch.comparison.studies.study_run import StudyResult, afriqa_splits, step_seconds
+from hybridbatch.comparison.studies.study_run import (
+    TRAINER_DEV_KEYS,
+    StudyResult,
+    afriqa_splits,
+    step_seconds,
+)
 from hybridbatch.evaluation.registry import get_score
 from hybridbatch.io import atomic_write_json, atomic_write_text
 
@@ -184,7 +189,7 @@ def _validation_table(result: StudyResult) -> list[str]:
     for name in dict.fromkeys([*dev, *afriqa_dev]):
         d = dev.get(name, {})
         a = afriqa_dev.get(name, {}).get("mean_native", {})
-        cells = [_f(d.get(key)) for key in ("mono_map", "cross_map", "multi_map")] + [_f(a.get("ndcg10"))]
+        cells = [_f(d.get(key)) for key in TRAINER_DEV_KEYS] + [_f(a.get("ndcg10"))]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 

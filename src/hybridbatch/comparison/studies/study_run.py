@@ -240,6 +240,9 @@ def _training_log(run: PlannedRun) -> list[dict[str, Any]]:
     return read_jsonl(log) if run.found_in is not None and log.is_file() else []
 
 
+TRAINER_DEV_KEYS = ("mono_map", "cross_map", "multi_map")  # what lareqa_dev_scores logs
+
+
 def trainer_dev(run: PlannedRun) -> dict[str, float] | None:
     """The last dev scores the trainer logged (``metrics.jsonl``; Multi only in runs since it was added)."""
     if run.train_settings is None:
@@ -247,7 +250,7 @@ def trainer_dev(run: PlannedRun) -> dict[str, float] | None:
     last = None
     for record in _training_log(run):
         if record.get("event") == "dev" and (run.step is None or record.get("step") == run.step):
-            last = {k: v for k, v in record.items() if k in ("step", "mono_map", "cross_map", "multi_map")}
+            last = {k: v for k, v in record.items() if k == "step" or k in TRAINER_DEV_KEYS}
     return last
 
 
