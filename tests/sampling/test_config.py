@@ -20,6 +20,8 @@ from .conftest import make_collection
         ({"languages_per_batch": 1}, "languages per batch must be >= 2"),
         ({"batch_size": 0}, "batch size must be >= 1"),
         ({"hard_negatives": -1}, "hard negatives"),
+        ({"hard_negatives_from": "query"}, "needs hard_negatives >= 1"),
+        ({"hard_negatives_from": "doc", "hard_negatives": 1}, "hard_negatives_from"),
         ({"schedule": "linear"}, "alpha_end"),
         ({"schedule": "cosine", "alpha_end": 0.2}, "schedule_steps or steps"),
         ({"languages": []}, "languages must not be empty"),

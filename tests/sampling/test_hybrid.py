@@ -197,3 +197,30 @@ def test_hard_negatives_never_repeat_another_pairs_positive(toy_dir):
         for p in b.pairs:
             for n in p.negatives:
                 assert (p.passage_lang, toy.candidates[p.passage_lang][n].text) not in positive_texts
+
+
+def test_query_negatives_come_from_the_query_language_paragraph(synth):
+    for b in sample(synth, steps=100, batch_size=10, hard_negatives=2, hard_negatives_from="query"):
+        answers = {
+            (lang, synth.question(p.id, lang).answer)
+            for p in b.pairs
+            for lang in synth.languages
+            if p.id in synth.questions[lang]
+        }
+        for p in b.pairs:
+            if p.query_lang == p.passage_lang:  # X-X: the positive's own paragraph, as before
+                assert len(p.negatives) == 2 and not p.query_negatives
+                continue
+            assert not p.negatives and len(p.query_negatives) == 2
+            assert set(p.query_negatives) <= set(synth.hard_negatives(p.id, p.query_lang))
+            # no answer of any of the batch's ids in that language: each is relevant to some query
+            assert not {(p.query_lang, n) for n in p.query_negatives} & answers
+        if b.kind == "xy":
+            assert "query_negatives" in b.to_json()["pairs"][0]
+
+
+def test_both_keeps_the_passage_negatives_of_the_default_stream(synth):
+    plain = sample(synth, steps=60, batch_size=10, hard_negatives=1)
+    both = sample(synth, steps=60, batch_size=10, hard_negatives=1, hard_negatives_from="both")
+    assert [[p.negatives for p in b.pairs] for b in plain] == [[p.negatives for p in b.pairs] for b in both]
+    assert any(p.query_negatives for b in both for p in b.pairs if b.kind == "xy")

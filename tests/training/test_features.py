@@ -30,6 +30,15 @@ def test_batch_texts_with_hard_negatives(toy_dir: Path):
     assert texts.labels.tolist() == [0, 1]
 
 
+def test_batch_texts_with_query_language_negatives(toy_dir: Path):
+    toy = load_collection(str(toy_dir))
+    hard = tuple(toy.hard_negatives("q3", "es"))
+    batch = Batch(0, "xy", [Pair("q1", "en", "de"), Pair("q3", "es", "de", (), hard)], source=toy.name)
+    texts = batch_texts(batch, {toy.name: toy})
+    assert texts.queries[1] == toy.question("q3", "es").text
+    assert texts.docs[2:] == ["Se vendió bien."]  # the Spanish paragraph's other sentence, after positives
+
+
 def test_tokenize_dynamic_padding_and_separate_lengths(tiny_model):
     query_prompt, passage_prompt = model_prompts(tiny_model)
     assert (query_prompt, passage_prompt) == ("query: ", "passage: ")

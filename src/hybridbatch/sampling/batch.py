@@ -18,20 +18,24 @@ BatchKind = Literal["xx", "xy", "en-en"]
 class Pair:
     """One training pair: question ``id`` in ``query_lang`` against its answer in ``passage_lang``.
 
-    ``negatives`` optionally lists hard-negative candidate indices in ``passage_lang``'s pool.
+    ``negatives`` optionally lists hard-negative candidate indices in ``passage_lang``'s pool,
+    ``query_negatives`` in ``query_lang``'s (an X-Y pair's same-language distractors).
     """
 
     id: str
     query_lang: str
     passage_lang: str
     negatives: tuple[int, ...] = ()
+    query_negatives: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """``{"id", "query_lang", "passage_lang"}`` plus ``negatives`` when there are any."""
+        """``{"id", "query_lang", "passage_lang"}`` plus ``negatives`` / ``query_negatives`` when any."""
         record: dict[str, Any] = {"id": self.id, "query_lang": self.query_lang}
         record["passage_lang"] = self.passage_lang
         if self.negatives:
             record["negatives"] = list(self.negatives)
+        if self.query_negatives:
+            record["query_negatives"] = list(self.query_negatives)
         return record
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -67,6 +67,11 @@ class SamplerSettings(Settings):
     languages_per_batch: int | None = Field(None, ge=2, description="K languages per X-Y batch (ours).")
     languages: list[str] | None = Field(None, description="Training languages (default: all).")
     hard_negatives: int = Field(0, ge=0, description="Hard negatives per pair (same paragraph).")
+    hard_negatives_from: Literal["passage", "query", "both"] = Field(
+        "passage",
+        description="X-Y pairs: hard negatives from the positive's paragraph (passage), the same paragraph "
+        "in the query's language (query; the Multi setting's same-language distractors) or both.",
+    )
 
     @field_validator("strategy", mode="before")
     @classmethod
@@ -97,6 +102,8 @@ class SamplerSettings(Settings):
             raise ValueError(
                 f"a {self.schedule} alpha schedule needs alpha_end (α goes from alpha to alpha_end)"
             )
+        if self.hard_negatives_from != "passage" and not self.hard_negatives:
+            raise ValueError(f"hard_negatives_from {self.hard_negatives_from!r} needs hard_negatives >= 1")
         if self.schedule != "constant" and self.strategy != "hybrid":
             raise ValueError(f"schedule {self.schedule!r} only applies to sampler 'hybrid'")
         return self

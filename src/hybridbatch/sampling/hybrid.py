@@ -25,6 +25,7 @@ global batch (see :func:`hybridbatch.sampling.shard`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -88,7 +89,7 @@ class BatchSampler:
             language = "en" if kind == "en-en" else pool.languages[int(rng.integers(len(pool.languages)))]
             pairs = self._monolingual(rng, pool, language)
         if self.config.hard_negatives:
-            pairs = _with_hard_negatives(rng, pool.collection, pairs, self.config.hard_negatives)
+            pairs = _add_hard_negatives(rng, pool.collection, pairs, self.config)
         return Batch(step, kind, pairs, pool.name, alpha, language)
 
     def _alpha(self, step: int) -> float:
@@ -210,6 +211,52 @@ def _take(rng: np.random.Generator, eligible: Eligible, size: int) -> list[int]:
     raise ConfigError(  # unreachable after build_sampler's capacity checks
         f"only {len(chosen)} usable ids for a batch of {size}"
     )
+
+
+def _add_hard_negatives(
+    rng: np.random.Generator, collection: ParallelQACollection, pairs: list[Pair], config: SamplerConfig
+) -> list[Pair]:
+    """Hard negatives as ``config.hard_negatives_from`` asks: from the positive's paragraph, from the
+    query-language paragraph of X-Y pairs instead, or both. X-X pairs (one paragraph) get the same in
+    every mode, and the passage negatives are drawn first, so ``both`` keeps the default's."""
+    n, source = config.hard_negatives, config.hard_negatives_from
+    pairs = _with_hard_negatives(rng, collection, pairs, n)
+    if source == "passage":
+        return pairs
+    pairs = _with_query_negatives(rng, collection, pairs, n)
+    if source == "query":
+        pairs = [replace(p, negatives=()) if p.query_lang != p.passage_lang else p for p in pairs]
+    return pairs
+
+
+def _with_query_negatives(
+    rng: np.random.Generator, collection: ParallelQACollection, pairs: list[Pair], n: int
+) -> list[Pair]:
+    """Add up to ``n`` other sentences of the query-language paragraph to each X-Y pair.
+
+    In the Multi setting these are the distractors that language bias ranks above a relevant answer in
+    another language. The answer of *any* of the batch's ids in that language is relevant to one of the
+    batch's queries (a translation of its positive), so none of them is drawn.
+    """
+    ids = [pair.id for pair in pairs]
+    positive_texts = {(p.passage_lang, collection.answer(p.id, p.passage_lang).text) for p in pairs}
+    out = []
+    for pair in pairs:
+        lang = pair.query_lang
+        if lang == pair.passage_lang:
+            out.append(pair)
+            continue
+        own, pool = collection.questions[lang], collection.candidates[lang]
+        taken = {own[i].answer for i in ids if i in own}
+        options = [
+            i
+            for i in collection.hard_negatives(pair.id, lang)
+            if i not in taken and (lang, pool[i].text) not in positive_texts
+        ]
+        if len(options) > n:
+            options = [options[j] for j in sorted(rng.choice(len(options), n, replace=False).tolist())]
+        out.append(Pair(pair.id, pair.query_lang, pair.passage_lang, pair.negatives, tuple(options)))
+    return out
 
 
 def _with_hard_negatives(

@@ -2,7 +2,8 @@
 
 Query ``i`` is the question of ``pairs[i].id`` in ``query_lang`` and its positive the answer sentence
 in ``passage_lang``; documents are the B positives in pair order followed by every pair's hard
-negatives (candidates of ``passage_lang``'s pool), so ``labels = [0, …, B-1]``. Prompts (``query: ``,
+negatives (candidates of ``passage_lang``'s pool, then of ``query_lang``'s for ``query_negatives``), so
+``labels = [0, …, B-1]``. Prompts (``query: ``,
 ``passage: ``) come from the model's sentence-transformers ``prompts``, looked up by the one encoder
 (:func:`hybridbatch.models.encoding.prompt_text`, as evaluation and search do). Queries and passages are
 tokenized separately, each padded only to its longest text (*dynamic padding*) and truncated to its own
@@ -48,8 +49,8 @@ def batch_texts(batch: Batch, collections: dict[str, ParallelQACollection]) -> B
     queries = [collection.question(p.id, p.query_lang).text for p in batch.pairs]
     docs = [collection.answer(p.id, p.passage_lang).text for p in batch.pairs]
     for p in batch.pairs:
-        pool = collection.candidates[p.passage_lang]
-        docs.extend(pool[i].text for i in p.negatives)
+        docs.extend(collection.candidates[p.passage_lang][i].text for i in p.negatives)
+        docs.extend(collection.candidates[p.query_lang][i].text for i in p.query_negatives)
     return BatchTexts(queries, docs)
 
 
