@@ -87,6 +87,12 @@ def test_shipped_studies_are_valid() -> None:
         ({"merges": {"half": "hybrid@2"}}, r"merges.half: .*λ must be in \[0, 1\]"),
         ({"merges": {"xy": "hybrid@0.5"}}, "merges.xy: the name is already a run"),
         ({"merges": {"half": "hybrid@0.5"}, "checkpoints": [1, 2]}, "merges and checkpoints"),
+        ({"soups": {"pot": ["hybrid"]}}, r"soups.pot: give at least 2 distinct runs"),
+        ({"soups": {"pot": ["hybrid", "hybrid#0"]}}, r"soups.pot: give at least 2 distinct runs"),
+        ({"soups": {"pot": ["hybrid", "base#1"]}}, r"soups.pot: give RUN or RUN#SEED with RUN a trained run"),
+        ({"soups": {"pot": ["hybrid", "hybrid#one"]}}, r"soups.pot: give RUN or RUN#SEED"),
+        ({"soups": {"xy": ["hybrid", "hybrid#1"]}}, "soups.xy: the name is already a row"),
+        ({"soups": {"pot": ["hybrid", "xy"]}, "checkpoints": [1, 2]}, "soups and checkpoints"),
     ],
 )
 def test_bad_study_files_are_one_line_errors(
@@ -170,6 +176,33 @@ def test_merge_rows_are_built_once_from_their_run(tmp_path: Path, toy_study: dic
     assert not same_recipe(record, next(r for r in result.runs if r.name == "hybrid").train_settings)
     other = load_study(_write(tmp_path / "n.yaml", **{**values, "merges": {"half": "hybrid@0.7"}}))
     with pytest.raises(ConfigError, match=r"merged from .* at λ=0.5, not .* λ=0.7; move that folder away"):
+        run_study(other)
+
+
+def test_soup_rows_train_the_other_seed_and_average_once(tmp_path: Path, toy_study: dict) -> None:
+    values = {
+        **toy_study,
+        "soups": {"pot": ["hybrid", "hybrid#1"]},
+        "evaluations": toy_study["evaluations"][:1],
+    }
+    values["comparison"] = {**toy_study["comparison"], "strategies": ["base", "hybrid"]}
+    study = load_study(_write(tmp_path / "s.yaml", **values))
+    waiting = run_study(study)  # nothing trained: both seeds' hybrid and the soup are missing
+    assert [(r.name, r.seed) for r in waiting.missing] == [("hybrid", 0), ("pot", 0), ("hybrid", 1)]
+    result = run_study(study, train=True)
+    pot = next(r for r in result.runs if r.name == "pot")
+    seed1 = Path(toy_study["out"]) / "seeds" / "seed-1" / "runs" / "hybrid" / "model"
+    record = json.loads((Path(pot.model) / "hybridbatch_training.json").read_text())
+    hybrid = next(r.model for r in result.runs if (r.name, r.seed) == ("hybrid", 0))
+    assert record["merge"]["checkpoints"] == [hybrid, str(seed1)] and record["merge"]["weight"] == 0.5
+    assert pot.model == str(Path(toy_study["out"]) / "soups" / "seed-0" / "pot" / "model")
+    assert set(result.lareqa[0].strategies) == {"base", "hybrid", "pot"}  # seed 1 is an ingredient only
+    assert "uniform soup of hybrid seed 0, hybrid seed 1" in write_study(result).read_text()
+    built = (Path(pot.model) / "modules.json").stat().st_mtime_ns
+    run_study(study)  # reused, not rebuilt
+    assert (Path(pot.model) / "modules.json").stat().st_mtime_ns == built
+    other = load_study(_write(tmp_path / "n.yaml", **{**values, "soups": {"pot": ["hybrid#1", "hybrid"]}}))
+    with pytest.raises(ConfigError, match=r"a soup of .*, not of .*; move that folder away"):
         run_study(other)
 
 

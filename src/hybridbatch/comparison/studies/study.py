@@ -4,7 +4,9 @@ A study is a YAML file (see ``benchmarks/studies/*.yaml``): a comparison recipe 
 overridden), optional named ``variants`` (hybrid runs with other training settings, e.g. a loss or
 an α schedule), evaluations (LAReQA datasets and ``afriqa:<split>``), a reference run, seeds and,
 for a learning curve, ``checkpoints`` (steps of the reference run, each evaluated), and training-free
-``merges`` (``name: RUN@λ``, WiSE-FT of a run with the base model, built in ``<out>/merges``).
+``merges`` (``name: RUN@λ``, WiSE-FT of a run with the base model, built in ``<out>/merges``) and
+``soups`` (``name: [RUN, RUN#SEED, …]``, the uniform weight average of trained runs, built in
+``<out>/soups``; ``RUN#SEED`` is the run trained with another seed, trained too when missing).
 Runs are reused: same recipe + seed = same run, matched on the trainer's material settings
 (``config_material`` of a finished model, never a merged one) in the study's own run directory and
 in every ``reuse`` comparison directory, so the demo's runs serve every study. ``--train`` trains
@@ -48,6 +50,11 @@ class StudyConfig(BaseModel):
     merges: dict[str, str] = Field(
         default_factory=dict,
         description="Training-free rows: name -> RUN@λ, WiSE-FT (1 − λ)·base + λ·RUN (e.g. hybrid@0.5).",
+    )
+    soups: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Training-free rows: name -> [RUN or RUN#SEED, ...], the uniform average of the runs' "
+        "weights (a model soup, Wortsman et al., ICML 2022); RUN#SEED is RUN trained with seed SEED.",
     )
     evaluations: list[str] = Field(default_factory=lambda: ["xquad-r"])
     reference: str = "hybrid"
@@ -100,6 +107,7 @@ class PlannedRun(BaseModel):
     found_in: str | None = None
     training: dict[str, Any] | None = None
     merge: str | None = Field(None, description="RUN@λ: a WiSE-FT merge of RUN with the base model.")
+    soup: list[tuple[str, int]] | None = Field(None, description="(run, seed) of each averaged run.")
 
     @property
     def label(self) -> str:
@@ -142,30 +150,74 @@ def comparison_config(study: StudyConfig, seed: int | None = None) -> Comparison
 
 
 def plan(study: StudyConfig) -> list[PlannedRun]:
-    """Every (run, seed) of the study; for a learning curve, every checkpoint of the reference run."""
+    """Every (run, seed) of the study; for a learning curve, every checkpoint of the reference run; a
+    soup's runs of seeds outside ``seeds`` come last (trained and found, never evaluated)."""
     if study.seeds != sorted(set(study.seeds)) or any(s < 0 for s in study.seeds) or not study.seeds:
         raise ConfigError(f"study {study.name}: seeds must be distinct non-negative integers, ascending")
     runs: list[PlannedRun] = []
     for seed in study.seeds:
-        config = comparison_config(study, seed)
-        specs = plan_runs(config) + [
-            RunSpec(name=name, strategy="hybrid", overrides={"sampler": "hybrid", **overrides})
-            for name, overrides in study.variants.items()
-        ]
-        names = [s.name for s in specs]
-        if study.reference not in names:
-            raise ConfigError(
-                f"study {study.name}: reference {study.reference!r} is not a run ({', '.join(names)})"
-            )
-        if study.checkpoints:
-            specs = [s for s in specs if s.name == study.reference]
-        for spec in specs:
-            settings = None if spec.overrides is None else _train_settings(config, spec, study.checkpoints)
-            runs.append(
-                PlannedRun(name=spec.name, seed=seed, overrides=spec.overrides, train_settings=settings)
-            )
+        trained = _trained_runs(study, seed)
+        names = [r.name for r in trained]
+        runs += trained
         runs += [PlannedRun(name=n, seed=seed, overrides=None, merge=m) for n, m in _merges(study, names)]
+        runs += [PlannedRun(name=n, seed=seed, overrides=None, soup=i) for n, i in _soups(study, names, seed)]
+    wanted = {pair for run in runs for pair in run.soup or []}
+    for other in sorted({s for _, s in wanted} - set(study.seeds)):
+        runs += [r for r in _trained_runs(study, other) if (r.name, other) in wanted]
     return runs
+
+
+def _trained_runs(study: StudyConfig, seed: int) -> list[PlannedRun]:
+    """The study's runs for one seed (the recipe's strategies, then the variants)."""
+    config = comparison_config(study, seed)
+    specs = plan_runs(config) + [
+        RunSpec(name=name, strategy="hybrid", overrides={"sampler": "hybrid", **overrides})
+        for name, overrides in study.variants.items()
+    ]
+    names = [s.name for s in specs]
+    if study.reference not in names:
+        raise ConfigError(
+            f"study {study.name}: reference {study.reference!r} is not a run ({', '.join(names)})"
+        )
+    if study.checkpoints:
+        specs = [s for s in specs if s.name == study.reference]
+    return [
+        PlannedRun(
+            name=spec.name,
+            seed=seed,
+            overrides=spec.overrides,
+            train_settings=None
+            if spec.overrides is None
+            else _train_settings(config, spec, study.checkpoints),
+        )
+        for spec in specs
+    ]
+
+
+def _soups(study: StudyConfig, names: list[str], seed: int) -> list[tuple[str, list[tuple[str, int]]]]:
+    """``(name, [(run, seed), …])`` of every soup row of ``seed``, checked: 2+ distinct trained runs."""
+    if study.soups and study.checkpoints:
+        raise ConfigError(f"study {study.name}: soups and checkpoints cannot be combined")
+    trained = [n for n in names if n != "base"]
+    rows = []
+    for name, items in study.soups.items():
+        where = f"study {study.name}: soups.{name}"
+        if name in names or name in study.merges:
+            raise ConfigError(f"{where}: the name is already a row of the study")
+        parts = [_ingredient(item, seed, trained, where) for item in items]
+        if len(parts) < 2 or len(set(parts)) != len(parts):
+            raise ConfigError(f"{where}: give at least 2 distinct runs to average, got {items!r}")
+        rows.append((name, parts))
+    return rows
+
+
+def _ingredient(item: str, seed: int, trained: list[str], where: str) -> tuple[str, int]:
+    """``RUN`` (this seed's) or ``RUN#SEED`` as ``(run, seed)``."""
+    run, _, other = str(item).strip().partition("#")
+    if run not in trained or (other and not other.isdigit()):
+        runs = ", ".join(trained)
+        raise ConfigError(f"{where}: give RUN or RUN#SEED with RUN a trained run ({runs}), got {item!r}")
+    return run, int(other) if other else seed
 
 
 def _merges(study: StudyConfig, names: list[str]) -> list[tuple[str, str]]:
@@ -239,10 +291,14 @@ def _train_settings(config: ComparisonSettings, spec: RunSpec, checkpoints: list
 
 
 def find_runs(study: StudyConfig, runs: list[PlannedRun]) -> None:
-    """Fill ``model``/``found_in``/``training`` of every run that exists with the same recipe."""
-    for run in runs:
+    """Fill ``model``/``found_in``/``training`` of every run that exists with the same recipe (merges and
+    soups once the runs they combine are found)."""
+    for run in sorted(runs, key=lambda r: r.merge is not None or r.soup is not None):
         if run.merge is not None:
             _find_merge(study, run, runs)
+            continue
+        if run.soup is not None:
+            _find_soup(study, run, runs)
             continue
         if run.train_settings is None:
             run.model = comparison_config(study, run.seed).model
@@ -263,6 +319,24 @@ def _find_merge(study: StudyConfig, run: PlannedRun, runs: list[PlannedRun]) -> 
         weight = merge_parts(run)[1]
         run.model = str(merge_dir(study, run))
         run.found_in = f"WiSE-FT λ={weight:g} of {parent.found_in}"
+
+
+def soup_runs(run: PlannedRun, runs: list[PlannedRun]) -> list[PlannedRun]:
+    """The planned runs a soup row averages (whole runs)."""
+    return [next(r for r in runs if (r.name, r.seed) == pair and r.step is None) for pair in run.soup or []]
+
+
+def soup_dir(study: StudyConfig, run: PlannedRun) -> Path:
+    """Where a soup row's model is built: ``<out>/soups/seed-<s>/<name>/model``."""
+    return study.run_dir / "soups" / f"seed-{run.seed}" / safe_name(run.name) / "model"
+
+
+def _find_soup(study: StudyConfig, run: PlannedRun, runs: list[PlannedRun]) -> None:
+    """A soup row has a model once every run it averages does (built by :func:`.study_run.build_soups`)."""
+    parts = soup_runs(run, runs)
+    if all(p.model is not None for p in parts):
+        run.model = str(soup_dir(study, run))
+        run.found_in = "uniform soup of " + ", ".join(str(p.found_in) for p in parts)
 
 
 def candidate_dirs(study: StudyConfig, run: PlannedRun) -> list[Path]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hybridbatch.comparison.runs.paper import paper_rows
 from hybridbatch.comparison.significance.significance_report import afriqa_tables, render_significance
-from hybridbatch.comparison.studies.study import comparison_config
+from hybridbatch.comparison.studies.study import PlannedRun, comparison_config
 from hybridbatch.comparison.studies.study_plots import write_plots
 from hybridbatch.comparison.studies.study_run import (
     TRAINER_DEV_KEYS,
@@ -149,6 +149,15 @@ def findings(result: StudyResult) -> list[str]:
     return out or ["- Not yet run: no finished run of this study exists (see Reproduce)."]
 
 
+def _derived(run: PlannedRun) -> str:
+    """The overrides cell of a training-free row."""
+    if run.merge:
+        return f"none (WiSE-FT merge {run.merge} with base)"
+    if run.soup:
+        return "none (uniform soup of " + ", ".join(f"{name} seed {seed}" for name, seed in run.soup) + ")"
+    return "–"
+
+
 def _runs_table(result: StudyResult) -> list[str]:
     lines = [
         "## Runs",
@@ -159,7 +168,7 @@ def _runs_table(result: StudyResult) -> list[str]:
     ]
     for run in result.runs:
         over = ", ".join(f"{k}={v}" for k, v in (run.overrides or {}).items())
-        over = over or (f"none (WiSE-FT merge {run.merge} with base)" if run.merge else "–")
+        over = over or _derived(run)
         t = run.training or {}
         steps = str(run.step or t.get("steps", "–"))
         minutes = f"{t['seconds'] / 60:.1f}" if t else "–"

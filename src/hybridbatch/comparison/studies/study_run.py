@@ -31,6 +31,7 @@ from hybridbatch.comparison.studies.study import (
     merge_parent,
     merge_parts,
     plan,
+    soup_runs,
 )
 from hybridbatch.errors import ConfigError
 
@@ -90,6 +91,7 @@ def run_study(study: StudyConfig, train: bool = False) -> StudyResult:
         _train_missing(study, runs)
         find_runs(study, runs)
     build_merges(study, runs)
+    build_soups(study, runs)
     result = StudyResult(study=study, runs=runs)
     for seed in study.seeds:
         available = [r for r in runs if r.seed == seed and r.model is not None]
@@ -150,6 +152,27 @@ def build_merges(study: StudyConfig, runs: list[PlannedRun]) -> None:
             raise ConfigError(
                 f"{path}: merged from {merged.get('tuned')} at λ={merged.get('weight')}, not {parent} at "
                 f"λ={weight:g}; move that folder away to rebuild it"
+            )
+
+
+def build_soups(study: StudyConfig, runs: list[PlannedRun]) -> None:
+    """Write every soup row's model whose runs exist (once; a later run reuses it)."""
+    from hybridbatch.neutrality.merge import average_models
+    from hybridbatch.neutrality.model import read_record
+
+    for run in runs:
+        if run.soup is None or run.model is None:
+            continue
+        parts = [str(p.model) for p in soup_runs(run, runs)]
+        path = Path(run.model)
+        if not (path / "modules.json").is_file():
+            console.print(f"averaging {', '.join(parts)} into {path}")
+            average_models(parts, path)
+            continue
+        averaged = read_record(str(path)).get("merge", {}).get("checkpoints")
+        if averaged != parts:
+            raise ConfigError(
+                f"{path}: a soup of {averaged}, not of {parts}; move that folder away to rebuild it"
             )
 
 
