@@ -72,6 +72,7 @@ def test_overfits_toy_and_saves_a_loadable_model(toy_dir: Path, tmp_path: Path, 
     assert meta["cpu"]["bf16_flags"] == list(detect().bf16_flags)  # the CPU it trained on
     card = (result.model_dir / "README.md").read_text()
     assert "| strategy | xx |" in card and "toy" in card
+    assert "| hard negatives of X-Y pairs from | passage |" in card
 
 
 def test_mlqa_adaptive_alpha_eval_log_and_rerun(mlqa_small: Path, tmp_path: Path, threads_one: int):

@@ -32,6 +32,7 @@ def _sampler_rows(sampler: dict[str, Any]) -> list[tuple[str, Any]]:
         ("alpha end", sampler.get("alpha_end")),
         ("languages per X-Y batch", sampler.get("languages_per_batch") or "all"),
         ("hard negatives per pair", sampler.get("hard_negatives")),
+        ("hard negatives of X-Y pairs from", sampler.get("hard_negatives_from", "passage")),
         ("global batch size", sampler.get("batch_size")),
         ("seed", sampler.get("seed")),
     ]
