@@ -20,7 +20,7 @@ from pathlib import Path
 from hybridbatch.comparison.significance.significance import compare_paired, format_delta
 
 LAREQA = {"mono_ap": "Mono mAP", "cross_ap": "Cross mAP", "multi_ap": "Multi mAP"}
-FLORES = {"x2en_r1": "xx→eng acc."}
+FLORES = {"x2en_r1": "xx→eng acc.", "bitext_r1": "bitext acc."}
 
 
 def per_query(folder: Path) -> Iterator[tuple[str, str, dict[str, float]]]:
