@@ -110,6 +110,10 @@ def test_fingerprint_unchanged_by_the_refactor() -> None:
     assert TrainConfig(out="x", data=mlqa).fingerprint() == "b1625762e65eb71e"
     assert TrainConfig(out="x", data=mlqa, anchor_weight=0.0).fingerprint() == "b1625762e65eb71e"
     assert TrainConfig(out="x", data=mlqa, anchor_weight=0.1).fingerprint() != "b1625762e65eb71e"
+    hard = TrainConfig(out="x", data=mlqa, hard_negatives=1)
+    assert TrainConfig(out="x", data=mlqa, hard_negatives=1, hard_negatives_from="both").fingerprint() != (
+        hard.fingerprint()
+    )
     assert TrainConfig(out="x").fingerprint() != "b1625762e65eb71e"  # today's default adds FLORES-200
     xy = TrainConfig(
         data=mlqa,

@@ -44,7 +44,7 @@ RESUME_SAFE_KEYS = frozenset(
 # streams distilling one side only (distill_both_sides False, today's default True) — so older runs
 # resume, and are reused by studies, under exactly those values.
 LATER_KEYS = (
-    {"anchor_weight": 0.0}
+    {"anchor_weight": 0.0, "hard_negatives_from": "passage"}
     | {
         key: info.get_default(call_default_factory=True)
         for group in (DistillSettings, TuningSettings)
