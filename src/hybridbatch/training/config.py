@@ -41,7 +41,8 @@ RESUME_SAFE_KEYS = frozenset(
 )
 # Settings added after runs were fingerprinted: part of the fingerprint only when not at the value runs
 # had before the key existed (not necessarily today's default): no distillation, and English-mode
-# streams distilling one side only (distill_both_sides False, today's default True) — so older runs
+# streams distilling one side only (distill_both_sides False, today's default True), hard negatives from
+# the positive's paragraph (hard_negatives_from 'passage') — so older runs
 # resume, and are reused by studies, under exactly those values.
 LATER_KEYS = (
     {"anchor_weight": 0.0, "hard_negatives_from": "passage"}
