@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -11,6 +12,17 @@ from pathlib import Path
 import pytest
 
 from hybridbatch.cli import main
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str):
+    """Import the script ``benchmarks/<name>.py`` as a module (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 if "HYBRIDBATCH_DATA" not in os.environ and (SHARED_DATA / "xquad-r").is_dir():

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
+from conftest import load_benchmark
 from hybridbatch.data import load_lareqa
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mlqa_dev_settings.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("mlqa_dev_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_benchmark("mlqa_dev_settings")
 
 
 def test_full_pool_keeps_the_dev_questions_and_every_candidate(toy_dir: Path) -> None:

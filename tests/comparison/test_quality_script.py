@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
+from conftest import load_benchmark
 from hybridbatch.comparison.runs.config import ComparisonSettings
 from hybridbatch.comparison.runs.results import ComparisonReport
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "quality.py"
-
 
 def _quality():
-    spec = importlib.util.spec_from_file_location("quality_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_benchmark("quality")
 
 
 def test_a_demo_directory_resolves_to_its_newest_comparison(tmp_path: Path) -> None:

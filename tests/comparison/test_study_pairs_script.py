@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "study_pairs.py"
+from conftest import load_benchmark
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("study_pairs_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_benchmark("study_pairs")
 
 
 def _run(folder: Path, multi: list[float], ndcg: list[float]) -> None:
