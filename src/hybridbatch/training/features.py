@@ -3,8 +3,8 @@
 Query ``i`` is the question of ``pairs[i].id`` in ``query_lang`` and its positive the answer sentence
 in ``passage_lang``; documents are the B positives in pair order followed by every pair's hard
 negatives (candidates of ``passage_lang``'s pool, then of ``query_lang``'s for ``query_negatives``), so
-``labels = [0, …, B-1]``. Prompts (``query: ``,
-``passage: ``) come from the model's sentence-transformers ``prompts``, looked up by the one encoder
+``labels = [0, …, B-1]``. Prompts (``query: ``, ``passage: ``) come from the model's
+sentence-transformers ``prompts``, looked up by the one encoder
 (:func:`hybridbatch.models.encoding.prompt_text`, as evaluation and search do). Queries and passages are
 tokenized separately, each padded only to its longest text (*dynamic padding*) and truncated to its own
 maximum length.
